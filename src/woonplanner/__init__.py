@@ -1,0 +1,17 @@
+"""woonplanner: plan small-scale out-of-home housing for children in Dutch youth care regions.
+
+The Python API mirrors the command line::
+
+    import woonplanner
+    scenario = woonplanner.load_scenario("scenarios/demo.toml")
+    plan = woonplanner.run(scenario, out="runs/demo")
+    plan.facilities        # a table per site and type
+    plan.map()             # a Folium map
+"""
+
+from woonplanner.plan import Plan
+from woonplanner.runner import run
+from woonplanner.scenario import Scenario, load_scenario
+
+__all__ = ["Plan", "Scenario", "load_scenario", "run"]
+__version__ = "0.1.0"

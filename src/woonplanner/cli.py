@@ -1,0 +1,169 @@
+"""The ``woonplanner`` command line (SPEC §6).
+
+Exit codes: 0 plan written; 2 invalid input (scenario or data); 3 infeasible, with a diagnosis;
+4 no feasible plan within the time limit; 1 anything unexpected. No traceback unless
+``--debug``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from woonplanner.errors import WoonplannerError
+
+app = typer.Typer(
+    name="woonplanner",
+    help="Plan small-scale out-of-home housing for children (pleeggezinnen, gezinshuizen, "
+    "woongroepen) per neighbourhood.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+benchmark_app = typer.Typer(help="Benchmarks of the optimisation core.", no_args_is_help=True)
+app.add_typer(benchmark_app, name="benchmark")
+
+_state: dict[str, Any] = {"debug": False}
+
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        help="Override one scenario key, its value read as TOML: --set demand.rate_per_1000=8",
+    ),
+]
+DataDirOption = Annotated[
+    Path | None, typer.Option("--data-dir", help="Folder with CBS open data (sets data.dir).")
+]
+
+
+@app.callback()
+def main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
+) -> None:
+    """Plan small-scale out-of-home housing for children per neighbourhood."""
+    _state["debug"] = debug
+
+
+def _progress(start: float) -> Callable[[str], None]:
+    def say(message: str) -> None:
+        typer.echo(f"[{time.perf_counter() - start:6.1f} s] {message}", err=True)
+
+    return say
+
+
+def _fail(err: BaseException) -> None:
+    """Print an error the way a user needs it and exit with its code."""
+    if _state["debug"]:
+        traceback.print_exception(err, file=sys.stderr)
+    if isinstance(err, WoonplannerError):
+        typer.secho(f"Error: {err}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(err.exit_code)
+    if isinstance(err, KeyboardInterrupt):
+        typer.secho("Interrupted; nothing was written.", fg=typer.colors.RED, err=True)
+        raise typer.Exit(130)
+    typer.secho(
+        f"Unexpected error: {type(err).__name__}: {err}\n"
+        "Run again with --debug for the traceback, and report it with the scenario used.",
+        fg=typer.colors.RED,
+        err=True,
+    )
+    raise typer.Exit(1)
+
+
+def _scenario(
+    scenario: str | None,
+    overrides: list[str] | None,
+    data_dir: Path | None,
+    extra: list[str],
+):
+    from woonplanner.scenario import load_scenario
+
+    return load_scenario(scenario, overrides=[*(overrides or []), *extra], data_dir=data_dir)
+
+
+@app.command()
+def run(
+    scenario: Annotated[
+        str | None,
+        typer.Argument(help="Scenario TOML file (or a name in scenarios/); default: the demo."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Run folder to write (default runs/<name>).")
+    ] = None,
+    set_: SetOption = None,
+    data_dir: DataDirOption = None,
+    time_limit: Annotated[
+        float | None, typer.Option("--time-limit", help="Solver time limit in seconds.")
+    ] = None,
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="Language of map and report: nl or en.")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing run folder.")] = False,
+) -> None:
+    """Plan a scenario and write the run folder (plan.gpkg, CSVs, kpis.json, map.html, …)."""
+    from woonplanner.runner import run as run_plan
+
+    start = time.perf_counter()
+    extra = []
+    if time_limit is not None:
+        extra.append(f"solver.time_limit_s={time_limit!r}")
+    if lang is not None:
+        extra.append(f'output.lang="{lang}"')
+    try:
+        sc = _scenario(scenario, set_, data_dir, extra)
+        folder = (out or Path("runs") / sc.name).resolve()
+        plan = run_plan(sc, out=folder, force=force, progress=_progress(start))
+    except (Exception, KeyboardInterrupt) as err:
+        _fail(err)
+        return
+    region = plan.kpis["region"]
+    status = plan.kpis["status"]
+    gap = plan.kpis.get("mip_gap")
+    typer.echo(
+        f"Plan {status}"
+        + (f" (not proven optimal, gap {100 * gap:.2f} %)" if status != "optimal" and gap else "")
+        + f": {region['children_placed']:.1f} of {region['children_demand']:.1f} children placed, "
+        f"{region['children_unplaced']:.1f} unplaced, mean {region['mean_km'] or 0:.1f} km."
+    )
+    missing = [g["code"] for g in plan.kpis["gemeenten"] if not g["norm_met"]]
+    typer.echo(
+        "1-per-40,000 norm met in every gemeente."
+        if not missing
+        else f"1-per-40,000 norm NOT met in: {', '.join(missing)}."
+    )
+    typer.echo(f"Run folder: {folder}")
+    typer.echo(f"Map: {folder / 'map.html'}")
+
+
+@app.command()
+def validate(
+    scenario: Annotated[str, typer.Argument(help="Scenario TOML file.")],
+    set_: SetOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Check a scenario and its data; solve nothing, write nothing."""
+    from woonplanner.region import load_region
+
+    try:
+        sc = _scenario(scenario, set_, data_dir, [])
+        region = load_region(sc)
+    except (Exception, KeyboardInterrupt) as err:
+        _fail(err)
+        return
+    nb = region.neighbourhoods
+    typer.echo(
+        f"Scenario {sc.name!r} is valid: {len(nb)} neighbourhoods in "
+        f"{nb['gemeente'].nunique()} gemeenten, {int(nb['inhabitants'].sum()):,} inhabitants, "
+        f"{int(region.stock['units'].sum())} units of stock."
+    )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

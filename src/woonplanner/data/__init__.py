@@ -1,0 +1,1 @@
+"""Data adapters: one module per source, each returning tidy (Geo)DataFrames."""

@@ -1,0 +1,10 @@
+"""The optimisation model: Pyomo build (:mod:`.build`) and HiGHS solve (:mod:`.solve`).
+
+Never reads files and never sees geometry: its only input is a
+:class:`~woonplanner.problem.Problem`.
+"""
+
+from woonplanner.model.build import build_model
+from woonplanner.model.solve import SolveResult, solve
+
+__all__ = ["SolveResult", "build_model", "solve"]

@@ -1,0 +1,1 @@
+"""Run outputs: the run folder, maps, reports and comparisons. Never imports Pyomo."""

@@ -1,0 +1,234 @@
+"""One planning run end to end: scenario → data → problem → model → solve → plan → outputs.
+
+This is the Python API behind ``woonplanner run``::
+
+    import woonplanner
+    scenario = woonplanner.load_scenario("demo", overrides=["demand.rate_per_1000=8"])
+    plan = woonplanner.run(scenario, out="runs/demo")
+    plan.facilities, plan.kpis, plan.map()
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from woonplanner.demand import estimate_demand
+from woonplanner.errors import InfeasibleError, NoSolutionError
+from woonplanner.model import SolveResult, solve
+from woonplanner.outputs.files import check_out_dir, make_manifest, write_run
+from woonplanner.plan import Plan, make_plan
+from woonplanner.problem import Problem
+from woonplanner.region import Region, load_region
+from woonplanner.scenario import Scenario, load_scenario
+from woonplanner.travel import representative_points, school_anchors
+from woonplanner.youthcare import build_problem
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_message: str) -> None:
+    """Default progress sink: say nothing."""
+
+
+def run(
+    scenario: Scenario | str | Path | None = None,
+    *,
+    out: str | Path | None = None,
+    force: bool = False,
+    progress: Progress = _quiet,
+) -> Plan:
+    """Plan ``scenario`` and, when ``out`` is given, write the run folder.
+
+    Parameters
+    ----------
+    scenario
+        A :class:`Scenario`, a scenario file, or ``None`` for the embedded demo.
+    out
+        Run folder to write (SPEC §5); ``None`` writes nothing.
+    force
+        Replace an existing run folder.
+    progress
+        Called with one line per step (data, arcs, build, solve, outputs).
+
+    Raises
+    ------
+    ScenarioError, InputDataError
+        Invalid scenario or data (exit code 2).
+    InfeasibleError
+        No plan satisfies the hard rules; the message says which (exit code 3).
+    NoSolutionError
+        No feasible plan within the time limit (exit code 4).
+    """
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    if out is not None:
+        check_out_dir(Path(out).resolve(), force=force)
+    timings: dict[str, float] = {}
+
+    start = time.perf_counter()
+    progress(f"Loading data for scenario {scenario.name!r} …")
+    region = load_region(scenario)
+    points = representative_points(region.neighbourhoods)
+    anchors = school_anchors(points, region.schools)
+    demand = estimate_demand(
+        region.neighbourhoods, scenario.demand, youth_care_index=region.youth_care_index
+    )
+    timings["data"] = time.perf_counter() - start
+    progress(
+        f"  {len(region.neighbourhoods)} neighbourhoods in "
+        f"{region.neighbourhoods['gemeente'].nunique()} gemeenten, "
+        f"{demand['children'].sum():.1f} children needing a place"
+    )
+
+    start = time.perf_counter()
+    problem = build_problem(
+        scenario,
+        neighbourhoods=region.neighbourhoods,
+        points=points,
+        anchors=anchors,
+        stock=region.stock,
+        demand=demand,
+    )
+    timings["arcs"] = time.perf_counter() - start
+    progress(
+        f"Arcs: {problem.n_arcs} (groups {problem.n_groups}, options {problem.n_options}) "
+        f"in {timings['arcs']:.2f} s"
+    )
+
+    progress(
+        f"Building and solving with HiGHS (time limit {scenario.solver.time_limit_s:g} s, "
+        f"gap {scenario.solver.mip_gap:g}) …"
+    )
+    result = solve(
+        problem,
+        time_limit=scenario.solver.time_limit_s,
+        mip_gap=scenario.solver.mip_gap,
+        threads=scenario.solver.threads,
+        seed=scenario.solver.seed,
+    )
+    timings["build"], timings["solve"] = result.build_s, result.solve_s
+    progress(
+        f"  built in {result.build_s:.2f} s, solved in {result.solve_s:.2f} s: {result.status}"
+        + (f", gap {100 * result.gap:.2f} %" if result.gap is not None else "")
+    )
+    _raise_without_plan(result, problem, scenario)
+
+    plan = make_plan(
+        problem,
+        result,
+        neighbourhoods=region.neighbourhoods,
+        points=points,
+        norm_types=scenario.norm.types,
+    )
+    unplaced = plan.kpis["region"]["children_unplaced"]
+    if unplaced > 1e-6:
+        progress(f"  {unplaced:.1f} children cannot be placed within the norms (see kpis.json)")
+    if out is None:
+        return _with(plan, scenario, region, problem, result, timings)
+
+    start = time.perf_counter()
+    progress(f"Writing {out} …")
+    plan = _with(plan, scenario, region, problem, result, timings)
+    write_run(out, plan, force=force, extra_files={"map.html": _map_writer(plan, scenario)})
+    timings["outputs"] = time.perf_counter() - start
+    # The manifest's own timing of the outputs step is only known afterwards: rewrite it.
+    _rewrite_timings(Path(out), plan, timings)
+    return plan
+
+
+def _with(plan, scenario, region: Region, problem: Problem, result: SolveResult, timings) -> Plan:
+    manifest = make_manifest(
+        input_files=region.input_files,
+        solve={
+            "status": result.status,
+            "objective": result.objective,
+            "bound": result.bound,
+            "mip_gap": result.gap,
+            "objective_parts": result.parts,
+        },
+        timings_s=timings,
+        problem_size={
+            "neighbourhoods": len(region.neighbourhoods),
+            "groups": problem.n_groups,
+            "options": problem.n_options,
+            "arcs": problem.n_arcs,
+        },
+    )
+    manifest["region"] = region.name
+    return Plan(
+        neighbourhoods=plan.neighbourhoods,
+        facilities=plan.facilities,
+        flows=plan.flows,
+        gemeenten=plan.gemeenten,
+        kpis=plan.kpis,
+        scenario=scenario,
+        manifest=manifest,
+    )
+
+
+def _map_writer(plan: Plan, scenario: Scenario):
+    def write(folder: Path) -> None:
+        m = plan.map(lang=scenario.output.lang, privacy_threshold=scenario.output.privacy_threshold)
+        m.save(str(folder / "map.html"))
+
+    return write
+
+
+def _rewrite_timings(out: Path, plan: Plan, timings: dict[str, float]) -> None:
+    import json
+
+    path = out / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest["timings_s"] = {k: round(v, 3) for k, v in timings.items()}
+    path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    plan.manifest["timings_s"] = manifest["timings_s"]
+
+
+def _raise_without_plan(result: SolveResult, problem: Problem, scenario: Scenario) -> None:
+    """Turn a solve without a plan into the error the CLI maps to exit code 3 or 4."""
+    if result.has_solution:
+        return
+    if result.status == "infeasible":
+        reasons = diagnose_infeasible(problem, scenario)
+        msg = "No plan satisfies the hard rules:\n" + "\n".join(f"  - {r}" for r in reasons)
+        raise InfeasibleError(msg)
+    if result.status in ("time_limit", "interrupted"):
+        msg = (
+            f"No feasible plan found within the time limit of {scenario.solver.time_limit_s:g} s; "
+            "raise --time-limit or solver.time_limit_s"
+        )
+        raise NoSolutionError(msg)
+    msg = f"HiGHS stopped with status {result.status!r} and no plan"
+    raise NoSolutionError(msg)
+
+
+def diagnose_infeasible(problem: Problem, scenario: Scenario) -> list[str]:
+    """Name the hard rules that cannot be met, with the numbers that show why."""
+    reasons = []
+    max_units = problem.options["max_units"]
+    for c in problem.unit_constraints:
+        if c.penalty is not None or c.sense != ">=":
+            continue
+        can = float(max_units.iloc[list(c.options)].sum()) if c.options else 0.0
+        if can < c.rhs:
+            who = c.name.removeprefix("norm:")
+            reasons.append(
+                f"{who}: needs {c.rhs:g} small-scale units ({', '.join(scenario.norm.types)}), "
+                f"at most {can:g} can be sited; raise facility_types.<type>.max_units_per_site "
+                'or set norm.mode = "soft"'
+            )
+    if problem.budget is not None:
+        opts = problem.options
+        kept = (opts["existing"] * opts["unit_cost"]).sum()
+        reasons.append(
+            f"budget.annual_eur = {problem.budget:,.0f} may be too low: keeping today's stock "
+            f"alone costs {kept:,.0f} a year before any child is placed and before the norm's "
+            "units are opened"
+        )
+    if not reasons:
+        reasons.append(
+            "the combination of the norm, the site limits and the budget cannot be met together"
+        )
+    return reasons

@@ -1,0 +1,567 @@
+"""Scenarios: a validated, frozen description of one planning run.
+
+A scenario is a TOML file. ``extends = "base.toml"`` (a path relative to the file, or the name
+of a scenario shipped in ``scenarios/``, such as ``"demo"``) inherits every key of another
+scenario; ``--set KEY=VALUE`` overrides one key, its value read as a TOML value (a bare word is
+a string). Unknown keys are errors that name the file and the key. Every default below that is
+an assumption says so; ``scenarios/demo.toml`` writes them all out with their sources.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from woonplanner.errors import ScenarioError, raise_if_problems
+
+Reason = Literal["parents_cannot_cope", "orphaned", "safety_risk"]
+FacilityType = Literal["pleeggezin", "gezinshuis", "woongroep"]
+SupportNeed = Literal["none", "extra"]
+AgeBand = Literal["0_3", "4_11", "12_17"]
+
+#: Keys whose values are file or folder paths: resolved against the file that set them.
+PATH_KEYS = (
+    "data.dir",
+    "data.neighbourhoods",
+    "data.membership",
+    "data.jeugdregio_polygons",
+    "data.youth_care_index",
+    "data.schools",
+    "stock.file",
+    "stock.from_run",
+    "demand.caseload",
+)
+
+SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+
+class RegionConfig(_Section):
+    """Which neighbourhoods to plan."""
+
+    source: Literal["demo", "cbs"] = "demo"
+    """``demo``: the embedded synthetic region; ``cbs``: the CBS Wijk- en Buurtkaart."""
+    jeugdregio: str | None = None
+    """Plan one jeugdregio (``JZ06``); CBS data only."""
+    gemeenten: list[str] = Field(default_factory=list)
+    """Plan only these gemeenten (``["GM0361"]``); empty plans the whole region."""
+    level: Literal["wijk", "buurt"] = "wijk"
+    """Neighbourhood level of the input file."""
+
+
+class DataConfig(_Section):
+    """Where input files are. Relative paths are relative to the scenario file."""
+
+    dir: str | None = None
+    """Folder with CBS open data (``--data-dir``); its files are found by their usual names."""
+    neighbourhoods: str | None = None
+    """Neighbourhood polygons (GeoJSON / GeoPackage); overrides the file found in ``dir``."""
+    membership: str | None = None
+    """Gemeente → jeugdregio table (CSV)."""
+    jeugdregio_polygons: str | None = None
+    """Jeugdregio polygons, for membership by overlay when no table is given."""
+    youth_care_index: str | None = None
+    """Per-gemeente youth-care table (CSV) used when ``demand.youth_care_index`` is true."""
+    schools: str | None = None
+    """School points (GeoJSON / GeoPackage) with a ``type`` column."""
+
+
+class ReasonShares(_Section):
+    """Shares of the three reasons a child cannot live at home; they sum to 1."""
+
+    parents_cannot_cope: float = Field(0.70, ge=0, le=1)
+    """Assumption."""
+    orphaned: float = Field(0.05, ge=0, le=1)
+    """Assumption."""
+    safety_risk: float = Field(0.25, ge=0, le=1)
+    """Assumption."""
+
+    @model_validator(mode="after")
+    def _sum_to_one(self) -> ReasonShares:
+        total = self.parents_cannot_cope + self.orphaned + self.safety_risk
+        if not math.isclose(total, 1.0, abs_tol=1e-6):
+            msg = f"shares must sum to 1, got {total:g}"
+            raise ValueError(msg)
+        return self
+
+
+class ExtraSupportShares(_Section):
+    """Per reason, the share of children who need extra pedagogical support."""
+
+    parents_cannot_cope: float = Field(0.40, ge=0, le=1)
+    """Assumption."""
+    orphaned: float = Field(0.30, ge=0, le=1)
+    """Assumption."""
+    safety_risk: float = Field(0.60, ge=0, le=1)
+    """Assumption."""
+
+
+class DemandConfig(_Section):
+    """How many children need a place, estimated from the population."""
+
+    rate_per_1000: float = Field(12.6, ge=0)
+    """Children living away from home per 1,000 children aged 0-17. Source: about 43,000 of
+    about 3.4 million children in 2019 (Wereld van Aandacht, 2021; CBS)."""
+    reason_shares: ReasonShares = Field(default_factory=ReasonShares)
+    """Shares of the three reasons."""
+    extra_support_share: ExtraSupportShares = Field(default_factory=ExtraSupportShares)
+    """Share needing extra pedagogical support, per reason."""
+    youth_care_index: bool = False
+    """Scale the rate per gemeente by its share of young people with youth care."""
+    caseload: str | None = None
+    """A caseload table (one row per child, aggregated on reading) instead of the estimate."""
+
+    @field_validator("rate_per_1000")
+    @classmethod
+    def _finite(cls, v: float) -> float:
+        if not math.isfinite(v):
+            msg = "must be a finite number"
+            raise ValueError(msg)
+        return v
+
+
+class ReasonConfig(_Section):
+    """Distance band and suitable types for children placed for one reason."""
+
+    min_km: float = Field(0.0, ge=0)
+    """Least distance from the child's home to the site (km)."""
+    max_km: float = Field(10.0, gt=0)
+    """Largest distance from the child's school (its home without school) to the site (km)."""
+    types: list[FacilityType] = Field(
+        default_factory=lambda: ["pleeggezin", "gezinshuis", "woongroep"]
+    )
+    """Housing types that suit this reason."""
+
+    @model_validator(mode="after")
+    def _band(self) -> ReasonConfig:
+        if self.min_km > self.max_km:
+            msg = f"min_km ({self.min_km:g}) is above max_km ({self.max_km:g})"
+            raise ValueError(msg)
+        if not self.types:
+            msg = "types must name at least one facility type"
+            raise ValueError(msg)
+        return self
+
+
+class ReasonsConfig(_Section):
+    """Rules per reason. All distances are assumptions to be set by the region."""
+
+    parents_cannot_cope: ReasonConfig = Field(
+        default_factory=lambda: ReasonConfig(min_km=0, max_km=5)
+    )
+    """Tight radius so that return home stays possible (assumption: 5 km)."""
+    orphaned: ReasonConfig = Field(
+        default_factory=lambda: ReasonConfig(
+            min_km=0, max_km=10, types=["pleeggezin", "gezinshuis"]
+        )
+    )
+    """Family-like types only (policy: orphans prefer a family); 10 km (assumption)."""
+    safety_risk: ReasonConfig = Field(default_factory=lambda: ReasonConfig(min_km=3, max_km=15))
+    """At least 3 km from home for safety, at most 15 km from school (assumption)."""
+
+
+class FacilityTypeConfig(_Section):
+    """One housing type: capacity, suitability, limits and costs (euros)."""
+
+    places: float = Field(gt=0)
+    """Places per unit (children)."""
+    support_needs: list[SupportNeed]
+    """Support needs this type suits."""
+    age_bands: list[AgeBand] = Field(default_factory=lambda: ["0_3", "4_11", "12_17"])
+    """Age bands this type suits."""
+    max_units_per_site: int | None = Field(None, ge=0)
+    """At most this many units per neighbourhood (``None``: no limit but recruitment)."""
+    recruitment_per_1000_households: float | None = Field(None, ge=0)
+    """Units recruitable per 1,000 households of a neighbourhood (foster families)."""
+    annual_cost_per_unit: float = Field(ge=0)
+    """Annual fixed cost of a unit that exists in the plan."""
+    annual_cost_per_place: float = Field(ge=0)
+    """Annual cost per occupied place (per child)."""
+    open_cost: float = Field(ge=0)
+    """One-off cost of opening (recruiting) a unit."""
+    close_cost: float = Field(ge=0)
+    """One-off cost of closing an existing unit."""
+
+
+def _pleeggezin() -> FacilityTypeConfig:
+    return FacilityTypeConfig(
+        places=1.3,
+        support_needs=["none"],
+        recruitment_per_1000_households=3.0,
+        annual_cost_per_unit=2_000,
+        annual_cost_per_place=9_000,
+        open_cost=3_000,
+        close_cost=1_000,
+    )
+
+
+def _gezinshuis() -> FacilityTypeConfig:
+    return FacilityTypeConfig(
+        places=4,
+        support_needs=["none", "extra"],
+        max_units_per_site=2,
+        annual_cost_per_unit=60_000,
+        annual_cost_per_place=35_000,
+        open_cost=50_000,
+        close_cost=25_000,
+    )
+
+
+def _woongroep() -> FacilityTypeConfig:
+    return FacilityTypeConfig(
+        places=4,
+        support_needs=["extra"],
+        age_bands=["12_17"],
+        max_units_per_site=2,
+        annual_cost_per_unit=250_000,
+        annual_cost_per_place=20_000,
+        open_cost=100_000,
+        close_cost=50_000,
+    )
+
+
+class FacilityTypesConfig(_Section):
+    """The three housing forms (SPEC §1). Costs and limits are assumptions."""
+
+    pleeggezin: FacilityTypeConfig = Field(default_factory=_pleeggezin)
+    """Foster family: children without extra support; 1.3 children on average (SPEC §1)."""
+    gezinshuis: FacilityTypeConfig = Field(default_factory=_gezinshuis)
+    """Family home: extra support in a family setting; at most 6 children (SPEC §1)."""
+    woongroep: FacilityTypeConfig = Field(default_factory=_woongroep)
+    """Small residential group: extra support, ages 12-17; at most 6, preferably 4 (SPEC §1)."""
+
+    @model_validator(mode="after")
+    def _small_scale(self) -> FacilityTypesConfig:
+        for name in ("gezinshuis", "woongroep"):
+            places = getattr(self, name).places
+            if places > 6:
+                msg = f"{name}.places must be at most 6 (small-scale), got {places:g}"
+                raise ValueError(msg)
+        return self
+
+
+class NormConfig(_Section):
+    """At least one small-scale facility per 40,000 inhabitants (Wereld van Aandacht)."""
+
+    inhabitants_per_unit: float = Field(40_000, gt=0)
+    """Inhabitants per required small-scale unit. Source: Wereld van Aandacht (2021)."""
+    mode: Literal["hard", "soft"] = "hard"
+    """``hard``: must be met; ``soft``: a shortfall costs ``penalty_eur`` per unit."""
+    level: Literal["gemeente", "region"] = "gemeente"
+    """``gemeente``: every gemeente and the region; ``region``: the region only."""
+    types: list[FacilityType] = Field(default_factory=lambda: ["gezinshuis", "woongroep"])
+    """Types that count as small-scale facilities."""
+    rounding: Literal["ceil", "round", "floor"] = "ceil"
+    """Required units = rounding(inhabitants / inhabitants_per_unit)."""
+    penalty_eur: float = Field(1.0e6, ge=0)
+    """Penalty per missing unit in soft mode."""
+
+
+class TravelConfig(_Section):
+    """How distances are measured."""
+
+    mode: Literal["straight"] = "straight"
+    """``straight``: straight line in RD New between representative points × detour factor."""
+    detour_factor: float = Field(1.3, ge=1)
+    """Road distance / straight-line distance (assumption: typical for Dutch roads)."""
+
+
+class ObjectiveConfig(_Section):
+    """How unplaced children, child-km and cost are traded off (SPEC §4)."""
+
+    mode: Literal["weighted", "lexicographic"] = "weighted"
+    """``weighted``: one weighted sum; ``lexicographic``: unplaced, then km, then cost."""
+    unplaced_penalty_eur: float = Field(1.0e6, ge=0)
+    """Weight per unplaced child: far above any cost, so children are placed first."""
+    km_weight_eur: float = Field(1_000, ge=0)
+    """Euros a year the region gives to bring one child one km closer to school (assumption)."""
+    lexicographic_tolerance: float = Field(0.0, ge=0)
+    """Relative slack on each earlier part in lexicographic mode."""
+
+
+class BudgetConfig(_Section):
+    """Optional cap on the plan's cost."""
+
+    annual_eur: float | None = Field(None, ge=0)
+    """Total cost (units, places, opening, closing) at most this; ``None``: no cap."""
+
+
+class StockConfig(_Section):
+    """The current stock of facilities."""
+
+    file: str | None = None
+    """CSV with ``neighbourhood, type, units``; the demo ships its own."""
+    from_run: str | None = None
+    """A previous run folder whose planned units become this year's stock."""
+
+
+class SolverConfig(_Section):
+    """HiGHS settings."""
+
+    time_limit_s: float = Field(120, gt=0)
+    """Seconds before the best plan found is returned (not proven optimal)."""
+    mip_gap: float = Field(1e-3, ge=0, le=1)
+    """Relative optimality gap at which the solve stops."""
+    threads: int = Field(1, ge=1)
+    """HiGHS threads; 1 keeps runs reproducible."""
+    seed: int = 0
+    """HiGHS random seed."""
+
+
+class OutputConfig(_Section):
+    """What the run folder shows."""
+
+    privacy_threshold: int = Field(5, ge=1)
+    """Children counts below this are shown as "<5" in map.html and report.html."""
+    lang: Literal["nl", "en"] = "nl"
+    """Language of the map and report."""
+
+
+class Scenario(_Section):
+    """A full planning scenario; every section has defaults (the embedded demo)."""
+
+    name: str = "demo"
+    """Short name, used for the default run folder."""
+    description: str = "Embedded synthetic demo region"
+    """One line for reports."""
+    region: RegionConfig = Field(default_factory=RegionConfig)
+    data: DataConfig = Field(default_factory=DataConfig)
+    demand: DemandConfig = Field(default_factory=DemandConfig)
+    reasons: ReasonsConfig = Field(default_factory=ReasonsConfig)
+    facility_types: FacilityTypesConfig = Field(default_factory=FacilityTypesConfig)
+    norm: NormConfig = Field(default_factory=NormConfig)
+    travel: TravelConfig = Field(default_factory=TravelConfig)
+    objective: ObjectiveConfig = Field(default_factory=ObjectiveConfig)
+    budget: BudgetConfig = Field(default_factory=BudgetConfig)
+    stock: StockConfig = Field(default_factory=StockConfig)
+    solver: SolverConfig = Field(default_factory=SolverConfig)
+    output: OutputConfig = Field(default_factory=OutputConfig)
+
+    def to_toml(self) -> str:
+        """The fully resolved scenario as TOML (all defaults filled in)."""
+        return dumps_toml(self.model_dump(mode="json"))
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+def load_scenario(
+    path: str | Path | None = None,
+    *,
+    overrides: list[str] | tuple[str, ...] = (),
+    data_dir: str | Path | None = None,
+) -> Scenario:
+    """Read a scenario file (or the demo defaults when ``path`` is None) and validate it.
+
+    Parameters
+    ----------
+    path
+        TOML file, or the name of a scenario shipped in ``scenarios/`` (``"demo"``).
+    overrides
+        ``KEY=VALUE`` strings (``demand.rate_per_1000=8``), applied after ``extends``.
+    data_dir
+        Sets ``data.dir`` (the ``--data-dir`` option).
+
+    Raises
+    ------
+    ScenarioError
+        Listing every problem found, each prefixed with the file and key it comes from.
+    """
+    raw: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    if path is not None:
+        raw, origin = _read_with_extends(_locate(path, None), chain=())
+    problems: list[str] = []
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            problems.append(f"--set {item}: expected KEY=VALUE, e.g. demand.rate_per_1000=8")
+            continue
+        value = _parse_value(text.strip())
+        if key in PATH_KEYS and isinstance(value, str):
+            value = str(Path(value).expanduser().resolve())
+        try:
+            _set_dotted(raw, key, value)
+        except ScenarioError as err:
+            problems.append(f"--set {key}: {err}")
+            continue
+        origin[key] = "--set"
+    if data_dir is not None:
+        _set_dotted(raw, "data.dir", str(Path(data_dir).expanduser().resolve()))
+        origin["data.dir"] = "--data-dir"
+    raise_if_problems(problems, ScenarioError, header="Invalid scenario overrides")
+    return validate_scenario(raw, origin=origin)
+
+
+def validate_scenario(raw: dict[str, Any], *, origin: dict[str, str] | None = None) -> Scenario:
+    """Validate a raw scenario dict, naming the file and key of every problem."""
+    origin = origin or {}
+    try:
+        return Scenario.model_validate(raw)
+    except ValidationError as err:
+        problems = []
+        for e in err.errors():
+            key = ".".join(str(p) for p in e["loc"])
+            where = _origin_of(key, origin)
+            what = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
+            if e["type"] != "extra_forbidden" and "input" in e and not isinstance(e["input"], dict):
+                what += f", got {e['input']!r}"
+            problems.append(f"{where}: {key}: {what}")
+        raise_if_problems(problems, ScenarioError, header="Invalid scenario")
+        raise  # unreachable: raise_if_problems raised
+
+
+def _origin_of(key: str, origin: dict[str, str]) -> str:
+    """The file (or ``--set``) that set ``key`` or its nearest parent."""
+    parts = key.split(".")
+    for n in range(len(parts), 0, -1):
+        source = origin.get(".".join(parts[:n]))
+        if source:
+            return source
+    # A key nobody set: a section-level error (e.g. shares that do not sum to 1) comes from the
+    # file that set one of its children.
+    children = [src for k, src in origin.items() if k.startswith(key + ".")]
+    return children[-1] if children else "scenario"
+
+
+def _locate(name: str | Path, base: Path | None) -> Path:
+    """A scenario path: as given, relative to ``base``, or a name in ``scenarios/``."""
+    candidates = []
+    p = Path(name).expanduser()
+    if p.is_absolute():
+        candidates.append(p)
+    else:
+        if base is not None:
+            candidates.append(base / p)
+        candidates.append(Path.cwd() / p)
+        stem = p.name if p.suffix == ".toml" else f"{p.name}.toml"
+        if p.parent == Path("."):
+            candidates.append(SCENARIO_DIR / stem)
+    for c in candidates:
+        if c.is_file():
+            return c.resolve()
+    if str(name) == "demo" or Path(name).name == "demo.toml":
+        # A non-editable install has no scenarios/ folder: the demo is the schema's defaults.
+        return Path("<builtin demo>")
+    msg = f"scenario file not found: {name} (looked in {', '.join(str(c) for c in candidates)})"
+    raise ScenarioError(msg)
+
+
+def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> tuple[dict, dict[str, str]]:
+    if str(path) == "<builtin demo>":
+        return {}, {}
+    if path in chain:
+        msg = f"{path}: extends forms a cycle: {' -> '.join(str(c) for c in (*chain, path))}"
+        raise ScenarioError(msg)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        msg = f"{path}: not valid TOML: {err}"
+        raise ScenarioError(msg) from None
+    except OSError as err:
+        msg = f"{path}: cannot be read: {err.strerror}"
+        raise ScenarioError(msg) from None
+    _resolve_paths(data, path.parent)
+    origin = {k: str(path) for k in _dotted_keys(data)}
+    parent = data.pop("extends", None)
+    origin.pop("extends", None)
+    if parent is None:
+        return data, origin
+    if not isinstance(parent, str):
+        msg = f"{path}: extends: must be a file name or scenario name, got {parent!r}"
+        raise ScenarioError(msg)
+    base_raw, base_origin = _read_with_extends(_locate(parent, path.parent), (*chain, path))
+    return _merge(base_raw, data), {**base_origin, **origin}
+
+
+def _resolve_paths(data: dict, base: Path) -> None:
+    for key in PATH_KEYS:
+        section, _, leaf = key.partition(".")
+        value = data.get(section, {}).get(leaf) if isinstance(data.get(section), dict) else None
+        if isinstance(value, str) and value:
+            data[section][leaf] = str((base / Path(value).expanduser()).resolve())
+
+
+def _dotted_keys(data: dict, prefix: str = "") -> list[str]:
+    keys = []
+    for k, v in data.items():
+        full = f"{prefix}{k}"
+        keys.append(full)
+        if isinstance(v, dict):
+            keys.extend(_dotted_keys(v, full + "."))
+    return keys
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def _parse_value(text: str) -> Any:
+    """A TOML value (``8``, ``true``, ``["GM0503"]``, ``"x"``); anything else is a string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def _set_dotted(data: dict, key: str, value: Any) -> None:
+    parts = key.split(".")
+    node = data
+    for part in parts[:-1]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            msg = f"{part} is not a section"
+            raise ScenarioError(msg)
+        node = child
+    node[parts[-1]] = value
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def dumps_toml(data: dict[str, Any]) -> str:
+    """Write a dict of scalars, lists and nested tables as TOML (``None`` values are omitted)."""
+    lines: list[str] = []
+    _dump_table(data, [], lines)
+    return "\n".join(lines).strip() + "\n"
+
+
+def _dump_table(table: dict[str, Any], path: list[str], lines: list[str]) -> None:
+    scalars = {k: v for k, v in table.items() if not isinstance(v, dict) and v is not None}
+    tables = {k: v for k, v in table.items() if isinstance(v, dict)}
+    if path and scalars:
+        lines.append(f"\n[{'.'.join(path)}]")
+    for k, v in scalars.items():
+        lines.append(f"{k} = {_toml_value(v)}")
+    for k, v in tables.items():
+        _dump_table(v, [*path, k], lines)
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return repr(v) if math.isfinite(v) else ("inf" if v > 0 else "-inf")
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    msg = f"cannot write {type(v).__name__} to TOML"
+    raise TypeError(msg)
