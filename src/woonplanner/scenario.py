@@ -330,7 +330,7 @@ class Scenario(_Section):
 
     name: str = "demo"
     """Short name, used for the default run folder."""
-    description: str = "Embedded synthetic demo region"
+    description: str = "Embedded synthetic demo region (4 gemeenten, fictional)"
     """One line for reports."""
     region: RegionConfig = Field(default_factory=RegionConfig)
     data: DataConfig = Field(default_factory=DataConfig)
@@ -405,6 +405,9 @@ def load_scenario(
 def validate_scenario(raw: dict[str, Any], *, origin: dict[str, str] | None = None) -> Scenario:
     """Validate a raw scenario dict, naming the file and key of every problem."""
     origin = origin or {}
+    # Merge over the full defaults so that a partial section (only ``places`` of one facility
+    # type, say) keeps every other default of that section.
+    raw = _merge(Scenario().model_dump(), raw)
     try:
         return Scenario.model_validate(raw)
     except ValidationError as err:

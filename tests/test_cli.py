@@ -1,0 +1,167 @@
+"""The command line through Typer's test runner: outputs, exit codes, messages."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+
+import pytest
+from typer.testing import CliRunner
+
+from woonplanner.cli import app
+from woonplanner.scenario import Scenario
+
+SMALL = ["--set", 'region.gemeenten=["GM9904"]']  # the smallest demo gemeente: fast
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+def invoke(runner, *args):
+    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "demo"
+    result = CliRunner().invoke(app, ["run", "--out", str(out)], catch_exceptions=False)
+    return out, result
+
+
+def test_run_demo_writes_the_whole_folder(demo_run):
+    out, result = demo_run
+    assert result.exit_code == 0, result.output
+    assert f"Map: {out / 'map.html'}" in result.output
+    assert {p.name for p in out.iterdir()} == {
+        "plan.gpkg",
+        "facilities.csv",
+        "flows.csv",
+        "kpis.json",
+        "map.html",
+        "scenario.toml",
+        "manifest.json",
+    }
+    kpis = json.loads((out / "kpis.json").read_text())
+    assert kpis["status"] == "optimal"
+    assert all(g["norm_met"] for g in kpis["gemeenten"])
+    assert set(kpis["region"]) >= {
+        "children_demand",
+        "children_placed",
+        "children_unplaced",
+        "child_km",
+        "mean_km",
+        "p90_km",
+        "units_by_type",
+        "places_by_type",
+        "occupied_by_type",
+        "annual_cost_eur",
+    }
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert set(manifest["timings_s"]) == {"data", "arcs", "build", "solve", "outputs"}
+    assert {"woonplanner", "python", "pyomo", "highspy"} <= set(manifest["versions"])
+    assert manifest["solver"]["status"] == "optimal"
+    assert manifest["inputs"], "the demo's input files are hashed"
+    resolved = Scenario.model_validate(tomllib.loads((out / "scenario.toml").read_text()))
+    assert resolved == Scenario()
+
+
+def test_geopackage_has_the_four_layers(demo_run):
+    import pyogrio
+
+    out, _ = demo_run
+    layers = {name for name, _ in pyogrio.list_layers(out / "plan.gpkg")}
+    assert layers == {"neighbourhoods", "facilities", "flows", "gemeenten"}
+
+
+def test_same_scenario_twice_gives_identical_tables(runner, tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert invoke(runner, "run", *SMALL, "--out", a).exit_code == 0
+    assert invoke(runner, "run", *SMALL, "--out", b).exit_code == 0
+    for name in ("facilities.csv", "flows.csv"):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+
+
+def test_existing_folder_needs_force(runner, tmp_path):
+    out = tmp_path / "run"
+    assert invoke(runner, "run", *SMALL, "--out", out).exit_code == 0
+    before = (out / "kpis.json").read_bytes()
+    result = invoke(runner, "run", *SMALL, "--set", "demand.rate_per_1000=6", "--out", out)
+    assert result.exit_code == 2
+    assert "already exists" in result.output
+    assert "--force" in result.output
+    assert (out / "kpis.json").read_bytes() == before
+    result = invoke(
+        runner, "run", *SMALL, "--set", "demand.rate_per_1000=6", "--out", out, "--force"
+    )
+    assert result.exit_code == 0, result.output
+    assert (out / "kpis.json").read_bytes() != before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], (
+        "no temporary folders left"
+    )
+
+
+def test_invalid_scenario_exits_2_without_traceback(runner, tmp_path):
+    result = invoke(
+        runner,
+        "run",
+        "--set",
+        "demand.rate_per_1000=-1",
+        "--set",
+        "nrom.mode=soft",
+        "--out",
+        tmp_path / "x",
+    )
+    assert result.exit_code == 2
+    assert "demand.rate_per_1000" in result.output
+    assert "nrom: unknown key" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "x").exists()
+
+
+def test_infeasible_norm_exits_3_with_diagnosis(runner, tmp_path):
+    result = invoke(
+        runner,
+        "run",
+        *SMALL,
+        "--set",
+        "facility_types.gezinshuis.max_units_per_site=0",
+        "--set",
+        "facility_types.woongroep.max_units_per_site=0",
+        "--out",
+        tmp_path / "x",
+    )
+    assert result.exit_code == 3, result.output
+    assert "GM9904: needs 1 small-scale units" in result.output
+    assert not (tmp_path / "x").exists()
+
+
+def test_soft_norm_reports_the_gemeente_instead(runner, tmp_path):
+    out = tmp_path / "soft"
+    result = invoke(
+        runner,
+        "run",
+        *SMALL,
+        "--set",
+        "facility_types.gezinshuis.max_units_per_site=0",
+        "--set",
+        "facility_types.woongroep.max_units_per_site=0",
+        "--set",
+        "norm.mode=soft",
+        "--out",
+        out,
+    )
+    assert result.exit_code == 0, result.output
+    assert "norm NOT met in: GM9904" in result.output
+
+
+def test_validate_checks_without_writing(runner, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = invoke(runner, "validate", "demo")
+    assert result.exit_code == 0, result.output
+    assert "is valid: 56 neighbourhoods in 4 gemeenten" in result.output
+    assert list(tmp_path.iterdir()) == []
+    bad = invoke(runner, "validate", "demo", "--set", 'region.gemeenten=["GM0000"]')
+    assert bad.exit_code == 2
+    assert "unknown gemeente codes ['GM0000']" in bad.output

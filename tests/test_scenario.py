@@ -1,0 +1,128 @@
+"""Scenario files: defaults, extends, --set overrides and every kind of error message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from woonplanner.errors import ScenarioError
+from woonplanner.scenario import Scenario, load_scenario
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_demo_toml_spells_out_the_defaults():
+    assert load_scenario(REPO / "scenarios" / "demo.toml") == Scenario()
+    assert load_scenario(None) == Scenario()
+
+
+def test_resolved_scenario_round_trips(tmp_path):
+    scenario = load_scenario(None, overrides=["budget.annual_eur=5e6"])
+    again = load_scenario(write(tmp_path / "resolved.toml", scenario.to_toml()))
+    assert again == scenario
+
+
+def test_extends_by_name_and_by_relative_path(tmp_path):
+    base = write(
+        tmp_path / "base.toml", 'extends = "demo"\nname = "base"\n[demand]\nrate_per_1000 = 8\n'
+    )
+    (tmp_path / "variants").mkdir()
+    child = write(
+        tmp_path / "variants" / "wide.toml",
+        'extends = "../base.toml"\nname = "wide"\n[reasons.safety_risk]\nmax_km = 25\n',
+    )
+    s = load_scenario(child)
+    assert s.name == "wide"
+    assert s.demand.rate_per_1000 == 8
+    assert s.reasons.safety_risk.max_km == 25
+    assert s.reasons.safety_risk.min_km == 3  # inherited from the demo defaults
+    assert load_scenario(base).reasons.safety_risk.max_km == 15
+
+
+def test_set_reads_toml_values_and_bare_words():
+    s = load_scenario(
+        None,
+        overrides=[
+            "demand.rate_per_1000=8",
+            'region.gemeenten=["GM9901"]',
+            "norm.mode=soft",
+            "objective.mode=lexicographic",
+        ],
+    )
+    assert s.demand.rate_per_1000 == 8.0
+    assert s.region.gemeenten == ["GM9901"]
+    assert s.norm.mode == "soft"
+    assert s.objective.mode == "lexicographic"
+
+
+def test_paths_resolve_against_the_file_that_sets_them(tmp_path):
+    (tmp_path / "sub").mkdir()
+    s = load_scenario(write(tmp_path / "sub" / "s.toml", '[stock]\nfile = "stock.csv"\n'))
+    assert s.stock.file == str((tmp_path / "sub" / "stock.csv").resolve())
+
+
+def test_every_problem_is_listed_with_file_and_key(tmp_path):
+    bad = write(
+        tmp_path / "bad.toml",
+        """
+name = "bad"
+colour = "red"
+[demand]
+rate_per_1000 = -3
+reason_shares = {parents_cannot_cope = 0.5, orphaned = 0.1, safety_risk = 0.1}
+[reasons.safety_risk]
+min_km = 20
+max_km = 10
+[facility_types.gezinshuis]
+places = 8
+""",
+    )
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(bad, overrides=["solver.mip_gap=abc", "norm.typo=1"])
+    text = str(err.value)
+    assert f"{bad}: colour: unknown key" in text
+    assert f"{bad}: demand.rate_per_1000: Input should be greater than or equal to 0" in text
+    assert "shares must sum to 1, got 0.7" in text
+    assert "min_km (20) is above max_km (10)" in text
+    assert "gezinshuis.places must be at most 6" in text
+    assert "--set: norm.typo: unknown key" in text
+    assert "--set: solver.mip_gap:" in text
+    assert "7 problems" in text
+
+
+def test_unknown_key_in_extended_file_names_that_file(tmp_path):
+    base = write(tmp_path / "base.toml", "[norm]\nlevle = 'region'\n")
+    child = write(tmp_path / "child.toml", 'extends = "base.toml"\nname = "child"\n')
+    with pytest.raises(ScenarioError, match=f"{base}: norm.levle: unknown key"):
+        load_scenario(child)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("name = ", "not valid TOML"),
+        ('extends = "nowhere.toml"', "scenario file not found: nowhere.toml"),
+        ("extends = 3", "extends: must be a file name"),
+    ],
+)
+def test_file_level_errors(tmp_path, text, message):
+    with pytest.raises(ScenarioError, match=message):
+        load_scenario(write(tmp_path / "s.toml", text))
+
+
+def test_extends_cycle_is_reported(tmp_path):
+    write(tmp_path / "a.toml", 'extends = "b.toml"')
+    write(tmp_path / "b.toml", 'extends = "a.toml"')
+    with pytest.raises(ScenarioError, match="cycle"):
+        load_scenario(tmp_path / "a.toml")
+
+
+def test_set_without_equals_sign():
+    with pytest.raises(ScenarioError, match="expected KEY=VALUE"):
+        load_scenario(None, overrides=["demand.rate_per_1000"])
