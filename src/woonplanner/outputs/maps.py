@@ -1,0 +1,1106 @@
+"""The solved plan on a Folium map: what ``map.html`` is made from.
+
+:func:`plan_map` works from the :class:`~woonplanner.plan.Plan` tables only (no Pyomo, no
+solver). It draws, each as its own layer in the layer control:
+
+- demand per neighbourhood (choropleth of ``children_demand``),
+- facilities per type (pleeggezin, gezinshuis, woongroep) marked existing, new or closing,
+- flows from each child's neighbourhood to its site, aggregated per origin, site and type,
+- each gemeente's outline coloured by the small-scale housing norm,
+- neighbourhoods with unplaced children, hatched.
+
+The map is made to be shared (SPEC §5):
+
+- children counts of a neighbourhood or flow below ``privacy_threshold`` read "<5"
+  (:func:`format_count`), and the drawing does not give them away either: the lowest demand
+  class and the thinnest flow stand for every value below the threshold;
+- facilities sit at the neighbourhood's representative point, never at an address;
+- every string from input data is HTML-escaped before it reaches a popup, tooltip or label.
+
+Leaflet is the only script the page loads. Folium's default jQuery, Bootstrap and Font Awesome
+links are dropped (nothing here uses them), popups are bound with plain Leaflet calls, and the
+legend is plain HTML, so fewer outside files can break the page. Without network
+the background tiles fail quietly and the polygons still carry the picture.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, cast
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import Figure
+from folium.template import Template
+from folium.utilities import JsCode
+from pyproj import CRS, Transformer
+
+from woonplanner.plan import Plan
+
+__all__ = ["LABELS", "format_count", "layer_names", "plan_map"]
+
+#: The CRS of every geometry and coordinate in a :class:`Plan` (Amersfoort / RD New).
+PLAN_CRS = "EPSG:28992"
+
+FACILITY_TYPES: tuple[str, ...] = ("pleeggezin", "gezinshuis", "woongroep")
+
+#: Every text on the map, per language. Layer names are what the layer control shows.
+LABELS: dict[str, dict[str, str]] = {
+    "nl": {
+        "title": "Plan kleinschalige woonvoorzieningen jeugd",
+        "layer_tiles": "Achtergrondkaart",
+        "layer_demand": "Vraag",
+        "layer_pleeggezin": "Pleeggezinnen",
+        "layer_gezinshuis": "Gezinshuizen",
+        "layer_woongroep": "Woongroepen",
+        "layer_flows": "Stromen",
+        "layer_gemeenten": "Gemeenten (norm)",
+        "layer_unplaced": "Niet geplaatst",
+        "type_pleeggezin": "Pleeggezin",
+        "type_gezinshuis": "Gezinshuis",
+        "type_woongroep": "Woongroep",
+        "status_existing": "Bestaand",
+        "status_new": "Nieuw",
+        "status_closing": "Sluit",
+        "norm_met": "Norm gehaald",
+        "norm_not_met": "Norm niet gehaald",
+        "legend": "Legenda",
+        "legend_demand": "Vraag: kinderen per buurt",
+        "legend_types": "Voorzieningen (getal = eenheden)",
+        "legend_status": "Status",
+        "legend_flows": "Stromen",
+        "legend_flows_text": "buurt → voorziening, dikte = kinderen",
+        "legend_gemeenten": "Gemeenten",
+        "legend_unplaced_text": "buurt met niet geplaatste kinderen",
+        "legend_note": (
+            "Voorzieningen staan op een punt in de buurt, nooit op een adres. "
+            "Aantallen kinderen onder {threshold} staan als “<{threshold}”."
+        ),
+        "not_optimal": "niet bewezen optimaal",
+        "gap": "gap",
+        "solver_status": "solverstatus",
+        "neighbourhood": "Buurt",
+        "gemeente": "Gemeente",
+        "demand": "Vraag (kinderen)",
+        "placed": "Geplaatst",
+        "unplaced": "Niet geplaatst",
+        "mean_km": "Gem. afstand",
+        "existing_units": "Bestaande eenheden",
+        "opened_units": "Geopend",
+        "closed_units": "Gesloten",
+        "units": "Eenheden",
+        "places": "Plaatsen",
+        "occupied": "Bezet (kinderen)",
+        "children": "kinderen",
+        "inhabitants": "Inwoners",
+        "small_scale_units": "Kleinschalige eenheden",
+        "required_small_scale_units": "Vereist volgens norm",
+        "summary": "Vraag {demand} · geplaatst {placed} · niet geplaatst {unplaced} kinderen",
+    },
+    "en": {
+        "title": "Plan for small-scale youth housing",
+        "layer_tiles": "Background map",
+        "layer_demand": "Demand",
+        "layer_pleeggezin": "Foster families",
+        "layer_gezinshuis": "Family-style homes",
+        "layer_woongroep": "Group homes",
+        "layer_flows": "Flows",
+        "layer_gemeenten": "Gemeenten (norm)",
+        "layer_unplaced": "Unplaced children",
+        "type_pleeggezin": "Foster family (pleeggezin)",
+        "type_gezinshuis": "Family-style home (gezinshuis)",
+        "type_woongroep": "Group home (woongroep)",
+        "status_existing": "Existing",
+        "status_new": "New",
+        "status_closing": "Closing",
+        "norm_met": "Norm met",
+        "norm_not_met": "Norm not met",
+        "legend": "Legend",
+        "legend_demand": "Demand: children per neighbourhood",
+        "legend_types": "Facilities (number = units)",
+        "legend_status": "Status",
+        "legend_flows": "Flows",
+        "legend_flows_text": "neighbourhood → facility, width = children",
+        "legend_gemeenten": "Gemeenten",
+        "legend_unplaced_text": "neighbourhood with unplaced children",
+        "legend_note": (
+            "Facilities are drawn at a point in the neighbourhood, never at an address. "
+            "Counts of children below {threshold} are shown as “<{threshold}”."
+        ),
+        "not_optimal": "not proven optimal",
+        "gap": "gap",
+        "solver_status": "solver status",
+        "neighbourhood": "Neighbourhood",
+        "gemeente": "Gemeente",
+        "demand": "Demand (children)",
+        "placed": "Placed",
+        "unplaced": "Unplaced",
+        "mean_km": "Mean distance",
+        "existing_units": "Existing units",
+        "opened_units": "Opened",
+        "closed_units": "Closed",
+        "units": "Units",
+        "places": "Places",
+        "occupied": "Occupied (children)",
+        "children": "children",
+        "inhabitants": "Inhabitants",
+        "small_scale_units": "Small-scale units",
+        "required_small_scale_units": "Required by the norm",
+        "summary": "Demand {demand} · placed {placed} · unplaced {unplaced} children",
+    },
+}
+
+# One colour and one shape per type, so the types stay apart in greyscale print too.
+_TYPE_COLOURS = {"pleeggezin": "#e8710a", "gezinshuis": "#8e3bb5", "woongroep": "#2b2b2b"}
+_TYPE_SHAPES = {"pleeggezin": "circle", "gezinshuis": "house", "woongroep": "square"}
+_OTHER_COLOUR = "#8a8a8a"
+_NEW_COLOUR = "#1a9641"
+_CLOSING_COLOUR = "#d7191c"
+_NORM_MET_COLOUR = "#1a9641"
+_NORM_NOT_MET_COLOUR = "#d7191c"
+_UNPLACED_COLOUR = "#c0392b"
+# Blues: light enough that the facility markers stay readable on top.
+_ZERO_COLOUR = "#f4f4f4"
+_DEMAND_COLOURS = ("#deebf7", "#a9cfe5", "#6baed6", "#3787c0", "#1c5fa0")
+
+_PANES = {
+    "wp-demand": 410,
+    "wp-unplaced": 420,
+    "wp-gemeenten": 430,
+    "wp-flows": 440,
+    "wp-labels": 450,
+}
+
+_ICON_SIZE = 28
+_ICON_SPACING = 26  # pixels between markers of several types at one site
+_SIMPLIFY_METRES = 5.0  # invisible at neighbourhood zoom, keeps map.html small
+_COORD_GRID_DEGREES = 1e-6  # about 0.1 m
+
+_CSS = """
+<style>
+.leaflet-container { background: #eef0f2; font-family: system-ui, -apple-system, "Segoe UI",
+  Roboto, Helvetica, Arial, sans-serif; }
+.leaflet-control-layers { font-size: 13px; line-height: 1.5; }
+.leaflet-control-layers label { margin: 0; }
+.wp-title { position: fixed; top: 10px; left: 50%; transform: translateX(-50%); z-index: 1000;
+  background: rgba(255,255,255,.94); padding: 6px 14px; border-radius: 6px;
+  box-shadow: 0 1px 5px rgba(0,0,0,.35); text-align: center; pointer-events: none;
+  font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif;
+  max-width: 60vw; }
+.wp-title h1 { font-size: 16px; margin: 0; color: #222; }
+.wp-title .wp-summary { font-size: 12px; color: #555; margin-top: 2px; }
+.wp-banner { margin-top: 5px; padding: 3px 8px; border-radius: 4px; background: #fff3cd;
+  border: 1px solid #e0a800; color: #6b4a00; font-size: 13px; font-weight: 600; }
+.wp-banner small { font-weight: 400; }
+.wp-legend { background: rgba(255,255,255,.96); padding: 6px 10px 8px; border-radius: 6px;
+  box-shadow: 0 1px 5px rgba(0,0,0,.35); font-size: 12px; line-height: 1.3; color: #222;
+  max-height: 62vh; overflow-y: auto; max-width: 300px; }
+.wp-legend summary { font-weight: 700; font-size: 13px; cursor: pointer; }
+.wp-legend h4 { margin: 6px 0 2px; font-size: 12px; color: #444; }
+.wp-legend .wp-row { display: flex; align-items: center; gap: 6px; margin: 1px 0; }
+.wp-legend .wp-swatch { width: 18px; height: 12px; border: 1px solid #999; flex: none; }
+.wp-legend .wp-line { width: 26px; flex: none; }
+.wp-legend .wp-note { margin: 7px 0 0; color: #666; font-size: 11px; }
+.wp-facility svg { filter: drop-shadow(0 1px 1.5px rgba(0,0,0,.45)); overflow: visible; }
+.wp-gemeente-label > div { display: inline-block; white-space: nowrap;
+  transform: translate(-50%, -50%); padding: 0 5px; border-radius: 3px;
+  background: rgba(255,255,255,.8); font: 600 11px system-ui, sans-serif; color: #333;
+  border: 1.5px solid; }
+.wp-popup table { border-collapse: collapse; margin-top: 4px; }
+.wp-popup td { padding: 1px 8px 1px 0; }
+.wp-popup td.wp-num { text-align: right; font-variant-numeric: tabular-nums; }
+.wp-popup .wp-code { color: #777; font-weight: 400; }
+</style>
+"""
+
+# Cross-SVG pattern references (url(#id)) work within one HTML document, so Leaflet's
+# polygons can be hatched without a plugin.
+_HATCH_DEFS = f"""
+<svg width="0" height="0" style="position:absolute" aria-hidden="true" focusable="false">
+  <defs>
+    <pattern id="wp-hatch" patternUnits="userSpaceOnUse" width="8" height="8"
+             patternTransform="rotate(45)">
+      <rect width="8" height="8" fill="{_UNPLACED_COLOUR}" fill-opacity="0.10"/>
+      <line x1="0" y1="0" x2="0" y2="8" stroke="{_UNPLACED_COLOUR}" stroke-width="3"
+            stroke-opacity="0.75"/>
+    </pattern>
+  </defs>
+</svg>
+"""
+
+# Binds the popup and tooltip carried in each feature's properties (already escaped HTML) and
+# highlights the feature on hover.
+_BIND_FEATURE = JsCode(
+    """
+function (feature, layer) {
+    var p = feature.properties;
+    if (p.popup) { layer.bindPopup(p.popup, {maxWidth: 340}); }
+    if (p.tooltip) { layer.bindTooltip(p.tooltip, {sticky: true}); }
+    if (p.hover) {
+        layer.on("mouseover", function () { layer.setStyle(p.hover); });
+        layer.on("mouseout", function () { layer.setStyle(p.style); });
+    }
+}
+"""
+)
+
+
+class _Bind(folium.MacroElement):
+    """Bind a popup and a tooltip to the parent layer with plain Leaflet.
+
+    Folium's ``Popup`` needs jQuery and its ``Tooltip`` pastes text into a JavaScript template
+    string; ``tojson`` escapes ``<``, ``>``, ``&`` and ``'``, so the HTML cannot break out.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            {{ this._parent.get_name() }}
+                .bindPopup({{ this.popup|tojson }}, {maxWidth: 340})
+                .bindTooltip({{ this.tooltip|tojson }}, {direction: "top", offset: [0, -12]});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, popup: str, tooltip: str) -> None:
+        super().__init__()
+        self._name = "Bind"
+        self.popup = popup
+        self.tooltip = tooltip
+
+
+class _Legend(folium.MacroElement):
+    """The legend as a Leaflet control, so it stacks with the scale bar instead of covering it."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            (function () {
+                var legend = L.control({position: {{ this.position|tojson }}});
+                legend.onAdd = function () {
+                    var div = L.DomUtil.create("div", "wp-legend");
+                    div.innerHTML = {{ this.html|tojson }};
+                    L.DomEvent.disableClickPropagation(div);
+                    L.DomEvent.disableScrollPropagation(div);
+                    return div;
+                };
+                legend.addTo({{ this._parent.get_name() }});
+            })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, html_text: str, *, position: str = "bottomleft") -> None:
+        super().__init__()
+        self._name = "Legend"
+        self.html = html_text
+        self.position = position
+
+
+def format_count(value: float | None, threshold: int) -> str:
+    """A number of children as shown on a shared map or report.
+
+    Parameters
+    ----------
+    value
+        Number of children (may be fractional: demand is an expectation).
+    threshold
+        Counts strictly between 0 and this value are hidden.
+
+    Returns
+    -------
+    str
+        ``"0"`` for zero, ``"<5"`` (with the threshold) for 0 < value < threshold, otherwise the
+        value rounded half up to a whole number; ``"–"`` when the value is missing.
+
+    Examples
+    --------
+    >>> [format_count(v, 5) for v in (0, 0.4, 4.99, 5, 12.5)]
+    ['0', '<5', '<5', '5', '13']
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    value = float(value)
+    if value <= 0:
+        # A tiny negative is solver round-off, not a count to report.
+        return "0"
+    if value < threshold:
+        return f"<{threshold}"
+    return str(math.floor(value + 0.5))
+
+
+def layer_names(lang: str = "nl") -> dict[str, str]:
+    """The names the layer control shows, keyed by layer.
+
+    Parameters
+    ----------
+    lang
+        ``"nl"`` or ``"en"``.
+
+    Returns
+    -------
+    dict
+        Keys ``tiles, demand, pleeggezin, gezinshuis, woongroep, flows, gemeenten, unplaced``.
+    """
+    labels = _labels(lang)
+    keys = ("tiles", "demand", *FACILITY_TYPES, "flows", "gemeenten", "unplaced")
+    return {key: labels[f"layer_{key}"] for key in keys}
+
+
+def plan_map(
+    plan: Plan,
+    *,
+    lang: str = "nl",
+    privacy_threshold: int = 5,
+    title: str | None = None,
+    tiles: bool = True,
+) -> folium.Map:
+    """Draw a solved plan on a Folium map.
+
+    Parameters
+    ----------
+    plan
+        The solved plan; only its tables and KPIs are read.
+    lang
+        Language of every label: ``"nl"`` (default) or ``"en"``.
+    privacy_threshold
+        Children counts per neighbourhood or flow below this are shown as ``"<threshold"``.
+    title
+        Title above the map (escaped); a generic title when ``None``.
+    tiles
+        Add a light background tile layer. The map stays readable without it (and without
+        network, when the tiles fail to load).
+
+    Returns
+    -------
+    folium.Map
+        Save it with ``.save("map.html")``.
+    """
+    labels = _labels(lang)
+    names = layer_names(lang)
+    neighbourhoods = _with_crs(plan.neighbourhoods)
+    gemeenten = _with_crs(plan.gemeenten)
+    to_wgs84 = Transformer.from_crs(neighbourhoods.crs or PLAN_CRS, "EPSG:4326", always_xy=True)
+    points = _representative_points(neighbourhoods, to_wgs84)
+
+    fmap = folium.Map(tiles=None, control_scale=True, zoom_start=11, location=_centre(points))
+    # Nothing on this map uses jQuery, Bootstrap or Font Awesome (see the module docstring).
+    fmap.default_js = [js for js in fmap.default_js if js[0] == "leaflet"]
+    fmap.default_css = [css for css in fmap.default_css if css[0] == "leaflet_css"]
+    root = cast(Figure, fmap.get_root())
+    root.header.add_child(folium.Element(_CSS), name="woonplanner_css")
+    root.html.add_child(folium.Element(_HATCH_DEFS), name="woonplanner_hatch")
+
+    # Panes fix the drawing order: toggling a layer off and on in Leaflet would otherwise put
+    # the filled demand polygons on top of the outlines and flows. The gemeente labels stay
+    # below Leaflet's marker pane (600), so a label never hides a facility.
+    for pane, z_index in _PANES.items():
+        folium.map.CustomPane(pane, z_index=z_index, pointer_events=True).add_to(fmap)
+
+    if tiles:
+        # PDOK's grey BRT background: Dutch government tiles, light, no API key.
+        folium.TileLayer("nlmaps.grijs", name=names["tiles"], control=True).add_to(fmap)
+
+    edges = _demand_edges(neighbourhoods["children_demand"], privacy_threshold)
+    _demand_layer(neighbourhoods, edges, labels, privacy_threshold).add_to(fmap)
+    _unplaced_layer(neighbourhoods, labels, privacy_threshold).add_to(fmap)
+    _gemeente_layer(gemeenten, plan.facilities, labels, lang).add_to(fmap)
+    _flow_layer(plan.flows, neighbourhoods, points, labels, privacy_threshold).add_to(fmap)
+    for layer in _facility_layers(
+        plan.facilities, neighbourhoods, points, labels, lang, privacy_threshold
+    ):
+        layer.add_to(fmap)
+
+    folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
+    _Legend(_legend_html(edges, labels, privacy_threshold)).add_to(fmap)
+    root.html.add_child(
+        folium.Element(_title_html(plan, neighbourhoods, labels, privacy_threshold, title)),
+        name="woonplanner_title",
+    )
+    if len(neighbourhoods):
+        west, south, east, north = neighbourhoods.to_crs("EPSG:4326").total_bounds
+        fmap.fit_bounds([[south, west], [north, east]], padding=(20, 20))
+    return fmap
+
+
+# --- layers ---------------------------------------------------------------------------------
+
+
+def _demand_layer(
+    neighbourhoods: gpd.GeoDataFrame,
+    edges: list[float],
+    labels: Mapping[str, str],
+    threshold: int,
+) -> folium.FeatureGroup:
+    """Choropleth of children's demand per neighbourhood."""
+    group = folium.FeatureGroup(name=labels["layer_demand"])
+    if neighbourhoods.empty:
+        return group
+
+    def properties(row: pd.Series) -> dict[str, Any]:
+        colour = _demand_colour(row["children_demand"], edges)
+        style = {"color": "#ffffff", "weight": 0.8, "fillColor": colour, "fillOpacity": 0.75}
+        return {
+            "style": style,
+            "hover": {**style, "color": "#333333", "weight": 2},
+            "popup": _neighbourhood_popup(row, labels, threshold),
+            "tooltip": (
+                f"<b>{_esc(row['name'])}</b><br>{_esc(labels['demand'])}: "
+                f"{_esc(format_count(row['children_demand'], threshold))}"
+            ),
+        }
+
+    data = _feature_collection(neighbourhoods, properties)
+    folium.GeoJson(data, on_each_feature=_BIND_FEATURE, pane="wp-demand").add_to(group)
+    return group
+
+
+def _unplaced_layer(
+    neighbourhoods: gpd.GeoDataFrame, labels: Mapping[str, str], threshold: int
+) -> folium.FeatureGroup:
+    """Neighbourhoods with children the plan could not place, hatched in red."""
+    group = folium.FeatureGroup(name=labels["layer_unplaced"])
+    # Solver round-off leaves tiny positive values where every child is placed.
+    unplaced = neighbourhoods[neighbourhoods["children_unplaced"] > 1e-6]
+    if unplaced.empty:
+        return group
+    style = {
+        "color": _UNPLACED_COLOUR,
+        "weight": 2.5,
+        "fillColor": "url(#wp-hatch)",
+        "fillOpacity": 1,
+    }
+
+    def properties(row: pd.Series) -> dict[str, Any]:
+        return {
+            "style": style,
+            "hover": {**style, "weight": 4},
+            "popup": _neighbourhood_popup(row, labels, threshold),
+            "tooltip": (
+                f"<b>{_esc(row['name'])}</b><br>{_esc(labels['unplaced'])}: "
+                f"{_esc(format_count(row['children_unplaced'], threshold))}"
+            ),
+        }
+
+    data = _feature_collection(unplaced, properties)
+    folium.GeoJson(data, on_each_feature=_BIND_FEATURE, pane="wp-unplaced").add_to(group)
+    return group
+
+
+def _gemeente_layer(
+    gemeenten: gpd.GeoDataFrame,
+    facilities: pd.DataFrame,
+    labels: Mapping[str, str],
+    lang: str,
+) -> folium.FeatureGroup:
+    """Gemeente outlines and labels, green where the norm is met and red (dashed) where not."""
+    group = folium.FeatureGroup(name=labels["layer_gemeenten"])
+    if gemeenten.empty:
+        return group
+    to_wgs84 = Transformer.from_crs(gemeenten.crs or PLAN_CRS, "EPSG:4326", always_xy=True)
+
+    def properties(row: pd.Series) -> dict[str, Any]:
+        met = bool(row["norm_met"])
+        # Dashes as well as colour, for readers who cannot tell red from green.
+        style = {
+            "color": _NORM_MET_COLOUR if met else _NORM_NOT_MET_COLOUR,
+            "weight": 3,
+            "opacity": 0.9,
+            "dashArray": None if met else "8 5",
+            "fill": False,
+        }
+        return {
+            "style": style,
+            "hover": {**style, "weight": 5},
+            "popup": _gemeente_popup(row, labels, lang),
+            "tooltip": f"<b>{_esc(row['name'])}</b> · {_esc(_norm_label(met, labels))}",
+        }
+
+    data = _feature_collection(gemeenten, properties)
+    folium.GeoJson(data, on_each_feature=_BIND_FEATURE, pane="wp-gemeenten").add_to(group)
+
+    sites = facilities[["x", "y"]].to_numpy(float) if len(facilities) else np.empty((0, 2))
+    metres_per_pixel = _opening_metres_per_pixel(gemeenten)
+    label_points = [
+        _label_point(geom, sites, name=str(name), metres_per_pixel=metres_per_pixel)
+        for geom, name in zip(gemeenten.geometry, gemeenten["name"], strict=True)
+    ]
+    for (_, row), point in zip(gemeenten.iterrows(), label_points, strict=True):
+        met = bool(row["norm_met"])
+        lon, lat = to_wgs84.transform(point.x, point.y)
+        colour = _NORM_MET_COLOUR if met else _NORM_NOT_MET_COLOUR
+        mark = "✓" if met else "✗"
+        icon = folium.DivIcon(
+            html=f'<div style="border-color:{colour}">{_esc(row["name"])} '
+            f'<span style="color:{colour}">{mark}</span></div>',
+            icon_size=(0, 0),
+            class_name="wp-gemeente-label",
+        )
+        marker = folium.Marker([lat, lon], icon=icon, pane="wp-labels")
+        _Bind(
+            _gemeente_popup(row, labels, lang),
+            f"<b>{_esc(row['name'])}</b> · {_esc(_norm_label(met, labels))}",
+        ).add_to(marker)
+        marker.add_to(group)
+    return group
+
+
+def _flow_layer(
+    flows: pd.DataFrame,
+    neighbourhoods: gpd.GeoDataFrame,
+    points: Mapping[str, tuple[float, float]],
+    labels: Mapping[str, str],
+    threshold: int,
+) -> folium.FeatureGroup:
+    """Lines from each origin to its site, one per origin, site and type, width by children."""
+    # Off at first: a region has hundreds of flows, and their web would bury the facilities.
+    group = folium.FeatureGroup(name=labels["layer_flows"], show=False)
+    agg = _aggregate_flows(flows)
+    # A child placed in its own neighbourhood has no line to draw.
+    agg = agg[agg["origin"] != agg["site"]]
+    agg = agg[agg["origin"].isin(points) & agg["site"].isin(points)]
+    if agg.empty:
+        return group
+    names = _names(neighbourhoods)
+    biggest = max(float(agg["children"].max()), float(threshold), 1.0)
+    features = []
+    # Thick lines first, so thin ones stay on top where the mouse can reach them.
+    for row in agg.sort_values("children", ascending=False).itertuples(index=False):
+        # Every flow below the threshold gets the same width: the width must not tell more
+        # than the "<5" label does.
+        shown = max(float(row.children), float(threshold))
+        weight = round(0.8 + 4.2 * math.sqrt(shown / biggest), 2)
+        # Faint: flows are the detail behind the markers, not the picture itself.
+        style = {
+            "color": _TYPE_COLOURS.get(row.type, _OTHER_COLOUR),
+            "weight": weight,
+            "opacity": 0.35,
+            "lineCap": "round",
+        }
+        tooltip = (
+            f"{_esc(names.get(row.origin, row.origin))} → {_esc(names.get(row.site, row.site))}"
+            f"<br>{_esc(_type_label(row.type, labels))}: "
+            f"{_esc(format_count(row.children, threshold))} {_esc(labels['children'])}, "
+            f"{_format_km(row.km)}"
+        )
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "LineString",
+                    "coordinates": [list(points[row.origin]), list(points[row.site])],
+                },
+                "properties": {
+                    "style": style,
+                    "hover": {**style, "opacity": 0.9},
+                    "tooltip": tooltip,
+                },
+            }
+        )
+    data = {"type": "FeatureCollection", "features": features}
+    folium.GeoJson(data, on_each_feature=_BIND_FEATURE, pane="wp-flows").add_to(group)
+    return group
+
+
+def _facility_layers(
+    facilities: pd.DataFrame,
+    neighbourhoods: gpd.GeoDataFrame,
+    points: Mapping[str, tuple[float, float]],
+    labels: Mapping[str, str],
+    lang: str,
+    threshold: int,
+) -> list[folium.FeatureGroup]:
+    """One layer per facility type, each marker styled by type and by existing/new/closing."""
+    other_types = sorted(set(facilities["type"]) - set(FACILITY_TYPES)) if len(facilities) else []
+    groups = {
+        kind: folium.FeatureGroup(name=labels[f"layer_{kind}"]) for kind in FACILITY_TYPES
+    } | {kind: folium.FeatureGroup(name=_esc(kind)) for kind in other_types}
+    if facilities.empty:
+        return list(groups.values())
+    names = _names(neighbourhoods)
+    gemeente_names = _gemeente_names(neighbourhoods)
+    type_order = {kind: i for i, kind in enumerate((*FACILITY_TYPES, *other_types))}
+    facilities = facilities.assign(_order=facilities["type"].map(type_order))
+    for site, rows in facilities.sort_values("_order").groupby("neighbourhood", sort=False):
+        location = points.get(str(site))
+        if location is None:
+            # A site outside the neighbourhoods table: its own point, still not an address.
+            first = rows.iloc[0]
+            location = _transform_point(first["x"], first["y"], neighbourhoods)
+        lon, lat = location
+        for i, row in enumerate(rows.itertuples(index=False)):
+            # Several types at one site sit side by side instead of on top of each other.
+            dx = round((i - (len(rows) - 1) / 2) * _ICON_SPACING)
+            status = _facility_status(row)
+            half = _ICON_SIZE // 2
+            icon = folium.DivIcon(
+                html=_icon_svg(row.type, status, units=0 if pd.isna(row.units) else int(row.units)),
+                icon_size=(_ICON_SIZE, _ICON_SIZE),
+                icon_anchor=(half - dx, half),
+                class_name=f"wp-facility wp-{_css_token(row.type)} wp-{status}",
+            )
+            marker = folium.Marker([lat, lon], icon=icon)
+            site_name = names.get(site, site)
+            tooltip = (
+                f"<b>{_esc(_type_label(row.type, labels))}</b> · "
+                f"{_esc(labels[f'status_{status}'])}<br>{_esc(site_name)}"
+            )
+            popup = _facility_popup(
+                row,
+                status,
+                site_name,
+                gemeente_names.get(site, row.gemeente),
+                labels,
+                lang,
+                threshold,
+            )
+            _Bind(popup, tooltip).add_to(marker)
+            marker.add_to(groups[row.type])
+    return list(groups.values())
+
+
+# --- popups and labels ----------------------------------------------------------------------
+
+
+def _neighbourhood_popup(row: pd.Series, labels: Mapping[str, str], threshold: int) -> str:
+    """Name, code, gemeente and children counts of one neighbourhood."""
+    rows = [
+        (labels["demand"], format_count(row["children_demand"], threshold)),
+        (labels["placed"], format_count(row["children_placed"], threshold)),
+        (labels["unplaced"], format_count(row["children_unplaced"], threshold)),
+        (labels["mean_km"], _format_km(row.get("mean_km"))),
+    ]
+    gemeente = row.get("gemeente_name", row["gemeente"])
+    return (
+        f'<div class="wp-popup"><b>{_esc(row["name"])}</b> '
+        f'<span class="wp-code">{_esc(row["code"])}</span><br>'
+        f"{_esc(labels['gemeente'])}: {_esc(gemeente)} "
+        f'<span class="wp-code">{_esc(row["gemeente"])}</span>'
+        f"{_table(rows)}</div>"
+    )
+
+
+def _facility_popup(
+    row: Any,
+    status: str,
+    site_name: str,
+    gemeente_name: str,
+    labels: Mapping[str, str],
+    lang: str,
+    threshold: int,
+) -> str:
+    """Type, status, site and the unit and place numbers of one facility row."""
+    rows = [
+        (labels["existing_units"], _format_int(row.existing_units, lang)),
+        (labels["opened_units"], _format_int(row.opened_units, lang)),
+        (labels["closed_units"], _format_int(row.closed_units, lang)),
+        (labels["units"], _format_int(row.units, lang)),
+        (labels["places"], _format_int(row.places, lang)),
+        (labels["occupied"], format_count(row.occupied, threshold)),
+    ]
+    return (
+        f'<div class="wp-popup"><b>{_esc(_type_label(row.type, labels))}</b> · '
+        f"{_esc(labels[f'status_{status}'])}<br>"
+        f"{_esc(labels['neighbourhood'])}: {_esc(site_name)} "
+        f'<span class="wp-code">{_esc(row.neighbourhood)}</span><br>'
+        f"{_esc(labels['gemeente'])}: {_esc(gemeente_name)}"
+        f"{_table(rows)}</div>"
+    )
+
+
+def _gemeente_popup(row: pd.Series, labels: Mapping[str, str], lang: str) -> str:
+    """Inhabitants and the small-scale housing norm of one gemeente."""
+    met = bool(row["norm_met"])
+    colour = _NORM_MET_COLOUR if met else _NORM_NOT_MET_COLOUR
+    rows = [
+        (labels["inhabitants"], _format_int(row["inhabitants"], lang)),
+        (labels["small_scale_units"], _format_int(row["small_scale_units"], lang)),
+        (
+            labels["required_small_scale_units"],
+            _format_int(row["required_small_scale_units"], lang),
+        ),
+    ]
+    return (
+        f'<div class="wp-popup"><b>{_esc(row["name"])}</b> '
+        f'<span class="wp-code">{_esc(row["code"])}</span><br>'
+        f'<span style="color:{colour};font-weight:600">{_esc(_norm_label(met, labels))}</span>'
+        f"{_table(rows)}</div>"
+    )
+
+
+def _table(rows: Iterable[tuple[str, str]]) -> str:
+    """A two-column table; labels are escaped here, values are already display strings."""
+    body = "".join(
+        f'<tr><td>{_esc(label)}</td><td class="wp-num">{_esc(value)}</td></tr>'
+        for label, value in rows
+    )
+    return f"<table>{body}</table>"
+
+
+def _title_html(
+    plan: Plan,
+    neighbourhoods: gpd.GeoDataFrame,
+    labels: Mapping[str, str],
+    threshold: int,
+    title: str | None,
+) -> str:
+    """Title, region totals and, when the solver did not prove optimality, a warning."""
+    summary = labels["summary"].format(
+        demand=format_count(neighbourhoods["children_demand"].sum(), threshold),
+        placed=format_count(neighbourhoods["children_placed"].sum(), threshold),
+        unplaced=format_count(neighbourhoods["children_unplaced"].sum(), threshold),
+    )
+    banner = ""
+    status = str(plan.kpis.get("status", "unknown"))
+    if status != "optimal":
+        text = labels["not_optimal"]
+        gap = plan.kpis.get("mip_gap")
+        if gap is not None and math.isfinite(float(gap)):
+            # mip_gap is HiGHS's relative gap, a fraction.
+            text += f", {labels['gap']} {100 * float(gap):.1f} %"
+        banner = (
+            f'<div class="wp-banner">⚠ {_esc(text)} '
+            f"<small>({_esc(labels['solver_status'])}: {_esc(status)})</small></div>"
+        )
+    return (
+        f'<div class="wp-title"><h1>{_esc(title or labels["title"])}</h1>'
+        f'<div class="wp-summary">{_esc(summary)}</div>{banner}</div>'
+    )
+
+
+def _legend_html(edges: list[float], labels: Mapping[str, str], threshold: int) -> str:
+    """The legend: demand classes, types, status, flows, norm colours and unplaced hatch."""
+    parts = [f"<details open><summary>{_esc(labels['legend'])}</summary>"]
+
+    parts.append(f"<h4>{_esc(labels['legend_demand'])}</h4>")
+    for colour, text in _demand_classes(edges, threshold):
+        parts.append(
+            f'<div class="wp-row"><span class="wp-swatch" style="background:{colour}"></span>'
+            f"{_esc(text)}</div>"
+        )
+
+    parts.append(f"<h4>{_esc(labels['legend_types'])}</h4>")
+    for kind in FACILITY_TYPES:
+        parts.append(
+            f'<div class="wp-row">{_icon_svg(kind, "existing", units=0, size=20)}'
+            f"{_esc(_type_label(kind, labels))}</div>"
+        )
+
+    parts.append(f"<h4>{_esc(labels['legend_status'])}</h4>")
+    for status in ("existing", "new", "closing"):
+        parts.append(
+            f'<div class="wp-row">{_icon_svg(None, status, units=0, size=20)}'
+            f"{_esc(labels[f'status_{status}'])}</div>"
+        )
+
+    parts.append(f"<h4>{_esc(labels['legend_flows'])}</h4>")
+    parts.append(
+        '<div class="wp-row"><svg class="wp-line" height="12" viewBox="0 0 26 12">'
+        f'<line x1="1" y1="9" x2="25" y2="3" stroke="{_OTHER_COLOUR}" stroke-width="4" '
+        'stroke-linecap="round"/></svg>'
+        f"{_esc(labels['legend_flows_text'])}</div>"
+    )
+
+    parts.append(f"<h4>{_esc(labels['legend_gemeenten'])}</h4>")
+    for met in (True, False):
+        colour = _NORM_MET_COLOUR if met else _NORM_NOT_MET_COLOUR
+        dash = "" if met else ' stroke-dasharray="6 3"'
+        parts.append(
+            '<div class="wp-row"><svg class="wp-line" height="12" viewBox="0 0 26 12">'
+            f'<line x1="1" y1="6" x2="25" y2="6" stroke="{colour}" stroke-width="3"{dash}/>'
+            f"</svg>{_esc(_norm_label(met, labels))}</div>"
+        )
+
+    parts.append(f"<h4>{_esc(labels['layer_unplaced'])}</h4>")
+    parts.append(
+        '<div class="wp-row"><svg class="wp-swatch" viewBox="0 0 18 12" '
+        f'style="border:2px solid {_UNPLACED_COLOUR}"><rect width="18" height="12" '
+        f'fill="url(#wp-hatch)"/></svg>{_esc(labels["legend_unplaced_text"])}</div>'
+    )
+    note = labels["legend_note"].format(threshold=threshold)
+    parts.append(f'<p class="wp-note">{_esc(note)}</p></details>')
+    return "".join(parts)
+
+
+def _icon_svg(kind: str | None, status: str, *, units: int, size: int = _ICON_SIZE) -> str:
+    """An SVG marker: shape and fill by type, outline and badge by status.
+
+    Existing is solid with a white outline; new has a thick green outline and a "+" badge;
+    closing is faded with a dashed red outline and a "×" badge.
+    """
+    colour = _TYPE_COLOURS.get(kind, _OTHER_COLOUR) if kind else _OTHER_COLOUR
+    stroke, width, dash, fill_opacity = {
+        "existing": ("#ffffff", 2.0, "", 1.0),
+        "new": (_NEW_COLOUR, 3.5, "", 1.0),
+        "closing": (_CLOSING_COLOUR, 3.0, ' stroke-dasharray="3.5 2.5"', 0.4),
+    }[status]
+    paint = (
+        f'fill="{colour}" fill-opacity="{fill_opacity}" stroke="{stroke}" '
+        f'stroke-width="{width}"{dash}'
+    )
+    shape = _TYPE_SHAPES.get(kind, "diamond") if kind else "circle"
+    text_y = 14.0
+    if shape == "circle":
+        body = f'<circle cx="14" cy="14" r="9.5" {paint}/>'
+    elif shape == "house":
+        body = f'<path d="M14 3.5 L24 12 V24 H4 V12 Z" stroke-linejoin="round" {paint}/>'
+        text_y = 16.5
+    elif shape == "square":
+        body = f'<rect x="4.5" y="4.5" width="19" height="19" rx="2.5" {paint}/>'
+    else:
+        body = f'<path d="M14 3 L25 14 L14 25 L3 14 Z" stroke-linejoin="round" {paint}/>'
+    if units > 0:
+        font = 10 if units < 100 else 8
+        ink = "#ffffff" if status != "closing" else "#222222"
+        body += (
+            f'<text x="14" y="{text_y}" dy="0.35em" text-anchor="middle" font-size="{font}" '
+            f'font-weight="700" font-family="system-ui, sans-serif" fill="{ink}">{units}</text>'
+        )
+    if status in ("new", "closing"):
+        badge = _NEW_COLOUR if status == "new" else _CLOSING_COLOUR
+        mark = "+" if status == "new" else "×"
+        body += (
+            f'<circle cx="24" cy="4.5" r="4.5" fill="{badge}" stroke="#fff" stroke-width="1"/>'
+            f'<text x="24" y="4.5" dy="0.35em" text-anchor="middle" font-size="8" '
+            f'font-weight="700" font-family="system-ui, sans-serif" fill="#fff">{mark}</text>'
+        )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" '
+        f'viewBox="0 0 28 28" style="flex:none">{body}</svg>'
+    )
+
+
+# --- data helpers ---------------------------------------------------------------------------
+
+
+def _labels(lang: str) -> dict[str, str]:
+    """The label dictionary for one language."""
+    try:
+        return LABELS[lang]
+    except KeyError:
+        msg = f"lang: must be one of {sorted(LABELS)}, got {lang!r}"
+        raise ValueError(msg) from None
+
+
+def _with_crs(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The frame with its CRS set; a Plan without one is in EPSG:28992 by contract."""
+    if frame.crs is None:
+        return frame.set_crs(PLAN_CRS)
+    return frame
+
+
+def _feature_collection(
+    frame: gpd.GeoDataFrame, properties: Callable[[pd.Series], dict[str, Any]]
+) -> dict[str, Any]:
+    """GeoJSON in WGS84 whose properties are only what ``properties`` returns.
+
+    No raw column goes into the page: names reach it only through the escaped popups.
+    """
+    geometry = frame.geometry
+    if CRS.from_user_input(frame.crs).is_projected:
+        geometry = geometry.simplify(_SIMPLIFY_METRES, preserve_topology=True)
+    geometry = shapely.set_precision(geometry.to_crs("EPSG:4326").values, _COORD_GRID_DEGREES)
+    features = []
+    for i, ((_, row), geom) in enumerate(zip(frame.iterrows(), geometry, strict=True)):
+        if geom is None or geom.is_empty:
+            continue
+        features.append(
+            {
+                "type": "Feature",
+                "id": str(i),
+                "geometry": shapely.geometry.mapping(geom),
+                "properties": properties(row),
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _representative_points(
+    neighbourhoods: gpd.GeoDataFrame, to_wgs84: Transformer
+) -> dict[str, tuple[float, float]]:
+    """(lon, lat) of each neighbourhood's representative point, keyed by code."""
+    if neighbourhoods.empty:
+        return {}
+    lon, lat = to_wgs84.transform(
+        neighbourhoods["rep_x"].to_numpy(float), neighbourhoods["rep_y"].to_numpy(float)
+    )
+    return {
+        str(code): (round(float(x), 6), round(float(y), 6))
+        for code, x, y in zip(
+            neighbourhoods["code"], np.atleast_1d(lon), np.atleast_1d(lat), strict=True
+        )
+    }
+
+
+def _transform_point(x: float, y: float, neighbourhoods: gpd.GeoDataFrame) -> tuple[float, float]:
+    """(lon, lat) of one point in the plan's CRS."""
+    to_wgs84 = Transformer.from_crs(neighbourhoods.crs or PLAN_CRS, "EPSG:4326", always_xy=True)
+    lon, lat = to_wgs84.transform(float(x), float(y))
+    return round(lon, 6), round(lat, 6)
+
+
+def _label_point(
+    geometry: Any, sites: np.ndarray, *, name: str, metres_per_pixel: float
+) -> shapely.Point:
+    """Where a gemeente's label goes: inside it, clear of facility markers, near its middle.
+
+    Candidates are the representative point and a grid of points inside the polygon. The label
+    box (its size in pixels turned into metres at the zoom the map opens with) should cover as
+    few facility sites as possible; among equals the candidate nearest the middle wins.
+    """
+    middle = geometry.representative_point()
+    if len(sites) == 0:
+        return middle
+    west, south, east, north = geometry.bounds
+    grid_x, grid_y = np.meshgrid(np.linspace(west, east, 21), np.linspace(south, north, 21))
+    candidates = shapely.points(np.column_stack([grid_x.ravel(), grid_y.ravel()]))
+    candidates = [middle, *candidates[shapely.contains(geometry, candidates)]]
+    xy = shapely.get_coordinates(candidates)
+    # Half the label's width and height plus a marker's half-size, in pixels.
+    reach_x = (len(name) * 7 + 30) / 2 + _ICON_SIZE / 2 + _ICON_SPACING
+    reach_y = 9 + _ICON_SIZE / 2
+    covered = (
+        (np.abs(xy[:, None, 0] - sites[None, :, 0]) < reach_x * metres_per_pixel)
+        & (np.abs(xy[:, None, 1] - sites[None, :, 1]) < reach_y * metres_per_pixel)
+    ).sum(axis=1)
+    off_middle = np.hypot(xy[:, 0] - middle.x, xy[:, 1] - middle.y)
+    return candidates[int(np.lexsort((off_middle, covered))[0])]
+
+
+def _opening_metres_per_pixel(frame: gpd.GeoDataFrame) -> float:
+    """Metres per pixel at the zoom Leaflet's fitBounds picks on a typical 1200×800 window."""
+    west, south, east, north = frame.to_crs("EPSG:3857").total_bounds
+    _, lat_south, _, lat_north = frame.to_crs("EPSG:4326").total_bounds
+    lat = math.radians((lat_south + lat_north) / 2)
+    equator = 2 * math.pi * 6_378_137 / 256  # metres per pixel at zoom 0
+    fit = max((east - west) / 1150, (north - south) / 750, 1e-9)
+    zoom = math.floor(math.log2(equator / fit))
+    # Web Mercator metres are 1/cos(lat) ground metres; the plan's CRS measures ground metres.
+    return equator / 2**zoom * math.cos(lat)
+
+
+def _centre(points: Mapping[str, tuple[float, float]]) -> list[float]:
+    """[lat, lon] in the middle of the points; the map is fitted to the region afterwards."""
+    if not points:
+        return [52.15, 5.39]  # Amersfoort, the origin of the RD grid
+    lons, lats = zip(*points.values(), strict=True)
+    return [float(np.mean(lats)), float(np.mean(lons))]
+
+
+def _aggregate_flows(flows: pd.DataFrame) -> pd.DataFrame:
+    """Children and child-weighted mean km per (origin, site, type)."""
+    columns = ["origin", "site", "type", "children", "km"]
+    if flows.empty:
+        return pd.DataFrame(columns=columns)
+    flows = flows[flows["children"] > 0].assign(child_km=lambda f: f["children"] * f["km"])
+    agg = flows.groupby(["origin", "site", "type"], as_index=False)[["children", "child_km"]].sum()
+    agg["km"] = agg["child_km"] / agg["children"]
+    return agg[columns]
+
+
+def _demand_edges(demand: pd.Series, threshold: int) -> list[float]:
+    """Class edges for the demand choropleth: 0, the threshold, then up to four nice breaks.
+
+    No edge lies between 0 and the threshold: a class like "1–2" would tell more than "<5".
+    """
+    values = demand.dropna().to_numpy(float)
+    edges = [0.0, float(threshold)]
+    above = values[values >= threshold]
+    if above.size == 0:
+        return edges
+    for q in (0.25, 0.5, 0.75):
+        nice = _nice(float(np.quantile(above, q)))
+        if nice > edges[-1] and nice < above.max():
+            edges.append(nice)
+    return edges
+
+
+def _nice(value: float) -> float:
+    """Round to 1, 2 or 5 times a power of ten."""
+    if value <= 0:
+        return 0.0
+    power = 10 ** math.floor(math.log10(value))
+    return min((m * power for m in (1, 2, 5, 10)), key=lambda c: abs(c - value))
+
+
+def _demand_classes(edges: list[float], threshold: int) -> list[tuple[str, str]]:
+    """(colour, label) per demand class, from zero upwards."""
+    classes = [(_ZERO_COLOUR, "0"), (_DEMAND_COLOURS[0], f"<{threshold}")]
+    uppers = edges[2:]
+    lowers = edges[1:]
+    for i, lower in enumerate(lowers):
+        colour = _DEMAND_COLOURS[min(i + 1, len(_DEMAND_COLOURS) - 1)]
+        if i < len(uppers):
+            classes.append((colour, f"{lower:g}–{uppers[i]:g}"))
+        else:
+            classes.append((colour, f"≥ {lower:g}"))
+    return classes
+
+
+def _demand_colour(value: float, edges: list[float]) -> str:
+    """The fill of one neighbourhood's demand."""
+    if not value or value <= 0 or math.isnan(value):
+        return _ZERO_COLOUR
+    # Class 0 is (0, threshold); class i is [edges[i], edges[i+1]).
+    index = int(np.searchsorted(edges[1:], value, side="right"))
+    return _DEMAND_COLOURS[min(index, len(_DEMAND_COLOURS) - 1)]
+
+
+def _facility_status(row: Any) -> str:
+    """``new`` when units open here, ``closing`` when units close, otherwise ``existing``."""
+    if row.opened_units > 0:
+        return "new"
+    if row.closed_units > 0:
+        return "closing"
+    return "existing"
+
+
+def _names(neighbourhoods: gpd.GeoDataFrame) -> dict[str, str]:
+    """Neighbourhood name by code (raw: escape before use)."""
+    return dict(zip(neighbourhoods["code"].astype(str), neighbourhoods["name"], strict=True))
+
+
+def _gemeente_names(neighbourhoods: gpd.GeoDataFrame) -> dict[str, str]:
+    """Gemeente name by neighbourhood code (raw: escape before use)."""
+    column = "gemeente_name" if "gemeente_name" in neighbourhoods else "gemeente"
+    return dict(zip(neighbourhoods["code"].astype(str), neighbourhoods[column], strict=True))
+
+
+def _type_label(kind: str, labels: Mapping[str, str]) -> str:
+    """Display name of a facility type; an unknown type shows as it is in the data."""
+    return labels.get(f"type_{kind}", str(kind))
+
+
+def _norm_label(met: bool, labels: Mapping[str, str]) -> str:
+    """'Norm gehaald' or 'Norm niet gehaald' in the map's language."""
+    return labels["norm_met"] if met else labels["norm_not_met"]
+
+
+def _format_km(value: float | None) -> str:
+    """A distance in km with one decimal, or a dash when there is none (nobody placed)."""
+    if value is None or pd.isna(value):
+        return "–"
+    return f"{float(value):.1f} km"
+
+
+def _format_int(value: float, lang: str) -> str:
+    """A whole number with the thousands separator of the language."""
+    if pd.isna(value):
+        return "–"
+    text = f"{round(float(value)):,}"
+    return text.replace(",", ".") if lang == "nl" else text
+
+
+def _css_token(value: Any) -> str:
+    """A class-name-safe version of a data value."""
+    return "".join(c if c.isalnum() else "-" for c in str(value).lower())
+
+
+def _esc(value: Any) -> str:
+    """HTML-escape anything that came from input data."""
+    return html.escape(str(value), quote=True)

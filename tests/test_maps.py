@@ -1,0 +1,407 @@
+"""The Folium map of a solved plan, checked on a tiny plan built by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import box
+
+from woonplanner.outputs.maps import (
+    LABELS,
+    _demand_edges,
+    format_count,
+    layer_names,
+    plan_map,
+)
+from woonplanner.plan import Plan
+
+SCRIPT_NAME = "<script>alert(1)</script>"
+# The south-west corner of the tiny region, in EPSG:28992 (near Amersfoort).
+X0, Y0 = 155_000.0, 463_000.0
+KM = 1_000.0
+
+
+def make_tiny_plan(*, status: str = "optimal", mip_gap: float = 0.0) -> Plan:
+    """A plan small enough to check by eye.
+
+    Four 1 km squares in a row: BU00010001 and BU00010002 in gemeente GM0001 (norm met),
+    BU00020001 and BU00020002 in GM0002 (norm not met). BU00010001 hosts all three types
+    (pleeggezin existing, gezinshuis new, woongroep existing); BU00020001 has a woongroep that
+    closes; BU00020002 an existing gezinshuis. BU00010002 is named ``SCRIPT_NAME``. Flows:
+    6 children BU00020001 → BU00010001 pleeggezin, 2 + 1.5 children BU00010002 → BU00010001
+    gezinshuis (two rows, aggregated to 3.5, below the threshold), 2 children within
+    BU00010001. BU00020002 has 1.2 unplaced children.
+    """
+    codes = ["BU00010001", "BU00010002", "BU00020001", "BU00020002"]
+    squares = [box(X0 + i * KM, Y0, X0 + (i + 1) * KM, Y0 + KM) for i in range(4)]
+    neighbourhoods = gpd.GeoDataFrame(
+        {
+            "code": codes,
+            "name": ["Centrum", SCRIPT_NAME, "Noord", "Oost & West"],
+            "gemeente": ["GM0001", "GM0001", "GM0002", "GM0002"],
+            "gemeente_name": ["Eemdorp", "Eemdorp", "Heuvelrug-Zuid", "Heuvelrug-Zuid"],
+            "inhabitants": [12_000, 9_000, 15_000, 8_000],
+            "rep_x": [X0 + (i + 0.5) * KM for i in range(4)],
+            "rep_y": [Y0 + 0.5 * KM] * 4,
+            "children_demand": [9.0, 3.5, 6.0, 1.2],
+            "children_placed": [9.0, 3.5, 6.0, 0.0],
+            "children_unplaced": [0.0, 0.0, 0.0, 1.2],
+            "child_km": [0.0, 3.5, 6.0, 0.0],
+            "mean_km": [0.0, 1.0, 1.0, float("nan")],
+        },
+        geometry=squares,
+        crs="EPSG:28992",
+    )
+    facilities = pd.DataFrame(
+        [
+            # neighbourhood, gemeente, type, existing, opened, closed, units, places, occupied
+            ("BU00010001", "GM0001", "pleeggezin", 3, 0, 0, 3, 6, 6),
+            ("BU00010001", "GM0001", "gezinshuis", 0, 1, 0, 1, 4, 3.5),
+            ("BU00010001", "GM0001", "woongroep", 1, 0, 0, 1, 8, 2),
+            ("BU00020001", "GM0002", "woongroep", 1, 0, 1, 0, 0, 0),
+            ("BU00020002", "GM0002", "gezinshuis", 1, 0, 0, 1, 4, 0),
+        ],
+        columns=[
+            "neighbourhood",
+            "gemeente",
+            "type",
+            "existing_units",
+            "opened_units",
+            "closed_units",
+            "units",
+            "places",
+            "occupied",
+        ],
+    )
+    rep = neighbourhoods.set_index("code")[["rep_x", "rep_y"]]
+    facilities["x"] = facilities["neighbourhood"].map(rep["rep_x"])
+    facilities["y"] = facilities["neighbourhood"].map(rep["rep_y"])
+    flows = pd.DataFrame(
+        [
+            ("BU00020001", "safety", "high", "12-17", "BU00010001", "pleeggezin", 6.0, 2.0),
+            ("BU00010002", "safety", "high", "12-17", "BU00010001", "gezinshuis", 2.0, 1.0),
+            ("BU00010002", "family", "high", "4-11", "BU00010001", "gezinshuis", 1.5, 1.0),
+            ("BU00010001", "family", "low", "4-11", "BU00010001", "woongroep", 2.0, 0.3),
+        ],
+        columns=["origin", "reason", "support_need", "age_band", "site", "type", "children", "km"],
+    )
+    gemeente_squares = [
+        box(X0, Y0, X0 + 2 * KM, Y0 + KM),
+        box(X0 + 2 * KM, Y0, X0 + 4 * KM, Y0 + KM),
+    ]
+    gemeenten = gpd.GeoDataFrame(
+        {
+            "code": ["GM0001", "GM0002"],
+            "name": ["Eemdorp", "Heuvelrug-Zuid"],
+            "inhabitants": [21_000, 23_000],
+            "small_scale_units": [2, 0],
+            "required_small_scale_units": [1, 1],
+            "norm_met": [True, False],
+        },
+        geometry=gemeente_squares,
+        crs="EPSG:28992",
+    )
+    kpis = {"status": status, "mip_gap": mip_gap}
+    return Plan(neighbourhoods, facilities, flows, gemeenten, kpis)
+
+
+@pytest.fixture
+def tiny_plan() -> Plan:
+    """The plan of :func:`make_tiny_plan`, solved to optimality."""
+    return make_tiny_plan()
+
+
+def _layer_names_of(fmap: folium.Map) -> list[str]:
+    """Names of the map's layers that show in the layer control."""
+    return [
+        child.layer_name
+        for child in fmap._children.values()
+        if isinstance(child, folium.map.Layer) and child.control
+    ]
+
+
+def _saved(fmap: folium.Map, path: Path) -> str:
+    fmap.save(path)
+    return path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (0, "0"),
+        (0.0, "0"),
+        (-1e-9, "0"),
+        (0.2, "<5"),
+        (4.99, "<5"),
+        (5, "5"),
+        (5.4, "5"),
+        (5.5, "6"),
+        (12.5, "13"),
+        (float("nan"), "–"),
+        (None, "–"),
+    ],
+)
+def test_format_count(value: float | None, expected: str) -> None:
+    assert format_count(value, 5) == expected
+
+
+def test_format_count_uses_the_threshold() -> None:
+    assert format_count(7, 10) == "<10"
+    assert format_count(10, 10) == "10"
+
+
+def test_map_saves_with_all_layers(tiny_plan: Plan, tmp_path: Path) -> None:
+    fmap = plan_map(tiny_plan)
+    text = _saved(fmap, tmp_path / "map.html")
+    expected = [
+        "Achtergrondkaart",
+        "Vraag",
+        "Niet geplaatst",
+        "Gemeenten (norm)",
+        "Stromen",
+        "Pleeggezinnen",
+        "Gezinshuizen",
+        "Woongroepen",
+    ]
+    assert sorted(_layer_names_of(fmap)) == sorted(expected)
+    assert list(layer_names("nl").values()) == [
+        "Achtergrondkaart",
+        "Vraag",
+        "Pleeggezinnen",
+        "Gezinshuizen",
+        "Woongroepen",
+        "Stromen",
+        "Gemeenten (norm)",
+        "Niet geplaatst",
+    ]
+    assert any(isinstance(c, folium.LayerControl) for c in fmap._children.values())
+    for name in expected:
+        assert name in text
+    # Only Leaflet is loaded: jQuery, Bootstrap and Font Awesome are not needed.
+    assert "jquery" not in text.lower()
+    assert "bootstrap" not in text.lower()
+
+
+def test_map_without_tiles_has_no_tile_layer(tiny_plan: Plan, tmp_path: Path) -> None:
+    fmap = plan_map(tiny_plan, tiles=False)
+    assert "Achtergrondkaart" not in _layer_names_of(fmap)
+    assert "tile.openstreetmap" not in _saved(fmap, tmp_path / "map.html")
+
+
+def test_names_from_input_are_escaped(tiny_plan: Plan, tmp_path: Path) -> None:
+    text = _saved(plan_map(tiny_plan, title="Regio <b>Eem</b>"), tmp_path / "map.html")
+    assert SCRIPT_NAME not in text
+    assert "alert(1)" in text  # the name is there, escaped
+    assert "<script>alert" not in text
+    assert "<b>Eem</b>" not in text
+    assert "Regio &lt;b&gt;Eem&lt;/b&gt;" in text
+    # "Oost & West" reaches the page as "Oost &amp; West" (JSON-escaped inside scripts).
+    assert "Oost & West" not in text
+
+
+def test_small_counts_show_as_below_threshold(tiny_plan: Plan, tmp_path: Path) -> None:
+    text = _saved(plan_map(tiny_plan), tmp_path / "map.html")
+    # "<5" is HTML-escaped ("&lt;5"), and Folium writes "&" inside scripts as \u0026.
+    assert "\\u0026lt;5 kinderen" in text
+    # The aggregated gezinshuis flow (3.5) and the 1.2 unplaced children are never shown raw.
+    assert "3.5 kinderen" not in text
+    assert ": 1.2" not in text
+    # The 6-child flow is above the threshold and shown as a number.
+    assert "6 kinderen" in text
+
+
+def test_a_higher_threshold_hides_more(tiny_plan: Plan, tmp_path: Path) -> None:
+    text = _saved(plan_map(tiny_plan, privacy_threshold=10), tmp_path / "map.html")
+    assert "6 kinderen" not in text
+    assert "\\u0026lt;10 kinderen" in text
+
+
+def test_demand_classes_never_split_below_the_threshold() -> None:
+    edges = _demand_edges(pd.Series([0, 0.5, 1, 2, 3, 4, 8, 20, 40, 90]), 5)
+    assert edges[:2] == [0.0, 5.0]
+    assert all(edge >= 5 for edge in edges[1:])
+    assert edges == sorted(set(edges))
+    assert _demand_edges(pd.Series([0.0, 1.0]), 5) == [0.0, 5.0]
+
+
+def test_english_labels(tiny_plan: Plan, tmp_path: Path) -> None:
+    fmap = plan_map(tiny_plan, lang="en")
+    text = _saved(fmap, tmp_path / "map.html")
+    assert sorted(_layer_names_of(fmap)) == sorted(layer_names("en").values())
+    for label in (
+        "Demand",
+        "Flows",
+        "Unplaced children",
+        "Existing",
+        "New",
+        "Closing",
+        "Norm met",
+        "Foster family",
+    ):
+        assert label in text
+    for label in ("Vraag", "Bestaand", "Norm gehaald", "Pleeggezinnen"):
+        assert label not in text
+
+
+def test_labels_have_the_same_keys_in_every_language() -> None:
+    assert set(LABELS["nl"]) == set(LABELS["en"])
+
+
+def test_unknown_language_is_refused(tiny_plan: Plan) -> None:
+    with pytest.raises(ValueError, match="lang: must be one of"):
+        plan_map(tiny_plan, lang="de")
+
+
+def test_no_banner_when_optimal(tiny_plan: Plan, tmp_path: Path) -> None:
+    text = _saved(plan_map(tiny_plan), tmp_path / "map.html")
+    assert "niet bewezen optimaal" not in text
+    assert 'class="wp-banner"' not in text
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [("nl", "niet bewezen optimaal, gap 2.3 %"), ("en", "not proven optimal, gap 2.3 %")],
+)
+def test_banner_when_not_proven_optimal(tmp_path: Path, lang: str, expected: str) -> None:
+    plan = make_tiny_plan(status="time_limit", mip_gap=0.023)
+    text = _saved(plan_map(plan, lang=lang), tmp_path / "map.html")
+    assert expected in text
+    assert "time_limit" in text
+
+
+def test_banner_without_a_gap(tmp_path: Path) -> None:
+    plan = make_tiny_plan(status="time_limit", mip_gap=float("nan"))
+    text = _saved(plan_map(plan), tmp_path / "map.html")
+    assert "niet bewezen optimaal" in text
+    assert "gap nan" not in text
+
+
+def test_facility_markers_per_type_and_status(tiny_plan: Plan) -> None:
+    fmap = plan_map(tiny_plan)
+    groups = {
+        child.layer_name: child
+        for child in fmap._children.values()
+        if isinstance(child, folium.FeatureGroup)
+    }
+    classes = {
+        name: [
+            m.icon.options["class_name"]
+            for m in group._children.values()
+            if isinstance(m, folium.Marker)
+        ]
+        for name, group in groups.items()
+        if name in ("Pleeggezinnen", "Gezinshuizen", "Woongroepen")
+    }
+    assert classes["Pleeggezinnen"] == ["wp-facility wp-pleeggezin wp-existing"]
+    assert sorted(classes["Gezinshuizen"]) == [
+        "wp-facility wp-gezinshuis wp-existing",
+        "wp-facility wp-gezinshuis wp-new",
+    ]
+    assert sorted(classes["Woongroepen"]) == [
+        "wp-facility wp-woongroep wp-closing",
+        "wp-facility wp-woongroep wp-existing",
+    ]
+
+
+def test_markers_sit_at_the_representative_point_and_do_not_overlap(tiny_plan: Plan) -> None:
+    fmap = plan_map(tiny_plan)
+    markers = [
+        m
+        for group in fmap._children.values()
+        if isinstance(group, folium.FeatureGroup)
+        for m in group._children.values()
+        if isinstance(m, folium.Marker) and "wp-facility" in m.icon.options["class_name"]
+    ]
+    assert len(markers) == 5
+    centrum = [m for m in markers if m.location == markers[0].location]
+    # Three types share BU00010001: same point, different pixel anchors.
+    assert len(centrum) == 3
+    assert len({tuple(m.icon.options["icon_anchor"]) for m in centrum}) == 3
+    lat, lon = centrum[0].location
+    assert lat == pytest.approx(52.1556, abs=0.01)
+    assert lon == pytest.approx(5.394, abs=0.02)
+
+
+def test_flows_are_aggregated_and_self_flows_skipped(tiny_plan: Plan) -> None:
+    fmap = plan_map(tiny_plan)
+    (flows,) = [
+        c
+        for c in fmap._children.values()
+        if isinstance(c, folium.FeatureGroup) and c.layer_name == "Stromen"
+    ]
+    (geojson,) = flows._children.values()
+    features = geojson.data["features"]
+    # Two lines: 6 children (pleeggezin) and 2 + 1.5 (gezinshuis); the flow inside
+    # BU00010001 has no length.
+    assert len(features) == 2
+    tooltips = [f["properties"]["tooltip"] for f in features]
+    assert any("6 kinderen" in t for t in tooltips)
+    assert any("&lt;5 kinderen" in t for t in tooltips)
+    weights = sorted(f["properties"]["style"]["weight"] for f in features)
+    assert weights[0] < weights[1]
+
+
+def test_unplaced_layer_holds_only_neighbourhoods_with_unplaced_children(
+    tiny_plan: Plan,
+) -> None:
+    fmap = plan_map(tiny_plan)
+    (unplaced,) = [
+        c
+        for c in fmap._children.values()
+        if isinstance(c, folium.FeatureGroup) and c.layer_name == "Niet geplaatst"
+    ]
+    (geojson,) = unplaced._children.values()
+    (feature,) = geojson.data["features"]
+    assert "Oost &amp; West" in feature["properties"]["popup"]
+    assert "&lt;5" in feature["properties"]["popup"]
+
+
+def test_gemeenten_are_coloured_by_norm(tiny_plan: Plan) -> None:
+    fmap = plan_map(tiny_plan)
+    (gemeenten,) = [
+        c
+        for c in fmap._children.values()
+        if isinstance(c, folium.FeatureGroup) and c.layer_name == "Gemeenten (norm)"
+    ]
+    geojson = next(c for c in gemeenten._children.values() if isinstance(c, folium.GeoJson))
+    styles = [f["properties"]["style"] for f in geojson.data["features"]]
+    assert styles[0]["color"] != styles[1]["color"]
+    assert styles[0]["dashArray"] is None
+    assert styles[1]["dashArray"]
+    popups = [f["properties"]["popup"] for f in geojson.data["features"]]
+    assert "Norm gehaald" in popups[0]
+    assert "21.000" in popups[0]
+    assert "Norm niet gehaald" in popups[1]
+
+
+def test_plan_map_method(tiny_plan: Plan) -> None:
+    assert isinstance(tiny_plan.map(lang="en"), folium.Map)
+
+
+def test_empty_plan_tables_still_make_a_map(tiny_plan: Plan, tmp_path: Path) -> None:
+    plan = Plan(
+        tiny_plan.neighbourhoods,
+        tiny_plan.facilities.iloc[0:0],
+        tiny_plan.flows.iloc[0:0],
+        tiny_plan.gemeenten,
+        tiny_plan.kpis,
+    )
+    fmap = plan_map(plan)
+    _saved(fmap, tmp_path / "map.html")
+    assert "Stromen" in _layer_names_of(fmap)
+
+
+def test_unknown_facility_type_gets_its_own_escaped_layer(tiny_plan: Plan, tmp_path: Path) -> None:
+    facilities = tiny_plan.facilities.copy()
+    facilities.loc[4, "type"] = "<i>crisisbed</i>"
+    plan = Plan(
+        tiny_plan.neighbourhoods, facilities, tiny_plan.flows, tiny_plan.gemeenten, tiny_plan.kpis
+    )
+    fmap = plan_map(plan)
+    text = _saved(fmap, tmp_path / "map.html")
+    assert "&lt;i&gt;crisisbed&lt;/i&gt;" in _layer_names_of(fmap)
+    assert "<i>crisisbed" not in text
