@@ -234,9 +234,10 @@ def test_stock_refers_to_existing_neighbourhoods(region: demo.DemoRegion) -> Non
 
 def test_stock_sizes_match_the_brief(region: demo.DemoRegion) -> None:
     units = region.stock.groupby("type")["units"].sum()
-    assert 35 <= units["pleeggezin"] <= 45
-    assert units["gezinshuis"] == 4
-    assert units["woongroep"] == 3
+    # Most, not all, of what the demo's demand needs: the plan has something to change.
+    assert units["pleeggezin"] == 170
+    assert units["gezinshuis"] == 44
+    assert units["woongroep"] == 4
     # Foster families spread over many wijken and over every gemeente.
     foster = region.stock[region.stock["type"] == "pleeggezin"]
     assert foster["neighbourhood"].nunique() >= 20

@@ -53,10 +53,10 @@ def _load_demo(scenario: Scenario) -> Region:
     files = (
         tuple(sorted(demo.DEFAULT_DIRECTORY.glob("*"))) if demo.DEFAULT_DIRECTORY.is_dir() else ()
     )
-    if scenario.stock.file:
+    if scenario.stock.file or scenario.stock.from_run:
         # A planner's own stock is checked in full: a row outside the region is an error.
-        stock = read_stock(scenario.stock.file)
-        files = (*files, Path(scenario.stock.file))
+        stock, stock_file = read_scenario_stock(scenario)
+        files = (*files, stock_file)
     else:
         stock = data.stock[data.stock["neighbourhood"].isin(neighbourhoods["code"])]
     return Region(
@@ -79,33 +79,37 @@ def _load_cbs(scenario: Scenario) -> Region:
         )
         raise InputDataError(msg)
     found = cbs.default_data_files(d.dir) if d.dir else {}
-    neighbourhoods_file = d.neighbourhoods or found.get("neighbourhoods")
-    membership = d.membership or found.get("membership")
-    polygons = d.jeugdregio_polygons or found.get("jeugdregio_polygons")
+    source = d.neighbourhoods or d.dir
     neighbourhoods = cbs.load_neighbourhoods(
-        neighbourhoods_file,
+        source,
         jeugdregio=scenario.region.jeugdregio,
         gemeenten=scenario.region.gemeenten or None,
-        membership=membership,
-        jeugdregio_polygons=None if membership else polygons,
+        membership=d.membership,
+        jeugdregio_polygons=d.jeugdregio_polygons,
+        level=scenario.region.level,
     )
-    files = [Path(p) for p in (neighbourhoods_file, membership) if p]
+    level_key = "neighbourhoods" if scenario.region.level == "wijk" else "buurten"
+    used = [d.neighbourhoods or found.get(level_key), d.membership or found.get("membership")]
+    files = [Path(p) for p in used if p]
     index = None
     if scenario.demand.youth_care_index:
         index_file = d.youth_care_index or found.get("youth_care_index")
         if not index_file:
-            msg = "demand.youth_care_index = true needs data.youth_care_index (a CSV)"
+            msg = (
+                "demand.youth_care_index = true needs a youth-care table: set "
+                "data.youth_care_index or put gemeenten_kwb*.csv in the data folder"
+            )
             raise InputDataError(msg)
-        table = cbs.load_youth_care_index(index_file)
+        table = cbs.load_youth_care_index(index_file, gemeenten=neighbourhoods["gemeente"])
         index = table.set_index("gemeente")["youth_care_index"]
         files.append(Path(index_file))
     school_points = None
     if d.schools:
         school_points = schools.load_schools(d.schools)
         files.append(Path(d.schools))
-    if scenario.stock.file:
-        stock = read_stock(scenario.stock.file)
-        files.append(Path(scenario.stock.file))
+    if scenario.stock.file or scenario.stock.from_run:
+        stock, stock_file = read_scenario_stock(scenario)
+        files.append(stock_file)
     else:
         stock = pd.DataFrame({c: pd.Series(dtype=object) for c in STOCK_COLUMNS}).astype(
             {"units": int}
@@ -119,6 +123,37 @@ def _load_cbs(scenario: Scenario) -> Region:
         youth_care_index=index,
         input_files=tuple(files),
     )
+
+
+def read_scenario_stock(scenario: Scenario) -> tuple[pd.DataFrame, Path]:
+    """The stock a scenario names: a stock CSV, or the planned units of a previous run."""
+    if scenario.stock.file and scenario.stock.from_run:
+        msg = "stock.file and stock.from_run are both set; keep one of them"
+        raise InputDataError(msg)
+    if scenario.stock.file:
+        return read_stock(scenario.stock.file), Path(scenario.stock.file)
+    return read_run_stock(Path(scenario.stock.from_run)), Path(
+        scenario.stock.from_run
+    ) / "facilities.csv"
+
+
+def read_run_stock(run_dir: Path) -> pd.DataFrame:
+    """A previous run's planned units as this year's existing stock (the yearly re-assessment)."""
+    facilities = run_dir / "facilities.csv"
+    if not facilities.is_file():
+        msg = (
+            f"stock.from_run: {run_dir} is not a woonplanner run folder (no facilities.csv); "
+            "give the --out folder of an earlier run"
+        )
+        raise InputDataError(msg)
+    table = pd.read_csv(facilities, dtype={"neighbourhood": str, "type": str})
+    missing = [c for c in ("neighbourhood", "type", "units") if c not in table.columns]
+    if missing:
+        msg = f"{facilities}: missing columns {missing}"
+        raise InputDataError(msg)
+    stock = table.loc[table["units"] > 0, ["neighbourhood", "type", "units"]].reset_index(drop=True)
+    stock.attrs["source"] = str(facilities)
+    return stock
 
 
 def read_stock(path: str | Path) -> pd.DataFrame:

@@ -198,8 +198,8 @@ def _pleeggezin() -> FacilityTypeConfig:
         recruitment_per_1000_households=3.0,
         annual_cost_per_unit=2_000,
         annual_cost_per_place=9_000,
-        open_cost=3_000,
-        close_cost=1_000,
+        open_cost=5_000,
+        close_cost=5_000,
     )
 
 
@@ -224,7 +224,7 @@ def _woongroep() -> FacilityTypeConfig:
         annual_cost_per_unit=250_000,
         annual_cost_per_place=20_000,
         open_cost=100_000,
-        close_cost=50_000,
+        close_cost=150_000,
     )
 
 
