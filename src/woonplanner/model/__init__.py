@@ -4,7 +4,7 @@ Never reads files and never sees geometry: its only input is a
 :class:`~woonplanner.problem.Problem`.
 """
 
-from woonplanner.model.build import build_model
+from woonplanner.model.build import MatrixModel, build_matrix, build_model
 from woonplanner.model.solve import SolveResult, solve
 
-__all__ = ["SolveResult", "build_model", "solve"]
+__all__ = ["MatrixModel", "SolveResult", "build_matrix", "build_model", "solve"]

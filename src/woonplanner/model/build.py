@@ -58,9 +58,18 @@ minimised one after another, each earlier part held at its optimum (within a tol
 Every family of variables or constraints has its own ``define_*`` function, called in order
 from :func:`build_model`; each returns early when its index is empty. Index lists and
 coefficients are computed with numpy before Pyomo sees them.
+
+:func:`build_matrix` writes the same formulation as arrays (columns, rows, a sparse matrix),
+one ``_matrix_*`` function per family in the same order. :func:`woonplanner.model.solve` hands
+those arrays to HiGHS directly: building and translating a Pyomo model cost two to three times
+the HiGHS solve time on OR-Library instances of 10,000+ variables, and all of it is Python
+per-variable work that numpy does in milliseconds. The Pyomo model stays the readable,
+inspectable statement of the formulation; the tests check that both agree term by term.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyomo.environ as pyo
@@ -280,3 +289,284 @@ def define_objective(m: pyo.ConcreteModel, problem: Problem) -> None:
 def weighted_objective(m: pyo.ConcreteModel, problem: Problem):
     """``penalties + km_weight * child_km + cost`` as one expression."""
     return m.penalties + problem.objective.km_weight * m.child_km + m.cost
+
+
+# ---------------------------------------------------------------------------------------------
+# The same formulation as arrays, for HiGHS directly
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MatrixModel:
+    """The formulation as a matrix: ``row_lower <= A x <= row_upper``, bounds, integrality.
+
+    Columns are, in this order, ``units``, ``opened``, ``closed`` (one per option), ``assign``
+    (one per arc), ``unplaced`` (one per group that may be unplaced) and ``violation`` (one per
+    soft unit constraint); :attr:`columns` gives each family's slice. The objective parts are
+    dense cost vectors over the columns.
+    """
+
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    integer: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    #: CSC matrix arrays: column starts, row indices, values.
+    start: np.ndarray
+    index: np.ndarray
+    value: np.ndarray
+    columns: dict[str, slice]
+    #: Indices (into groups / unit constraints) of the ``unplaced`` and ``violation`` columns.
+    unplaced_groups: np.ndarray
+    soft_constraints: np.ndarray
+    #: Objective parts: ``unplaced_children``, ``penalties``, ``child_km``, ``cost``.
+    parts: dict[str, np.ndarray] = field(repr=False)
+
+    @property
+    def n_cols(self) -> int:
+        """Number of columns (variables)."""
+        return len(self.col_lower)
+
+    @property
+    def n_rows(self) -> int:
+        """Number of rows (constraints)."""
+        return len(self.row_lower)
+
+    def weighted_objective(self, problem: Problem) -> np.ndarray:
+        """``penalties + km_weight * child_km + cost`` as one cost vector."""
+        return (
+            self.parts["penalties"]
+            + problem.objective.km_weight * self.parts["child_km"]
+            + self.parts["cost"]
+        )
+
+
+@dataclass
+class _Rows:
+    """Constraint rows collected as coordinate triplets, one block per family."""
+
+    rows: list[np.ndarray] = field(default_factory=list)
+    cols: list[np.ndarray] = field(default_factory=list)
+    vals: list[np.ndarray] = field(default_factory=list)
+    lower: list[np.ndarray] = field(default_factory=list)
+    upper: list[np.ndarray] = field(default_factory=list)
+    n: int = 0
+
+    def add(self, n_rows, row, col, val, lower, upper) -> None:
+        """Append ``n_rows`` rows; ``row`` counts from 0 within the block."""
+        self.rows.append(np.asarray(row, dtype=np.int64) + self.n)
+        self.cols.append(np.asarray(col, dtype=np.int64))
+        self.vals.append(np.asarray(val, dtype=float))
+        self.lower.append(np.broadcast_to(np.asarray(lower, dtype=float), n_rows))
+        self.upper.append(np.broadcast_to(np.asarray(upper, dtype=float), n_rows))
+        self.n += n_rows
+
+
+def build_matrix(problem: Problem) -> MatrixModel:
+    """The formulation of the module docstring as arrays (the same model as :func:`build_model`)."""
+    check_problem(problem)
+    opts, groups = problem.options, problem.groups
+    n_o, n_a = problem.n_options, problem.n_arcs
+    max_units = opts["max_units"].to_numpy(dtype=float)
+    existing = opts["existing"].to_numpy(dtype=float)
+    may = np.flatnonzero(groups["may_be_unplaced"].to_numpy(dtype=bool))
+    soft = np.array(
+        [c for c, uc in enumerate(problem.unit_constraints) if uc.penalty is not None],
+        dtype=np.int64,
+    )
+    sizes = {
+        "units": n_o,
+        "opened": n_o,
+        "closed": n_o,
+        "assign": n_a,
+        "unplaced": len(may),
+        "violation": len(soft),
+    }
+    columns, at = {}, 0
+    for name, size in sizes.items():
+        columns[name] = slice(at, at + size)
+        at += size
+    n_cols = at
+
+    lower = np.zeros(n_cols)
+    upper = np.concatenate(
+        [
+            max_units,
+            np.maximum(max_units - existing, 0.0),
+            existing,
+            np.ones(n_a + len(may)),
+            np.full(len(soft), np.inf),
+        ]
+    )
+    integer = np.zeros(n_cols, dtype=bool)
+    integer[columns["units"]] = opts["integer"].to_numpy(dtype=bool)
+    if problem.single_source:
+        integer[columns["assign"]] = True
+
+    rows = _Rows()
+    _matrix_unit_balance(rows, problem, columns, existing)
+    _matrix_demand(rows, problem, columns, may)
+    _matrix_capacity(rows, problem, columns)
+    _matrix_linking(rows, problem, columns, max_units)
+    _matrix_unit_constraints(rows, problem, columns, soft)
+    parts = _matrix_objective_parts(problem, columns, n_cols, may, soft)
+    if problem.budget is not None:
+        (cols,) = np.nonzero(parts["cost"])
+        rows.add(1, np.zeros(len(cols)), cols, parts["cost"][cols], -np.inf, problem.budget)
+
+    row = np.concatenate(rows.rows) if rows.rows else np.zeros(0, dtype=np.int64)
+    col = np.concatenate(rows.cols) if rows.cols else np.zeros(0, dtype=np.int64)
+    val = np.concatenate(rows.vals) if rows.vals else np.zeros(0)
+    # CSC by a stable sort on the column: rows stay in order within each column.
+    order = np.argsort(col, kind="stable")
+    start = np.searchsorted(col[order], np.arange(n_cols + 1)).astype(np.int32)
+    return MatrixModel(
+        col_lower=lower,
+        col_upper=upper,
+        integer=integer,
+        row_lower=np.concatenate(rows.lower) if rows.lower else np.zeros(0),
+        row_upper=np.concatenate(rows.upper) if rows.upper else np.zeros(0),
+        start=start,
+        index=row[order].astype(np.int32),
+        value=val[order],
+        columns=columns,
+        unplaced_groups=may,
+        soft_constraints=soft,
+        parts=parts,
+    )
+
+
+def _matrix_unit_balance(rows: _Rows, problem: Problem, columns, existing) -> None:
+    """``units - opened + closed = existing`` per option."""
+    n_o = problem.n_options
+    if not n_o:
+        return
+    o = np.arange(n_o)
+    rows.add(
+        n_o,
+        np.concatenate([o, o, o]),
+        np.concatenate(
+            [o + columns["units"].start, o + columns["opened"].start, o + columns["closed"].start]
+        ),
+        np.concatenate([np.ones(n_o), -np.ones(n_o), np.ones(n_o)]),
+        existing,
+        existing,
+    )
+
+
+def _matrix_demand(rows: _Rows, problem: Problem, columns, may) -> None:
+    """``sum(assign over the group's arcs) + unplaced = 1`` per group."""
+    n_g, n_a = problem.n_groups, problem.n_arcs
+    if not n_g:
+        return
+    rows.add(
+        n_g,
+        np.concatenate([problem.arcs["group"].to_numpy(), may]),
+        np.concatenate(
+            [
+                np.arange(n_a) + columns["assign"].start,
+                np.arange(len(may)) + columns["unplaced"].start,
+            ]
+        ),
+        np.ones(n_a + len(may)),
+        1.0,
+        1.0,
+    )
+
+
+def _matrix_capacity(rows: _Rows, problem: Problem, columns) -> None:
+    """``sum(demand × assign) - capacity × units <= 0`` per option that has arcs."""
+    option = problem.arcs["option"].to_numpy()
+    used = np.flatnonzero(np.bincount(option, minlength=problem.n_options))
+    if not len(used):
+        return
+    row_of_option = np.full(problem.n_options, -1)
+    row_of_option[used] = np.arange(len(used))
+    demand_of_arc = problem.groups["demand"].to_numpy(dtype=float)[problem.arcs["group"].to_numpy()]
+    capacity = problem.options["capacity"].to_numpy(dtype=float)
+    rows.add(
+        len(used),
+        np.concatenate([row_of_option[option], np.arange(len(used))]),
+        np.concatenate(
+            [np.arange(problem.n_arcs) + columns["assign"].start, used + columns["units"].start]
+        ),
+        np.concatenate([demand_of_arc, -capacity[used]]),
+        -np.inf,
+        0.0,
+    )
+
+
+def _matrix_linking(rows: _Rows, problem: Problem, columns, max_units) -> None:
+    """``assign - units <= 0`` for arcs to single-unit options (strong linking)."""
+    if not problem.strong_linking or not problem.n_arcs:
+        return
+    option = problem.arcs["option"].to_numpy()
+    arcs = np.flatnonzero((max_units <= 1)[option])
+    if not len(arcs):
+        return
+    k = np.arange(len(arcs))
+    rows.add(
+        len(arcs),
+        np.concatenate([k, k]),
+        np.concatenate([arcs + columns["assign"].start, option[arcs] + columns["units"].start]),
+        np.concatenate([np.ones(len(arcs)), -np.ones(len(arcs))]),
+        -np.inf,
+        0.0,
+    )
+
+
+def _matrix_unit_constraints(rows: _Rows, problem: Problem, columns, soft) -> None:
+    """Sums of units, with a violation column for soft constraints."""
+    constraints = problem.unit_constraints
+    if not constraints:
+        return
+    violation_col = dict(
+        zip(
+            soft.tolist(), range(columns["violation"].start, columns["violation"].stop), strict=True
+        )
+    )
+    row, col, val, lower, upper = [], [], [], [], []
+    for c, uc in enumerate(constraints):
+        options = np.asarray(uc.options, dtype=np.int64)
+        row.append(np.full(len(options), c))
+        col.append(options + columns["units"].start)
+        val.append(np.ones(len(options)))
+        if c in violation_col:
+            row.append(np.array([c]))
+            col.append(np.array([violation_col[c]]))
+            val.append(np.array([1.0 if uc.sense == ">=" else -1.0]))
+        lower.append(-np.inf if uc.sense == "<=" else uc.rhs)
+        upper.append(np.inf if uc.sense == ">=" else uc.rhs)
+    rows.add(
+        len(constraints),
+        np.concatenate(row),
+        np.concatenate(col),
+        np.concatenate(val),
+        np.array(lower),
+        np.array(upper),
+    )
+
+
+def _matrix_objective_parts(problem: Problem, columns, n_cols, may, soft) -> dict[str, np.ndarray]:
+    """The objective parts as cost vectors over the columns."""
+    demand = problem.groups["demand"].to_numpy(dtype=float)
+    opts, arcs = problem.options, problem.arcs
+    unplaced_children = np.zeros(n_cols)
+    unplaced_children[columns["unplaced"]] = demand[may]
+    penalties = problem.objective.unplaced_penalty * unplaced_children
+    penalties[columns["violation"]] = [problem.unit_constraints[c].penalty for c in soft.tolist()]
+    child_km = np.zeros(n_cols)
+    child_km[columns["assign"]] = demand[arcs["group"].to_numpy()] * arcs["km"].to_numpy(
+        dtype=float
+    )
+    cost = np.zeros(n_cols)
+    cost[columns["units"]] = opts["unit_cost"].to_numpy(dtype=float)
+    cost[columns["opened"]] = opts["open_cost"].to_numpy(dtype=float)
+    cost[columns["closed"]] = opts["close_cost"].to_numpy(dtype=float)
+    cost[columns["assign"]] = arcs["cost"].to_numpy(dtype=float)
+    return {
+        "unplaced_children": unplaced_children,
+        "penalties": penalties,
+        "child_km": child_km,
+        "cost": cost,
+    }

@@ -1,36 +1,40 @@
 """Solve a :class:`~woonplanner.problem.Problem` with HiGHS and return plain arrays.
 
-:class:`SolveResult` holds numpy arrays indexed like the problem's tables, so nothing past this
-module ever sees a Pyomo object.
+The model goes to HiGHS as arrays (:func:`~woonplanner.model.build.build_matrix`, the same
+formulation as the Pyomo model of :func:`~woonplanner.model.build.build_model`) through
+``highspy``: no per-variable Python objects, no expression walking, no value loading one
+variable at a time. :class:`SolveResult` holds numpy arrays indexed like the problem's tables, so
+nothing past this module ever sees a solver object.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import IO
 
+import highspy
 import numpy as np
-import pyomo.environ as pyo
-from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
-from pyomo.contrib.solver.solvers.highs import Highs
+from pyomo.common.tee import capture_output
 
-from woonplanner.model.build import build_model, weighted_objective
+from woonplanner.model.build import MatrixModel, build_matrix
 from woonplanner.problem import Problem
 
+_MS = highspy.HighsModelStatus
 _STATUS = {
-    TerminationCondition.convergenceCriteriaSatisfied: "optimal",
-    TerminationCondition.maxTimeLimit: "time_limit",
-    TerminationCondition.iterationLimit: "iteration_limit",
-    TerminationCondition.objectiveLimit: "objective_limit",
-    TerminationCondition.provenInfeasible: "infeasible",
-    TerminationCondition.locallyInfeasible: "infeasible",
-    TerminationCondition.infeasibleOrUnbounded: "infeasible",
-    TerminationCondition.unbounded: "unbounded",
-    TerminationCondition.interrupted: "interrupted",
-    TerminationCondition.emptyModel: "optimal",
+    _MS.kOptimal: "optimal",
+    _MS.kModelEmpty: "optimal",
+    _MS.kTimeLimit: "time_limit",
+    _MS.kIterationLimit: "iteration_limit",
+    _MS.kSolutionLimit: "iteration_limit",
+    _MS.kObjectiveBound: "objective_limit",
+    _MS.kObjectiveTarget: "objective_limit",
+    _MS.kInfeasible: "infeasible",
+    _MS.kUnboundedOrInfeasible: "infeasible",
+    _MS.kUnbounded: "unbounded",
+    _MS.kInterrupt: "interrupted",
 }
 
 
@@ -86,92 +90,145 @@ def solve(
         Streams that receive the HiGHS log.
     """
     start = time.perf_counter()
-    m = build_model(problem)
+    mm = build_matrix(problem)
+    highs = _highs(mm, problem, threads=threads, seed=seed, mip_gap=mip_gap, log=log)
     build_s = time.perf_counter() - start
 
-    solver = Highs()
-    options = {"random_seed": seed, "mip_rel_gap": mip_gap}
     start = time.perf_counter()
     deadline = None if time_limit is None else start + time_limit
 
     def run() -> tuple[str, bool, float | None, float | None]:
-        remaining = None if deadline is None else max(deadline - time.perf_counter(), 0.01)
-        res = solver.solve(
-            m,
-            tee=list(log),
-            time_limit=remaining,
-            rel_gap=mip_gap,
-            threads=threads,
-            solver_options=options,
-            load_solutions=False,
-            raise_exception_on_nonoptimal_result=False,
-        )
-        status = _STATUS.get(res.termination_condition, "error")
-        has_solution = res.solution_status in (SolutionStatus.feasible, SolutionStatus.optimal)
-        if has_solution:
-            res.solution_loader.load_vars()
-        return status, has_solution, res.incumbent_objective, res.objective_bound
+        if deadline is not None:
+            highs.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))
+        highs.run()
+        return _outcome(highs)
 
     if problem.objective.mode == "lexicographic":
-        status, has_solution, objective, bound = _solve_lexicographic(m, problem, run)
+        status, has_solution, objective, bound = _solve_lexicographic(highs, mm, problem, run)
     else:
         status, has_solution, objective, bound = run()
+    x = np.asarray(highs.getSolution().col_value, dtype=float) if has_solution else None
     solve_s = time.perf_counter() - start
-    return _result(m, problem, status, has_solution, objective, bound, build_s, solve_s)
+    return _result(mm, problem, x, status, has_solution, objective, bound, build_s, solve_s)
 
 
-def _solve_lexicographic(m: pyo.ConcreteModel, problem: Problem, run):
+def _highs(
+    mm: MatrixModel,
+    problem: Problem,
+    *,
+    threads: int | None,
+    seed: int,
+    mip_gap: float,
+    log: Sequence[IO[str]],
+) -> highspy.Highs:
+    """A HiGHS instance holding the model with the weighted objective."""
+    # The first Highs() of a process prints a banner on the C stdout; keep it off ours (JSON
+    # output of the command line must stay clean).
+    with capture_output(capture_fd=True):
+        highs = highspy.Highs()
+    highs.setOptionValue("output_flag", bool(log))
+    highs.setOptionValue("log_to_console", False)
+    if log:
+        streams = list(log)
+
+        def forward(event) -> None:
+            for stream in streams:
+                stream.write(event.message)
+
+        highs.cbLogging.subscribe(forward)
+    if threads is not None:
+        highs.setOptionValue("threads", threads)
+    highs.setOptionValue("random_seed", seed)
+    highs.setOptionValue("mip_rel_gap", mip_gap)
+
+    lp = highspy.HighsLp()
+    lp.num_col_ = mm.n_cols
+    lp.num_row_ = mm.n_rows
+    lp.col_cost_ = mm.weighted_objective(problem)
+    lp.col_lower_ = mm.col_lower
+    lp.col_upper_ = mm.col_upper
+    lp.row_lower_ = mm.row_lower
+    lp.row_upper_ = mm.row_upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = mm.start
+    lp.a_matrix_.index_ = mm.index
+    lp.a_matrix_.value_ = mm.value
+    if mm.integer.any():
+        kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
+        lp.integrality_ = [kinds[k] for k in mm.integer.tolist()]
+    highs.passModel(lp)
+    return highs
+
+
+def _outcome(highs: highspy.Highs) -> tuple[str, bool, float | None, float | None]:
+    """Status, whether there is a solution, objective and bound after ``run()``."""
+    status = _STATUS.get(highs.getModelStatus(), "error")
+    info = highs.getInfo()
+    has_solution = info.primal_solution_status == 2  # 2: feasible
+    objective = info.objective_function_value if has_solution else None
+    if info.mip_node_count == -1:  # solved as an LP: the bound is the objective
+        bound = objective if status == "optimal" else None
+    else:
+        bound = info.mip_dual_bound
+    return status, has_solution, objective, bound
+
+
+def _solve_lexicographic(
+    highs: highspy.Highs,
+    mm: MatrixModel,
+    problem: Problem,
+    run: Callable[[], tuple[str, bool, float | None, float | None]],
+):
     """Minimise penalties, then child-km, then cost; hold each earlier part at its optimum."""
     tol = problem.objective.lexicographic_tolerance
-    stages = [("penalties", m.penalties), ("child_km", m.child_km), ("cost", m.cost)]
-    m.objective.deactivate()
-    m.lexicographic = pyo.ConstraintList()
-    result = ("optimal", False, None, None)
-    for k, (name, expr) in enumerate(stages):
-        stage = pyo.Objective(expr=expr, sense=pyo.minimize)
-        m.add_component(f"objective_{name}", stage)
+    stages = [mm.parts["penalties"], mm.parts["child_km"], mm.parts["cost"]]
+    columns = np.arange(mm.n_cols, dtype=np.int32)
+    result: tuple[str, bool, float | None, float | None] = ("optimal", False, None, None)
+    for k, costs in enumerate(stages):
+        highs.changeColsCost(mm.n_cols, columns, costs)
         result = run()
         status, has_solution, value, _ = result
-        stage.deactivate()
-        if status != "optimal" or not has_solution:
+        if status != "optimal" or not has_solution or value is None:
             break
         if k < len(stages) - 1:
             # Hold this part at its optimum; the absolute slack keeps HiGHS' own tolerances
             # from making the next stage infeasible.
-            m.lexicographic.add(expr <= value + tol * abs(value) + 1e-6 * max(1.0, abs(value)))
+            (cols,) = np.nonzero(costs)
+            limit = value + tol * abs(value) + 1e-6 * max(1.0, abs(value))
+            highs.addRow(-highspy.kHighsInf, limit, len(cols), cols.astype(np.int32), costs[cols])
     status, has_solution, _, _ = result
     if has_solution:
         # Report the weighted objective of the final plan, so both modes print comparable values.
-        value = float(pyo.value(weighted_objective(m, problem)))
+        x = np.asarray(highs.getSolution().col_value, dtype=float)
+        value = float(mm.weighted_objective(problem) @ x)
         return status, has_solution, value, value if status == "optimal" else None
     return result
 
 
-def _values(var, index: Sequence[int] | range) -> np.ndarray:
-    return np.array([var[i].value or 0.0 for i in index], dtype=float)
-
-
-def _result(m, problem, status, has_solution, objective, bound, build_s, solve_s) -> SolveResult:
+def _result(
+    mm: MatrixModel,
+    problem: Problem,
+    x: np.ndarray | None,
+    status: str,
+    has_solution: bool,
+    objective: float | None,
+    bound: float | None,
+    build_s: float,
+    solve_s: float,
+) -> SolveResult:
     n_o, n_a, n_g = problem.n_options, problem.n_arcs, problem.n_groups
-    if has_solution:
-        units = _values(m.units, range(n_o))
+    if has_solution and x is not None:
+        cols = mm.columns
+        units = x[cols["units"]].copy()
         integer = problem.options["integer"].to_numpy(dtype=bool)
         units[integer] = np.round(units[integer])
-        opened, closed = _values(m.opened, range(n_o)), _values(m.closed, range(n_o))
-        assign = np.clip(_values(m.assign, range(n_a)), 0.0, 1.0)
+        opened, closed = x[cols["opened"]].copy(), x[cols["closed"]].copy()
+        assign = np.clip(x[cols["assign"]], 0.0, 1.0)
         unplaced = np.zeros(n_g)
-        may = list(m.G_unplaced)
-        unplaced[may] = np.clip(_values(m.unplaced, may), 0.0, 1.0)
-        violation = (
-            _values(m.violation, list(m.C_soft)) if problem.unit_constraints else np.zeros(0)
-        )
+        unplaced[mm.unplaced_groups] = np.clip(x[cols["unplaced"]], 0.0, 1.0)
         full_violation = np.zeros(len(problem.unit_constraints))
-        if len(violation):
-            full_violation[list(m.C_soft)] = violation
-        parts = {
-            name: float(pyo.value(getattr(m, name)))
-            for name in ("unplaced_children", "penalties", "child_km", "cost")
-        }
+        full_violation[mm.soft_constraints] = x[cols["violation"]]
+        parts = {name: float(vector @ x) for name, vector in mm.parts.items()}
     else:
         units = opened = closed = np.full(n_o, np.nan)
         assign, unplaced = np.full(n_a, np.nan), np.full(n_g, np.nan)
