@@ -35,6 +35,8 @@ PATH_KEYS = (
     "stock.file",
     "stock.from_run",
     "demand.caseload",
+    "travel.osm_file",
+    "travel.cache_dir",
 )
 
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
@@ -266,12 +268,43 @@ class NormConfig(_Section):
 
 
 class TravelConfig(_Section):
-    """How distances are measured."""
+    """How distances are measured (docs/travel.md)."""
 
-    mode: Literal["straight"] = "straight"
-    """``straight``: straight line in RD New between representative points × detour factor."""
+    mode: Literal["straight", "network"] = "straight"
+    """``straight``: straight line in RD New between representative points × detour factor;
+    ``network``: shortest path on the roads of ``osm_file`` (osmnx, cached)."""
     detour_factor: float = Field(1.3, ge=1)
-    """Road distance / straight-line distance (assumption: typical for Dutch roads)."""
+    """Road distance / straight-line distance (assumption: typical for Dutch roads). In network
+    mode it applies to points that fall back to a straight line and to the local floor."""
+    osm_file: str | None = None
+    """OpenStreetMap extract for network mode: OSM XML (``.osm``, ``.osm.bz2``) or a GraphML file
+    saved by osmnx. Never downloaded: bring the file (e.g. from Geofabrik, converted to XML)."""
+    network_type: Literal["drive", "bike", "walk"] = "drive"
+    """Which roads count, as osmnx defines the network type (one-way rules are not applied)."""
+    speed_kmh: float | None = Field(None, gt=0)
+    """Speed that turns network km into travel minutes; ``None``: 30 (drive), 15 (bike) or 5
+    (walk) km/h, door-to-door averages in town (assumption)."""
+    max_snap_m: float = Field(500, gt=0)
+    """Points farther than this from the network use straight line × detour (assumption)."""
+    cache_dir: str | None = None
+    """Folder for cached network distances; ``None``: ``$WOONPLANNER_CACHE_DIR``, else
+    ``woonplanner/travel`` in the user's cache folder (``~/.cache`` on Linux)."""
+
+    @model_validator(mode="after")
+    def _network_needs_file(self) -> TravelConfig:
+        if self.mode == "network" and not self.osm_file:
+            msg = 'mode = "network" needs osm_file (an OSM XML extract or a GraphML file)'
+            raise ValueError(msg)
+        return self
+
+    @property
+    def effective_speed_kmh(self) -> float:
+        """``speed_kmh``, or the default of the network type."""
+        return self.speed_kmh or _DEFAULT_SPEED_KMH[self.network_type]
+
+
+#: Door-to-door average speeds in town (assumption), for travel times in network mode.
+_DEFAULT_SPEED_KMH = {"drive": 30.0, "bike": 15.0, "walk": 5.0}
 
 
 class ObjectiveConfig(_Section):

@@ -26,7 +26,7 @@ import pandas as pd
 from woonplanner.problem import Objective, Problem, UnitConstraint
 from woonplanner.scenario import FacilityTypeConfig, Scenario
 from woonplanner.schema import FACILITY_TYPES
-from woonplanner.travel import straight_line_km
+from woonplanner.travel import TravelMatrices, travel_matrices
 
 _ROUNDING = {"ceil": math.ceil, "floor": math.floor, "round": round}
 
@@ -39,6 +39,7 @@ def build_problem(
     anchors: pd.DataFrame,
     stock: pd.DataFrame,
     demand: pd.DataFrame,
+    distances: TravelMatrices | None = None,
 ) -> Problem:
     """The youth-care instance of ``scenario`` (see the module docstring).
 
@@ -54,10 +55,12 @@ def build_problem(
         ``neighbourhood, type, units``.
     demand
         ``origin, reason, support_need, age_band, children``.
+    distances
+        From :func:`travel_tables` (computed here when not given).
     """
     options = build_options(scenario, neighbourhoods, stock)
     groups = build_groups(demand, neighbourhoods)
-    arcs = build_arcs(scenario, groups, options, points, anchors)
+    arcs = build_arcs(scenario, groups, options, points, anchors, distances=distances)
     return Problem(
         options=options,
         groups=groups,
@@ -71,6 +74,20 @@ def build_problem(
         ),
         budget=scenario.budget.annual_eur,
         name=scenario.name,
+    )
+
+
+def largest_band_km(scenario: Scenario) -> float:
+    """The largest ``max_km`` of any reason: no arc is longer, so no distance beyond it counts."""
+    return max(getattr(scenario.reasons, r).max_km for r in type(scenario.reasons).model_fields)
+
+
+def travel_tables(
+    scenario: Scenario, points: pd.DataFrame, anchors: pd.DataFrame
+) -> TravelMatrices:
+    """Distances from anchors and homes to every site, as ``scenario.travel`` measures them."""
+    return travel_matrices(
+        points, anchors, travel=scenario.travel, max_km=largest_band_km(scenario)
     )
 
 
@@ -139,11 +156,14 @@ def build_arcs(
     options: pd.DataFrame,
     points: pd.DataFrame,
     anchors: pd.DataFrame,
+    *,
+    distances: TravelMatrices | None = None,
 ) -> pd.DataFrame:
     """The sparse arcs: suitable types within each reason's distance band.
 
     The band test is one boolean matrix groups × sites; types are then added per type, so no
-    groups × sites × types block is ever built.
+    groups × sites × types block is ever built. Distances beyond the largest band may be ``inf``
+    (network mode): they fail the ``max_km`` test and pass the ``min_km`` test, as they should.
     """
     columns = ["group", "option", "cost", "km", "home_km"]
     if groups.empty or options.empty:
@@ -152,12 +172,16 @@ def build_arcs(
         )
     site_codes = points["code"].to_numpy()
     site_pos = pd.Series(np.arange(len(site_codes)), index=site_codes)
-    detour = scenario.travel.detour_factor
 
     anchor_key = pd.MultiIndex.from_frame(anchors[["code", "age_band"]])
     anchor_pos = pd.Series(np.arange(len(anchors)), index=anchor_key)
-    km_from_anchor = straight_line_km(anchors[["x", "y"]].to_numpy(), points, detour_factor=detour)
-    km_from_home = straight_line_km(points[["x", "y"]].to_numpy(), points, detour_factor=detour)
+    if distances is None:
+        distances = travel_tables(scenario, points, anchors)
+    km_from_anchor, km_from_home = distances.from_anchor, distances.from_home
+    expected = ((len(anchors), len(points)), (len(points), len(points)))
+    if (km_from_anchor.shape, km_from_home.shape) != expected:
+        msg = "distances: tables do not match the anchors and points given"
+        raise ValueError(msg)
 
     g_anchor = anchor_pos.reindex(pd.MultiIndex.from_frame(groups[["origin", "age_band"]]))
     g_anchor = g_anchor.to_numpy()
@@ -197,7 +221,7 @@ def build_arcs(
             )
         )
     if not frames:
-        return build_arcs(scenario, groups.iloc[0:0], options, points, anchors)
+        return build_arcs(scenario, groups.iloc[0:0], options, points, anchors, distances=distances)
     arcs = pd.concat(frames, ignore_index=True)
     return arcs.sort_values(["group", "option"]).reset_index(drop=True)
 
