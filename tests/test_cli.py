@@ -59,7 +59,7 @@ def test_run_demo_writes_the_whole_folder(demo_run):
         "annual_cost_eur",
     }
     manifest = json.loads((out / "manifest.json").read_text())
-    assert set(manifest["timings_s"]) == {"data", "arcs", "build", "solve", "outputs"}
+    assert {"data", "arcs", "build", "solve", "outputs"} <= set(manifest["timings_s"])
     assert {"woonplanner", "python", "pyomo", "highspy"} <= set(manifest["versions"])
     assert manifest["solver"]["status"] == "optimal"
     assert manifest["inputs"], "the demo's input files are hashed"

@@ -165,5 +165,53 @@ def validate(
     )
 
 
+@app.command("run-all")
+def run_all(
+    scenario: Annotated[
+        str, typer.Argument(help="Scenario TOML file, e.g. scenarios/jeugdregio.toml.")
+    ],
+    data_dir: Annotated[Path, typer.Option("--data-dir", help="Folder with CBS open data.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for one run per region + summary.")],
+    jobs: Annotated[int, typer.Option("--jobs", help="Regions planned in parallel.")] = 1,
+    regions: Annotated[
+        str | None, typer.Option("--regions", help="Comma-separated codes (default: all 42).")
+    ] = None,
+    set_: SetOption = None,
+    time_limit: Annotated[
+        float | None, typer.Option("--time-limit", help="Solver time limit per region (s).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing folder.")] = False,
+) -> None:
+    """Plan every jeugdregio (or --regions) and write regions.csv and national_map.html."""
+    from woonplanner.batch import run_all as plan_all
+
+    start = time.perf_counter()
+    overrides = list(set_ or [])
+    if time_limit is not None:
+        overrides.append(f"solver.time_limit_s={time_limit!r}")
+    codes = [c.strip() for c in regions.split(",") if c.strip()] if regions else None
+    try:
+        summary = plan_all(
+            scenario,
+            data_dir=data_dir,
+            out=out,
+            regions=codes,
+            overrides=overrides,
+            jobs=jobs,
+            force=force,
+            progress=_progress(start),
+        )
+    except (Exception, KeyboardInterrupt) as err:
+        _fail(err)
+        return
+    optimal = int((summary["status"] == "optimal").sum())
+    typer.echo(
+        f"{optimal} of {len(summary)} regions optimal; summary: {out.resolve() / 'regions.csv'}"
+    )
+    typer.echo(f"Map: {out.resolve() / 'national_map.html'}")
+    if optimal < len(summary):
+        raise typer.Exit(4 if (summary["status"] == "time_limit").any() else 3)
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

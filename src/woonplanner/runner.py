@@ -23,7 +23,7 @@ from woonplanner.problem import Problem
 from woonplanner.region import Region, load_region
 from woonplanner.scenario import Scenario, load_scenario
 from woonplanner.travel import representative_points, school_anchors
-from woonplanner.youthcare import build_problem
+from woonplanner.youthcare import build_problem, travel_tables
 
 Progress = Callable[[str], None]
 
@@ -83,6 +83,11 @@ def run(
     )
 
     start = time.perf_counter()
+    distances = travel_tables(scenario, points, anchors)
+    timings["travel"] = time.perf_counter() - start
+    progress(distances.info.summary())
+
+    start = time.perf_counter()
     problem = build_problem(
         scenario,
         neighbourhoods=region.neighbourhoods,
@@ -90,6 +95,7 @@ def run(
         anchors=anchors,
         stock=region.stock,
         demand=demand,
+        distances=distances,
     )
     timings["arcs"] = time.perf_counter() - start
     progress(
@@ -126,11 +132,11 @@ def run(
     if unplaced > 1e-6:
         progress(f"  {unplaced:.1f} children cannot be placed within the norms (see kpis.json)")
     if out is None:
-        return _with(plan, scenario, region, problem, result, timings)
+        return _with(plan, scenario, region, problem, result, timings, distances.info.as_dict())
 
     start = time.perf_counter()
     progress(f"Writing {out} …")
-    plan = _with(plan, scenario, region, problem, result, timings)
+    plan = _with(plan, scenario, region, problem, result, timings, distances.info.as_dict())
     write_run(out, plan, force=force, extra_files={"map.html": _map_writer(plan, scenario)})
     timings["outputs"] = time.perf_counter() - start
     # The manifest's own timing of the outputs step is only known afterwards: rewrite it.
@@ -138,7 +144,9 @@ def run(
     return plan
 
 
-def _with(plan, scenario, region: Region, problem: Problem, result: SolveResult, timings) -> Plan:
+def _with(
+    plan, scenario, region: Region, problem: Problem, result: SolveResult, timings, travel: dict
+) -> Plan:
     manifest = make_manifest(
         input_files=region.input_files,
         solve={
@@ -157,6 +165,7 @@ def _with(plan, scenario, region: Region, problem: Problem, result: SolveResult,
         },
     )
     manifest["region"] = region.name
+    manifest["travel"] = travel
     return Plan(
         neighbourhoods=plan.neighbourhoods,
         facilities=plan.facilities,

@@ -1,0 +1,181 @@
+"""Plan many jeugdregio's in one go: one run folder per region plus a national summary.
+
+``woonplanner run-all SCENARIO --data-dir DIR --out DIR [--jobs N] [--regions JZ01,JZ02]``
+writes ``DIR/<code>/`` (a normal run folder) for every region, and in ``DIR``:
+
+``regions.csv``
+    one row per region: status, gap, children, distances, units per type, cost, gemeenten
+    meeting the norm, build and solve seconds, and the error message of a region that failed.
+``national_map.html``
+    the regions coloured by norm status, with unplaced children and the key figures in popups.
+
+A region that fails (infeasible, no plan in time) does not stop the others; it is a row with its
+status and message.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from woonplanner.errors import InputDataError, OutputExistsError, WoonplannerError
+from woonplanner.scenario import load_scenario
+
+SUMMARY_COLUMNS = (
+    "jeugdregio",
+    "name",
+    "status",
+    "mip_gap",
+    "neighbourhoods",
+    "arcs",
+    "children_demand",
+    "children_placed",
+    "children_unplaced",
+    "mean_km",
+    "p90_km",
+    "pleeggezin_units",
+    "gezinshuis_units",
+    "woongroep_units",
+    "annual_cost_eur",
+    "gemeenten",
+    "gemeenten_norm_met",
+    "build_s",
+    "solve_s",
+    "message",
+)
+
+
+def list_regions(data_dir: str | Path) -> pd.DataFrame:
+    """``jeugdregio, jeugdregio_name`` of every region in a CBS data folder."""
+    from woonplanner.data import cbs
+
+    return cbs.list_jeugdregios(data_dir)
+
+
+def run_all(
+    scenario_path: str | Path,
+    *,
+    data_dir: str | Path,
+    out: str | Path,
+    regions: list[str] | None = None,
+    overrides: list[str] | tuple[str, ...] = (),
+    jobs: int = 1,
+    force: bool = False,
+    progress: Callable[[str], None] = lambda _m: None,
+) -> pd.DataFrame:
+    """Plan every region (or ``regions``) and write the national summary; see the module doc.
+
+    Returns
+    -------
+    DataFrame
+        The summary table (``regions.csv``).
+    """
+    out = Path(out).resolve()
+    if out.exists() and not force:
+        msg = f"{out} already exists; choose another --out or pass --force to replace it"
+        raise OutputExistsError(msg)
+    # Validate the scenario once, before any worker starts, so a typo fails fast.
+    load_scenario(scenario_path, overrides=list(overrides), data_dir=data_dir)
+    known = list_regions(data_dir)
+    names = dict(zip(known["jeugdregio"], known["jeugdregio_name"], strict=True))
+    codes = regions or list(known["jeugdregio"])
+    unknown = [c for c in codes if c not in names]
+    if unknown:
+        msg = f"--regions: unknown jeugdregio codes {unknown}; known: {', '.join(names)}"
+        raise InputDataError(msg)
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+
+    args = [(str(scenario_path), str(data_dir), str(out / c), c, list(overrides)) for c in codes]
+    rows: list[dict[str, Any]] = []
+    start = time.perf_counter()
+    if jobs <= 1:
+        for a in args:
+            rows.append(_plan_region(*a))
+            progress(_line(rows[-1], len(rows), len(codes), start))
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(_plan_region, *a) for a in args]
+            for future in as_completed(futures):
+                rows.append(future.result())
+                progress(_line(rows[-1], len(rows), len(codes), start))
+    for row in rows:
+        row["name"] = names[row["jeugdregio"]]
+    summary = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS)).sort_values("jeugdregio")
+    summary = summary.reset_index(drop=True)
+    summary.to_csv(out / "regions.csv", index=False, float_format="%.6g", lineterminator="\n")
+    from woonplanner.outputs.national import write_national_map
+
+    write_national_map(out, summary)
+    return summary
+
+
+def _line(row: dict[str, Any], done: int, total: int, start: float) -> str:
+    gap = row.get("mip_gap")
+    return (
+        f"[{done}/{total}] {row['jeugdregio']}: {row['status']}"
+        + (f", gap {100 * gap:.2f} %" if isinstance(gap, float) else "")
+        + (f", solve {row['solve_s']:.1f} s" if row.get("solve_s") is not None else "")
+        + (f" — {row['message']}" if row.get("message") else "")
+        + f" ({time.perf_counter() - start:.0f} s elapsed)"
+    )
+
+
+def _plan_region(
+    scenario_path: str, data_dir: str, out: str, code: str, overrides: list[str]
+) -> dict[str, Any]:
+    """Plan one region in a worker; never raises for a planning outcome."""
+    from woonplanner.runner import run
+
+    row: dict[str, Any] = {"jeugdregio": code}
+    try:
+        scenario = load_scenario(
+            scenario_path, overrides=[*overrides, f"region.jeugdregio={code}"], data_dir=data_dir
+        )
+        plan = run(scenario, out=out)
+    except WoonplannerError as err:
+        row.update(status=type(err).__name__, message=str(err).replace("\n", " "))
+        return row
+    kpis, region = plan.kpis, plan.kpis["region"]
+    manifest = plan.manifest
+    units = region["units_by_type"]
+    row.update(
+        status=kpis["status"],
+        mip_gap=kpis["mip_gap"],
+        neighbourhoods=manifest["problem"]["neighbourhoods"],
+        arcs=manifest["problem"]["arcs"],
+        children_demand=region["children_demand"],
+        children_placed=region["children_placed"],
+        children_unplaced=region["children_unplaced"],
+        mean_km=region["mean_km"],
+        p90_km=region["p90_km"],
+        pleeggezin_units=units.get("pleeggezin", 0),
+        gezinshuis_units=units.get("gezinshuis", 0),
+        woongroep_units=units.get("woongroep", 0),
+        annual_cost_eur=region["annual_cost_eur"],
+        gemeenten=len(kpis["gemeenten"]),
+        gemeenten_norm_met=sum(g["norm_met"] for g in kpis["gemeenten"]),
+        build_s=manifest["timings_s"]["build"],
+        solve_s=manifest["timings_s"]["solve"],
+        message="",
+    )
+    return row
+
+
+def default_jobs() -> int:
+    """Worker processes by default: the machine's cores."""
+    return max(1, os.cpu_count() or 1)
+
+
+def read_summary(out: Path) -> dict[str, Any]:
+    """The summary of a batch folder as JSON-ready records (for notebooks)."""
+    return json.loads(pd.read_csv(out / "regions.csv").to_json(orient="records"))
