@@ -46,7 +46,7 @@ The formulation (the same as ``docs/model.md``; keep them in step):
    & \sum_{a \in A(g)} x_a + s_g = 1 & \forall g \quad (s_g = 0 \text{ if } g
         \text{ must be served}) \\
    & \sum_{a \in A(o)} d_{g(a)} x_a \le q_o u_o & \forall o \\
-   & x_a \le u_{o(a)} & \forall a \text{ with } \bar u_{o(a)} = 1
+   & x_a \le u_{o(a)} & \forall a \text{ with integer } u_{o(a)}
         \text{ (strong linking, optional)} \\
    & \sum_{o \in O_c} u_o + \sigma_c \ge b_c \quad (\le, = \text{ alike}) & \forall c \\
    & \sum_o \left(f_o u_o + h_o u^+_o + r_o u^-_o\right) + \sum_a c_a x_a \le B
@@ -190,10 +190,14 @@ def define_capacity_constraints(m: pyo.ConcreteModel, problem: Problem) -> None:
 
 
 def define_linking_constraints(m: pyo.ConcreteModel, problem: Problem) -> None:
-    """``assign[a] <= units[o]`` for single-unit options: a tighter relaxation (optional)."""
+    """``assign[a] <= units[o]`` for integer options: a tighter relaxation (optional).
+
+    Valid because integer units are at least 1 wherever anything is assigned, and a share is at
+    most 1; for a single-unit option it is the classic ``x_ij <= y_j``.
+    """
     if not problem.strong_linking or not problem.n_arcs:
         return
-    single = problem.options["max_units"].to_numpy(dtype=float) <= 1
+    single = problem.options["integer"].to_numpy(dtype=bool)
     option_of_arc = problem.arcs["option"].to_numpy()
     arcs = np.flatnonzero(single[option_of_arc]).tolist()
     if not arcs:
@@ -407,7 +411,7 @@ def build_matrix(problem: Problem) -> MatrixModel:
     _matrix_unit_balance(rows, problem, columns, existing)
     _matrix_demand(rows, problem, columns, may)
     _matrix_capacity(rows, problem, columns)
-    _matrix_linking(rows, problem, columns, max_units)
+    _matrix_linking(rows, problem, columns)
     _matrix_unit_constraints(rows, problem, columns, soft)
     parts = _matrix_objective_parts(problem, columns, n_cols, may, soft)
     if problem.budget is not None:
@@ -496,12 +500,12 @@ def _matrix_capacity(rows: _Rows, problem: Problem, columns) -> None:
     )
 
 
-def _matrix_linking(rows: _Rows, problem: Problem, columns, max_units) -> None:
-    """``assign - units <= 0`` for arcs to single-unit options (strong linking)."""
+def _matrix_linking(rows: _Rows, problem: Problem, columns) -> None:
+    """``assign - units <= 0`` for arcs to integer options (strong linking)."""
     if not problem.strong_linking or not problem.n_arcs:
         return
     option = problem.arcs["option"].to_numpy()
-    arcs = np.flatnonzero((max_units <= 1)[option])
+    arcs = np.flatnonzero(problem.options["integer"].to_numpy(dtype=bool)[option])
     if not len(arcs):
         return
     k = np.arange(len(arcs))
