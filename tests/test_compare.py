@@ -1,0 +1,174 @@
+"""compare: KPI differences of 2-4 run folders, the maps page, and clear errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from outputs_helpers import html_tables, small_runs
+from test_maps import SCRIPT_NAME
+
+from woonplanner.errors import InputDataError, OutputExistsError
+from woonplanner.outputs.compare import (
+    RUN_FILES,
+    compare_runs,
+    kpi_differences,
+    read_run,
+    unit_differences,
+)
+from woonplanner.outputs.files import write_run
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Folders of the small basis, fewer-placements and wider-band runs."""
+    made = small_runs(tmp_path_factory.getbasetemp())
+    return {name: folder for name, (folder, _plan) in made.items()}
+
+
+def region_value(folder: Path, kpi: str) -> float:
+    region = json.loads((folder / "kpis.json").read_text(encoding="utf-8"))["region"]
+    group, _, kind = kpi.partition(".")
+    value = region[group][kind] if kind else region[group]
+    return float("nan") if value is None else float(value)
+
+
+def test_compare_csv_deltas_are_the_kpi_differences(runs: dict[str, Path], tmp_path: Path) -> None:
+    a, b = runs["basis"], runs["fewer-placements"]
+    out = compare_runs([a, b], tmp_path / "cmp")
+    assert sorted(p.name for p in out.iterdir()) == ["compare.csv", "compare.html"]
+    table = pd.read_csv(out / "compare.csv")
+    assert list(table.columns) == ["kpi", "basis", "fewer-placements", "delta_fewer-placements"]
+    assert table["kpi"].is_unique
+    checked = 0
+    for row in table.itertuples(index=False):
+        if row.kpi in ("median_km", "gemeenten_norm_met"):
+            continue  # derived from flows.csv and the gemeenten list, checked below
+        va, vb = region_value(a, row.kpi), region_value(b, row.kpi)
+        assert row[1] == pytest.approx(va, rel=1e-5, abs=1e-6)
+        assert row[2] == pytest.approx(vb, rel=1e-5, abs=1e-6)
+        assert row[3] == pytest.approx(vb - va, rel=1e-4, abs=1e-4)
+        checked += 1
+    assert checked >= 20
+    demand = table.set_index("kpi").loc["children_demand"]
+    # 20 % fewer placements: demand drops by a fifth.
+    assert demand["fewer-placements"] == pytest.approx(0.8 * demand["basis"], rel=1e-4)
+
+
+def test_kpi_table_in_the_page_shows_each_run_and_delta(
+    runs: dict[str, Path], tmp_path: Path
+) -> None:
+    folders = [runs["basis"], runs["fewer-placements"], runs["wider-band"]]
+    out = compare_runs(folders, tmp_path / "cmp3", lang="en")
+    text = (out / "compare.html").read_text(encoding="utf-8")
+    assert text.count("L.map(") == 3
+    rows = html_tables(text)["kpi-table"]
+    assert rows[0] == [
+        "Figure",
+        "A · basis",
+        "B · fewer-placements",
+        "Δ B",
+        "C · wider-band",
+        "Δ C",
+    ]
+    unplaced = next(r for r in rows if r[0] == "Unplaced")
+    a = region_value(folders[0], "children_unplaced")
+    c = region_value(folders[2], "children_unplaced")
+    # The wider band places the children the basis cannot place.
+    assert a > 5
+    assert c == pytest.approx(0.0, abs=1e-6)
+    assert unplaced[5] == f"−{round(a)}"
+    settings = html_tables(text)["settings-table"]
+    assert settings[0] == ["Setting", "A · basis", "B · fewer-placements", "C · wider-band"]
+    assert {r[0] for r in settings[1:]} == {
+        "demand.rate_per_1000",
+        "reasons.parents_cannot_cope.max_km",
+    }
+
+
+def test_unit_differences_against_the_first_run(runs: dict[str, Path]) -> None:
+    a, c = read_run(runs["basis"]), read_run(runs["wider-band"])
+    diff = unit_differences(a.facilities, c.facilities)
+    assert (diff["delta"] != 0).all()
+    units_a = a.facilities.groupby(["neighbourhood", "type"])["units"].sum()
+    units_c = c.facilities.groupby(["neighbourhood", "type"])["units"].sum()
+    both = pd.concat([units_a, units_c], axis=1).fillna(0)
+    changed = both[both.iloc[:, 0] != both.iloc[:, 1]]
+    assert len(diff) == len(changed) > 0
+    assert diff["delta"].sum() == units_c.sum() - units_a.sum()
+
+
+def test_two_runs_of_one_scenario_are_told_apart_by_folder(
+    runs: dict[str, Path], tmp_path: Path
+) -> None:
+    a = runs["basis"]
+    table = kpi_differences(
+        [dataclasses.replace(read_run(a), name=n) for n in ("x", "y")]
+    )  # names as given
+    assert list(table.columns) == ["kpi", "x", "y", "delta_y"]
+    out = compare_runs([a, a], tmp_path / "same")
+    table = pd.read_csv(out / "compare.csv")
+    assert list(table.columns) == ["kpi", "basis", "basis-2", "delta_basis-2"]
+    assert (table["delta_basis-2"].fillna(0) == 0).all()
+
+
+@pytest.mark.parametrize("count", [0, 1, 5])
+def test_two_to_four_runs(runs: dict[str, Path], tmp_path: Path, count: int) -> None:
+    folders = [runs["basis"]] * count
+    with pytest.raises(InputDataError, match=f"compare needs 2 to 4 run folders, got {count}"):
+        compare_runs(folders, tmp_path / "cmp")
+    assert not (tmp_path / "cmp").exists()
+
+
+def test_a_folder_that_is_not_a_run_is_named_with_its_missing_files(
+    runs: dict[str, Path], tmp_path: Path
+) -> None:
+    half = tmp_path / "half"
+    half.mkdir()
+    (half / "kpis.json").write_text("{}", encoding="utf-8")
+    missing = tmp_path / "nowhere"
+    with pytest.raises(InputDataError) as err:
+        compare_runs([runs["basis"], half, missing], tmp_path / "cmp")
+    message = str(err.value)
+    assert "Cannot compare (2 problems)" in message
+    assert (
+        f"{half}: not a run folder (missing facilities.csv, flows.csv, plan.gpkg, scenario.toml)"
+        in message
+    )
+    assert f"{missing}: no such folder" in message
+    assert not (tmp_path / "cmp").exists()
+    assert RUN_FILES[0] == "kpis.json"
+
+
+def test_existing_output_needs_force(runs: dict[str, Path], tmp_path: Path) -> None:
+    folders = [runs["basis"], runs["wider-band"]]
+    out = compare_runs(folders, tmp_path / "cmp")
+    (out / "mine.txt").write_text("keep?", encoding="utf-8")
+    with pytest.raises(OutputExistsError, match="--force"):
+        compare_runs(folders, out)
+    assert (out / "mine.txt").exists()
+    compare_runs(folders, out, force=True)
+    assert not (out / "mine.txt").exists()
+    assert (out / "compare.html").exists()
+    # Nothing half-written is left next to it.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cmp"]
+
+
+def test_names_from_data_are_escaped(runs: dict[str, Path], tmp_path: Path) -> None:
+    folder, plan = small_runs(runs["basis"].parents[1])["basis"]
+    nb = plan.neighbourhoods.copy()
+    nb["name"] = SCRIPT_NAME
+    gem = plan.gemeenten.copy()
+    gem["name"] = SCRIPT_NAME
+    evil = dataclasses.replace(plan, neighbourhoods=nb, gemeenten=gem)
+    evil_folder = write_run(tmp_path / "evil", evil)
+    out = compare_runs([folder, evil_folder], tmp_path / "cmp")
+    text = (out / "compare.html").read_text(encoding="utf-8")
+    assert "alert(1)</script>" not in text
+    # HTML-escaped for the tooltip, then JSON-escaped by the template.
+    assert "\\u0026lt;script\\u0026gt;alert(1)" in text
+    assert not math.isnan(pd.read_csv(out / "compare.csv")["basis"].iloc[0])
