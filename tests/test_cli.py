@@ -40,6 +40,7 @@ def test_run_demo_writes_the_whole_folder(demo_run):
         "flows.csv",
         "kpis.json",
         "map.html",
+        "report.html",
         "scenario.toml",
         "manifest.json",
     }

@@ -165,6 +165,40 @@ def validate(
     )
 
 
+@app.command()
+def compare(
+    run_dirs: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Two to four run folders (woonplanner run --out); the first is the "
+            "reference the others are compared with."
+        ),
+    ],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder to write (default runs/compare).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing folder.")] = False,
+    lang: Annotated[str, typer.Option("--lang", help="Language of compare.html: nl or en.")] = "nl",
+) -> None:
+    """Compare 2-4 runs: synchronised maps and KPI differences (compare.html, compare.csv)."""
+    from woonplanner.errors import InputDataError
+    from woonplanner.outputs.compare import compare_runs
+
+    try:
+        if lang not in ("nl", "en"):
+            msg = f"--lang: must be nl or en, got {lang!r}"
+            raise InputDataError(msg)
+        folder = compare_runs(
+            run_dirs, (out or Path("runs") / "compare").resolve(), force=force, lang=lang
+        )
+    except (Exception, KeyboardInterrupt) as err:
+        _fail(err)
+        return
+    typer.echo(f"Compared {len(run_dirs)} runs: {', '.join(str(d) for d in run_dirs)}")
+    typer.echo(f"Compare folder: {folder}")
+    typer.echo(f"Open: {folder / 'compare.html'}")
+
+
 @app.command("run-all")
 def run_all(
     scenario: Annotated[

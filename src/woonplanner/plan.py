@@ -9,7 +9,8 @@ A :class:`Plan` holds no Pyomo object. Its tables (all geometry in EPSG:28992):
     neighbourhood's facilities are drawn; no facility is ever placed at an address.
 ``facilities`` (DataFrame)
     one row per site and type that has or had units: ``neighbourhood, gemeente, type,
-    existing_units, opened_units, closed_units, units, places, occupied, x, y``.
+    existing_units, opened_units, closed_units, units, places, occupied, change_reason, x, y``
+    (``change_reason``: see :data:`CHANGE_REASONS`).
 ``flows`` (DataFrame)
     ``origin, reason, support_need, age_band, site, type, children, km`` with ``km`` the
     distance from the child's school (its home when it has no school) to the site.
@@ -169,8 +170,60 @@ def make_plan(
         ]
     ]
 
+    fac["change_reason"] = change_reasons(fac, required, norm_types)
+
     kpis = _kpis(result, flows, fac, nb, gem, options, required.get("region", 0), norm_types)
     return Plan(neighbourhoods=nb, facilities=fac, flows=flows, gemeenten=gem, kpis=kpis)
+
+
+#: Why a unit is opened or closed (codes; reports translate them).
+CHANGE_REASONS = {
+    "norm": "opened: the gemeente has fewer small-scale units than the 1-per-40,000 norm asks",
+    "capacity": "opened: more children need this type than there are places in the gemeente",
+    "distance": "opened: nearer the children's schools than free places elsewhere in the gemeente",
+    "demand": "closed: fewer children need these places than there are",
+}
+
+
+def change_reasons(
+    fac: pd.DataFrame, required: dict[str, int], norm_types: list[str] | tuple[str, ...]
+) -> pd.Series:
+    """The reason code of each opened or closed row (empty where nothing changes).
+
+    ``norm`` where a small-scale unit opens in a gemeente whose current small-scale stock is
+    below its requirement; ``distance`` where a unit opens while kept units of the same type in
+    the same gemeente still have a whole free place; ``capacity`` for other openings; ``demand``
+    for closings.
+    """
+    small = fac[fac["type"].isin(norm_types)]
+    short = {
+        g: required.get(g, 0) > existing
+        for g, existing in small.groupby("gemeente")["existing_units"].sum().items()
+    }
+    # Whole free places in kept units of the same type and gemeente: fractional left-overs of
+    # rounding (a foster family of 1.3 places holding 1 child) are not a free place.
+    free = (
+        fac.assign(free=np.floor(fac["places"] - fac["occupied"] + 1e-9))
+        .loc[lambda f: f["units"] - f["opened_units"] > 0]
+        .groupby(["gemeente", "type"])["free"]
+        .sum()
+    )
+    reasons = []
+    for row in fac.itertuples():
+        if row.opened_units > 0:
+            if row.type in norm_types and short.get(
+                row.gemeente, required.get(row.gemeente, 0) > 0
+            ):
+                reasons.append("norm")
+            elif free.get((row.gemeente, row.type), 0.0) >= 1.0:
+                reasons.append("distance")
+            else:
+                reasons.append("capacity")
+        elif row.closed_units > 0:
+            reasons.append("demand")
+        else:
+            reasons.append("")
+    return pd.Series(reasons, index=fac.index, dtype=object)
 
 
 def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:

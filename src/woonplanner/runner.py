@@ -18,6 +18,7 @@ from woonplanner.demand import estimate_demand
 from woonplanner.errors import InfeasibleError, NoSolutionError
 from woonplanner.model import SolveResult, solve
 from woonplanner.outputs.files import check_out_dir, make_manifest, write_run
+from woonplanner.outputs.report import write_report
 from woonplanner.plan import Plan, make_plan
 from woonplanner.problem import Problem
 from woonplanner.region import Region, load_region
@@ -129,7 +130,7 @@ def run(
         norm_types=scenario.norm.types,
     )
     unplaced = plan.kpis["region"]["children_unplaced"]
-    if unplaced > 1e-6:
+    if unplaced >= 0.05:  # below that it is solver tolerance, not a child
         progress(f"  {unplaced:.1f} children cannot be placed within the norms (see kpis.json)")
     if out is None:
         return _with(plan, scenario, region, problem, result, timings, distances.info.as_dict())
@@ -137,7 +138,20 @@ def run(
     start = time.perf_counter()
     progress(f"Writing {out} …")
     plan = _with(plan, scenario, region, problem, result, timings, distances.info.as_dict())
-    write_run(out, plan, force=force, extra_files={"map.html": _map_writer(plan, scenario)})
+    write_run(
+        out,
+        plan,
+        force=force,
+        extra_files={
+            "map.html": _map_writer(plan, scenario),
+            "report.html": lambda folder: write_report(
+                plan,
+                folder,
+                lang=scenario.output.lang,
+                privacy_threshold=scenario.output.privacy_threshold,
+            ),
+        },
+    )
     timings["outputs"] = time.perf_counter() - start
     # The manifest's own timing of the outputs step is only known afterwards: rewrite it.
     _rewrite_timings(Path(out), plan, timings)

@@ -108,6 +108,10 @@ def solve(
     else:
         status, has_solution, objective, bound = run()
     x = np.asarray(highs.getSolution().col_value, dtype=float) if has_solution else None
+    if status == "optimal" and x is not None and problem.objective.mode == "weighted":
+        kept = _keep_existing_if_within_gap(highs, mm, problem, x, bound, mip_gap, run)
+        if kept is not None:
+            x, objective = kept
     solve_s = time.perf_counter() - start
     return _result(mm, problem, x, status, has_solution, objective, bound, build_s, solve_s)
 
@@ -203,6 +207,40 @@ def _solve_lexicographic(
         value = float(mm.weighted_objective(problem) @ x)
         return status, has_solution, value, value if status == "optimal" else None
     return result
+
+
+def _keep_existing_if_within_gap(
+    highs: highspy.Highs,
+    mm: MatrixModel,
+    problem: Problem,
+    x: np.ndarray,
+    bound: float | None,
+    mip_gap: float,
+    run: Callable[[], tuple[str, bool, float | None, float | None]],
+) -> tuple[np.ndarray, float] | None:
+    """The plan that keeps today's stock, when it too is proven within the gap; else None.
+
+    A plan is only optimal up to ``mip_gap``: among plans that good, one that changes nothing
+    is the one a planner can defend. Without this, rerunning last year's plan with unchanged
+    inputs could propose changes that are solver noise. Costs one LP (all units fixed).
+    """
+    cols = mm.columns
+    existing = problem.options["existing"].to_numpy(dtype=float)
+    units = x[cols["units"]]
+    if bound is None or not existing.any() or np.allclose(np.round(units), existing):
+        return None
+    idx = np.arange(cols["units"].start, cols["units"].stop, dtype=np.int32)
+    lower, upper = mm.col_lower[cols["units"]], mm.col_upper[cols["units"]]
+    fixed = np.clip(existing, lower, upper)
+    highs.changeColsBounds(len(idx), idx, fixed, fixed)
+    status, has_solution, objective, _ = run()
+    kept = None
+    if status == "optimal" and has_solution and objective is not None:
+        gap = _gap(objective, bound)
+        if gap is not None and gap <= mip_gap:
+            kept = (np.asarray(highs.getSolution().col_value, dtype=float), objective)
+    highs.changeColsBounds(len(idx), idx, lower, upper)
+    return kept
 
 
 def _result(

@@ -34,6 +34,7 @@ FACILITY_COLUMNS = (
     "units",
     "places",
     "occupied",
+    "change_reason",
 )
 FLOW_COLUMNS = ("origin", "reason", "support_need", "age_band", "site", "type", "children", "km")
 

@@ -154,6 +154,11 @@ LABELS: dict[str, dict[str, str]] = {
         "changes_summary": "{opened} eenheden erbij en {closed} eraf, in {sites} buurten.",
         "no_changes": "Het plan verandert niets aan de huidige voorraad.",
         "change": "Verandering",
+        "change_reason": "Reden",
+        "reason_norm": "norm: gemeente heeft minder kleinschalige voorzieningen dan 1 per 40.000",
+        "reason_capacity": "capaciteit: meer kinderen dan plaatsen in de gemeente",
+        "reason_distance": "afstand: dichter bij school dan vrije plaatsen elders in de gemeente",
+        "reason_demand": "vraag: minder kinderen dan plaatsen",
         "total": "Totaal",
         "assumptions_title": "Aannames",
         "assumptions_intro": (
@@ -275,6 +280,11 @@ LABELS: dict[str, dict[str, str]] = {
         "changes_summary": "{opened} units added and {closed} removed, in {sites} neighbourhoods.",
         "no_changes": "The plan changes nothing in the current stock.",
         "change": "Change",
+        "change_reason": "Reason",
+        "reason_norm": "norm: the gemeente has fewer small-scale units than 1 per 40,000",
+        "reason_capacity": "capacity: more children than places in the gemeente",
+        "reason_distance": "distance: nearer the school than free places elsewhere in the gemeente",
+        "reason_demand": "demand: fewer children than places",
         "total": "Total",
         "assumptions_title": "Assumptions",
         "assumptions_intro": (
@@ -826,6 +836,7 @@ def _changes(plan: Plan, fmt: Formatter) -> str:
             _num(_signed(-r["closed_units"], fmt)),
             _num(fmt.number(r["units"])),
             _num(_signed(r["change"], fmt)),
+            _esc(labels.get(f"reason_{r['change_reason']}", "")),
         ]
         for _, r in changes.iterrows()
     ]
@@ -839,6 +850,7 @@ def _changes(plan: Plan, fmt: Formatter) -> str:
             _num(_signed(-changes["closed_units"].sum(), fmt)),
             _num(fmt.number(changes["units"].sum())),
             _num(_signed(changes["change"].sum(), fmt)),
+            "",
         ]
     )
     table = _table(
@@ -851,6 +863,7 @@ def _changes(plan: Plan, fmt: Formatter) -> str:
             (labels["closed_units"], "num"),
             (labels["units"], "num"),
             (labels["change"], "num"),
+            labels["change_reason"],
         ],
         rows,
         total_last=True,
@@ -890,7 +903,10 @@ def changes_table(plan: Plan) -> pd.DataFrame:
         "closed_units",
         "units",
         "change",
+        "change_reason",
     ]
+    if "change_reason" not in fac.columns:  # a plan made before reasons existed
+        fac["change_reason"] = ""
     return fac[columns].reset_index(drop=True)
 
 
