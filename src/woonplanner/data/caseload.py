@@ -22,6 +22,7 @@ format, the accepted values and their Dutch aliases are documented in ``docs/cas
 
 from __future__ import annotations
 
+import csv
 import logging
 import re
 import traceback
@@ -262,7 +263,7 @@ def _read_header(path: Path) -> tuple[list[str], str]:
         )
         raise InputDataError(msg)
     sep = ";" if first.count(";") > first.count(",") else ","
-    return [c.strip().strip('"') for c in first.rstrip("\r\n").split(sep)], sep
+    return [c.strip() for c in next(csv.reader([first], delimiter=sep))], sep
 
 
 def _normal_header(name: str) -> str:
@@ -378,8 +379,10 @@ def _origins(
     known = {str(c).strip().upper(): str(c) for c in neighbourhoods["code"]}
     nothing = pd.Series(False, index=children.index)
     origin = pd.Series("", index=children.index, dtype=object)
-    given = children["neighbourhood"] != "" if "neighbourhood" in children else nothing
-    origin[given] = children.loc[given, "neighbourhood"].str.upper()
+    given = nothing
+    if "neighbourhood" in children:
+        given = children["neighbourhood"] != ""
+        origin[given] = children.loc[given, "neighbourhood"].str.upper()
     via_postcode = ~given & (children["postcode"] != "") if "postcode" in children else nothing
     if via_postcode.any() and lookup is None:
         problems.append(
@@ -392,7 +395,8 @@ def _origins(
         pc = _postcode(children.loc[via_postcode, "postcode"])
         well_formed = pc.str.match(_PC4) | pc.str.match(_PC6)
         # A PC6 the table does not hold falls back to its PC4 (a PC4 → wijk table is common).
-        mapped = pc.map(lookup).fillna(pc.str[:4].map(lookup)).where(well_formed)
+        mapped = pc.map(lookup).astype(object)
+        mapped = mapped.fillna(pc.str[:4].map(lookup).astype(object)).where(well_formed)
         bad_format = nothing.copy()
         bad_format[well_formed.index[~well_formed]] = True
         if bad_format.any():
@@ -408,7 +412,7 @@ def _origins(
                 "add those postcodes to the table or give the neighbourhood code; the values "
                 "are not shown"
             )
-        origin[via_postcode] = mapped.fillna("").str.upper()
+        origin[via_postcode] = mapped.where(mapped.notna(), "").astype(str).str.upper()
     no_home = ~given & ~via_postcode
     if no_home.any() and ("neighbourhood" in children or "postcode" in children):
         problems.append(
