@@ -98,8 +98,8 @@ def test_site_and_recruitment_limits(plan, region, scenario):
     for t, rows in fac.groupby("type"):
         cfg = getattr(scenario.facility_types, t)
         limit = pd.Series(np.inf, index=rows.index)
-        if cfg.recruitment_per_1000_households is not None:
-            limit = np.floor(rows["households"] * cfg.recruitment_per_1000_households / 1000)
+        if cfg.max_units_per_1000_households is not None:
+            limit = np.ceil(rows["households"] * cfg.max_units_per_1000_households / 1000)
         if cfg.max_units_per_site is not None:
             limit = np.minimum(limit, cfg.max_units_per_site)
         assert (rows["units"] <= np.maximum(limit, rows["existing_units"])).all(), t

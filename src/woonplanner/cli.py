@@ -7,7 +7,9 @@ Exit codes: 0 plan written; 2 invalid input (scenario or data); 3 infeasible, wi
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -49,6 +51,14 @@ def main(
 ) -> None:
     """Plan small-scale out-of-home housing for children per neighbourhood."""
     _state["debug"] = debug
+    if threading.current_thread() is threading.main_thread():
+        # SIGTERM takes the Ctrl-C path: the solve is cancelled and the temporary run folder
+        # removed, so a stopped run leaves nothing behind.
+        signal.signal(signal.SIGTERM, _terminate)
+
+
+def _terminate(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _progress(start: float) -> Callable[[str], None]:
@@ -150,10 +160,12 @@ def validate(
 ) -> None:
     """Check a scenario and its data; solve nothing, write nothing."""
     from woonplanner.region import load_region
+    from woonplanner.runner import read_demand
 
     try:
         sc = _scenario(scenario, set_, data_dir, [])
         region = load_region(sc)
+        demand, region = read_demand(sc, region)
     except (Exception, KeyboardInterrupt) as err:
         _fail(err)
         return
@@ -161,7 +173,8 @@ def validate(
     typer.echo(
         f"Scenario {sc.name!r} is valid: {len(nb)} neighbourhoods in "
         f"{nb['gemeente'].nunique()} gemeenten, {int(nb['inhabitants'].sum()):,} inhabitants, "
-        f"{int(region.stock['units'].sum())} units of stock."
+        f"{int(region.stock['units'].sum())} units of stock, "
+        f"{demand['children'].sum():.1f} children needing a place."
     )
 
 

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
+from woonplanner.data.caseload import read_caseload
 from woonplanner.demand import estimate_demand
 from woonplanner.errors import InfeasibleError, NoSolutionError
 from woonplanner.model import SolveResult, solve
@@ -73,9 +75,7 @@ def run(
     region = load_region(scenario)
     points = representative_points(region.neighbourhoods)
     anchors = school_anchors(points, region.schools)
-    demand = estimate_demand(
-        region.neighbourhoods, scenario.demand, youth_care_index=region.youth_care_index
-    )
+    demand, region = read_demand(scenario, region)
     timings["data"] = time.perf_counter() - start
     progress(
         f"  {len(region.neighbourhoods)} neighbourhoods in "
@@ -158,6 +158,21 @@ def run(
     return plan
 
 
+def read_demand(scenario: Scenario, region: Region):
+    """Demand from the caseload table when the scenario names one, else the estimate.
+
+    Returns the demand and the region with the caseload added to its hashed input files.
+    """
+    if scenario.demand.caseload:
+        caseload = Path(scenario.demand.caseload)
+        demand = read_caseload(caseload, neighbourhoods=region.neighbourhoods)
+        return demand, replace(region, input_files=(*region.input_files, caseload))
+    demand = estimate_demand(
+        region.neighbourhoods, scenario.demand, youth_care_index=region.youth_care_index
+    )
+    return demand, region
+
+
 def _with(
     plan, scenario, region: Region, problem: Problem, result: SolveResult, timings, travel: dict
 ) -> Plan:
@@ -211,6 +226,9 @@ def _rewrite_timings(out: Path, plan: Plan, timings: dict[str, float]) -> None:
 
 def _raise_without_plan(result: SolveResult, problem: Problem, scenario: Scenario) -> None:
     """Turn a solve without a plan into the error the CLI maps to exit code 3 or 4."""
+    if result.status == "interrupted":
+        # Ctrl-C or SIGTERM during the solve: stop, and write nothing.
+        raise KeyboardInterrupt
     if result.has_solution:
         return
     if result.status == "infeasible":
@@ -228,30 +246,51 @@ def _raise_without_plan(result: SolveResult, problem: Problem, scenario: Scenari
 
 
 def diagnose_infeasible(problem: Problem, scenario: Scenario) -> list[str]:
-    """Name the hard rules that cannot be met, with the numbers that show why."""
+    """Name the hard rules that cannot be met, and by how much, from elastic re-solves.
+
+    Children may always be left unplaced, so only two rules can make a plan impossible: the
+    1-per-40,000 norm (with the site limits) and the budget. First every norm row is made
+    elastic and the budget dropped: a row that still needs slack cannot be met at all. When
+    the norm can be met, the least cost of meeting it is compared with the budget.
+    """
+    limit = min(60.0, scenario.solver.time_limit_s)
+    gap = max(scenario.solver.mip_gap, 1e-3)
+    elastic_rows = tuple(
+        replace(c, penalty=1.0e9) if c.penalty is None else c for c in problem.unit_constraints
+    )
+    elastic = replace(problem, unit_constraints=elastic_rows, budget=None)
+    result = solve(elastic, time_limit=limit, mip_gap=gap, threads=scenario.solver.threads)
+    types = ", ".join(scenario.norm.types)
     reasons = []
-    max_units = problem.options["max_units"]
-    for c in problem.unit_constraints:
-        if c.penalty is not None or c.sense != ">=":
-            continue
-        can = float(max_units.iloc[list(c.options)].sum()) if c.options else 0.0
-        if can < c.rhs:
-            who = c.name.removeprefix("norm:")
-            reasons.append(
-                f"{who}: needs {c.rhs:g} small-scale units ({', '.join(scenario.norm.types)}), "
-                f"at most {can:g} can be sited; raise facility_types.<type>.max_units_per_site "
-                'or set norm.mode = "soft"'
-            )
-    if problem.budget is not None:
-        opts = problem.options
-        kept = (opts["existing"] * opts["unit_cost"]).sum()
-        reasons.append(
-            f"budget.annual_eur = {problem.budget:,.0f} may be too low: keeping today's stock "
-            f"alone costs {kept:,.0f} a year before any child is placed and before the norm's "
-            "units are opened"
+    if result.has_solution:
+        for c, short in zip(problem.unit_constraints, result.violation, strict=True):
+            if c.penalty is None and short > 0.5:
+                who = c.name.removeprefix("norm:")
+                can = c.rhs - short
+                reasons.append(
+                    f"{who}: needs {c.rhs:g} small-scale units ({types}), at most {can:g} can be "
+                    "sited; raise facility_types.<type>.max_units_per_site or "
+                    'max_units_per_1000_households, or set norm.mode = "soft"'
+                )
+    if not reasons and problem.budget is not None:
+        cheapest = replace(
+            problem,
+            budget=None,
+            objective=replace(
+                problem.objective, mode="weighted", unplaced_penalty=0.0, km_weight=0.0
+            ),
         )
+        least = solve(cheapest, time_limit=limit, mip_gap=gap, threads=scenario.solver.threads)
+        if least.has_solution and least.parts.get("cost", 0.0) > problem.budget:
+            reasons.append(
+                f"budget.annual_eur = {problem.budget:,.0f} is below the least cost of "
+                f"{least.parts['cost']:,.0f} at which today's stock can be kept or closed and the "
+                "norm met (even with every child unplaced); raise the budget or set "
+                'norm.mode = "soft"'
+            )
     if not reasons:
         reasons.append(
-            "the combination of the norm, the site limits and the budget cannot be met together"
+            "the norm, the site limits and the budget cannot be met together, and the elastic "
+            f"re-solve found no single rule to blame within {limit:g} s"
         )
     return reasons

@@ -43,7 +43,10 @@ SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+    # NaN and infinity are never valid settings: say so instead of failing in the solver.
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", use_attribute_docstrings=True, allow_inf_nan=False
+    )
 
 
 class RegionConfig(_Section):
@@ -121,6 +124,16 @@ class DemandConfig(_Section):
     caseload: str | None = None
     """A caseload table (one row per child, aggregated on reading) instead of the estimate."""
 
+    @model_validator(mode="after")
+    def _one_source(self) -> DemandConfig:
+        if self.caseload and self.youth_care_index:
+            msg = (
+                "youth_care_index scales the estimated rate and has no effect with a caseload; "
+                "set youth_care_index = false"
+            )
+            raise ValueError(msg)
+        return self
+
     @field_validator("rate_per_1000")
     @classmethod
     def _finite(cls, v: float) -> float:
@@ -180,9 +193,11 @@ class FacilityTypeConfig(_Section):
     age_bands: list[AgeBand] = Field(default_factory=lambda: ["0_3", "4_11", "12_17"])
     """Age bands this type suits."""
     max_units_per_site: int | None = Field(None, ge=0)
-    """At most this many units per neighbourhood (``None``: no limit but recruitment)."""
-    recruitment_per_1000_households: float | None = Field(None, ge=0)
-    """Units recruitable per 1,000 households of a neighbourhood (foster families)."""
+    """At most this many units per neighbourhood (``None``: only the per-household limit)."""
+    max_units_per_1000_households: float | None = Field(None, ge=0)
+    """Units a neighbourhood can host per 1,000 households, rounded up: foster families and
+    gezinshuisouders that can be recruited, groups that can be sited. Scales with the
+    neighbourhood, so it works for small buurten and large rural wijken alike."""
     annual_cost_per_unit: float = Field(ge=0)
     """Annual fixed cost of a unit that exists in the plan."""
     annual_cost_per_place: float = Field(ge=0)
@@ -197,7 +212,7 @@ def _pleeggezin() -> FacilityTypeConfig:
     return FacilityTypeConfig(
         places=1.3,
         support_needs=["none"],
-        recruitment_per_1000_households=3.0,
+        max_units_per_1000_households=3.0,
         annual_cost_per_unit=2_000,
         annual_cost_per_place=9_000,
         open_cost=5_000,
@@ -209,7 +224,7 @@ def _gezinshuis() -> FacilityTypeConfig:
     return FacilityTypeConfig(
         places=4,
         support_needs=["none", "extra"],
-        max_units_per_site=2,
+        max_units_per_1000_households=1.0,
         annual_cost_per_unit=60_000,
         annual_cost_per_place=35_000,
         open_cost=50_000,
@@ -222,7 +237,7 @@ def _woongroep() -> FacilityTypeConfig:
         places=4,
         support_needs=["extra"],
         age_bands=["12_17"],
-        max_units_per_site=2,
+        max_units_per_1000_households=0.5,
         annual_cost_per_unit=250_000,
         annual_cost_per_place=20_000,
         open_cost=100_000,

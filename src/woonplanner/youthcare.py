@@ -96,8 +96,9 @@ def travel_tables(
 def unit_limit(config: FacilityTypeConfig, households: np.ndarray, fallback: int) -> np.ndarray:
     """Units a neighbourhood can host of one type (before the existing stock is added)."""
     limit = np.full(len(households), float(fallback))
-    if config.recruitment_per_1000_households is not None:
-        limit = np.floor(households * config.recruitment_per_1000_households / 1000.0)
+    if config.max_units_per_1000_households is not None:
+        # Rounded up: a small village can still recruit one family or host one home.
+        limit = np.ceil(households * config.max_units_per_1000_households / 1000.0)
     if config.max_units_per_site is not None:
         limit = np.minimum(limit, config.max_units_per_site)
     return limit

@@ -9,9 +9,11 @@ nothing past this module ever sees a solver object.
 
 from __future__ import annotations
 
+import io
 import math
 import time
 from collections.abc import Callable, Sequence
+from contextlib import redirect_stdout
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -100,7 +102,10 @@ def solve(
     def run() -> tuple[str, bool, float | None, float | None]:
         if deadline is not None:
             highs.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))
-        highs.run()
+        # solve() runs HiGHS in a thread and cancels it on KeyboardInterrupt (Ctrl-C, or the
+        # command line's SIGTERM handler); the status is then "interrupted".
+        with redirect_stdout(io.StringIO()):  # highspy prints its own Ctrl-C notice
+            highs.solve()
         return _outcome(highs)
 
     if problem.objective.mode == "lexicographic":
@@ -143,6 +148,7 @@ def _highs(
     if threads is not None:
         highs.setOptionValue("threads", threads)
     highs.setOptionValue("random_seed", seed)
+    highs.HandleKeyboardInterrupt = True
     highs.setOptionValue("mip_rel_gap", mip_gap)
 
     lp = highspy.HighsLp()

@@ -1037,7 +1037,7 @@ def _why_text(scenario: Any, fmt: Formatter) -> str:
         config = getattr(scenario.facility_types, kind)
         if config.max_units_per_site is not None:
             limits.append(f"{config.max_units_per_site} × {fmt.type_label(kind, short=True)}")
-    recruitment = scenario.facility_types.pleeggezin.recruitment_per_1000_households
+    recruitment = scenario.facility_types.pleeggezin.max_units_per_1000_households
     budget = ""
     if scenario.budget.annual_eur is not None:
         budget = labels["unplaced_budget"].format(budget=fmt.money(scenario.budget.annual_eur))
