@@ -291,7 +291,15 @@ def _line(row: dict) -> str:
 
 
 def _machine() -> str:
-    processor = platform.processor() or platform.machine()
+    processor = platform.processor()
+    if not processor:  # empty on many Linux builds; the kernel knows the model name
+        cpuinfo = Path("/proc/cpuinfo")
+        names = [
+            line.split(":", 1)[1].strip()
+            for line in (cpuinfo.read_text().splitlines() if cpuinfo.exists() else [])
+            if line.startswith("model name")
+        ]
+        processor = names[0] if names else platform.machine()
     return f"{os.cpu_count()} cores, {processor}, Python {platform.python_version()}"
 
 
@@ -309,11 +317,7 @@ def markdown(table: pd.DataFrame, section: str, command: str) -> str:
         f"{highspy.Highs().version()}; one HiGHS thread, seed 0, relative gap "
         f"{BENCHMARK_MIP_GAP:g}. `{command}`.",
         "",
-        "- **Exactness**: "
-        f"{(exact['rel_diff'].abs() <= 1e-6).sum()} of {len(exact)} instances solved to "
-        f"optimality (of {len(known)} with a known optimum) within 1e-6 relative of it "
-        f"(largest |rel_diff| {worst:.1e}); statuses: "
-        f"{', '.join(f'{k} {v}' for k, v in table['status'].value_counts().items())}.",
+        _exactness(table, known, exact, worst),
         _overhead(big),
         "- *plain*: the textbook model built from the arrays straight into highspy. "
         "*woonplanner*: `woonplanner.model.solve` on the `Problem` from `woonplanner.orlib` "
@@ -359,6 +363,19 @@ def markdown(table: pd.DataFrame, section: str, command: str) -> str:
                 cells.append(str(v))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _exactness(table: pd.DataFrame, known: pd.DataFrame, exact: pd.DataFrame, worst) -> str:
+    statuses = ", ".join(f"{k} {v}" for k, v in table["status"].value_counts().items())
+    if exact.empty:
+        return (
+            f"- **Exactness**: no instance with a known optimum solved to optimality; {statuses}."
+        )
+    return (
+        f"- **Exactness**: {(exact['rel_diff'].abs() <= 1e-6).sum()} of {len(exact)} instances "
+        f"solved to optimality (of {len(known)} with a known optimum) within 1e-6 relative of "
+        f"it (largest |rel_diff| {worst:.1e}); statuses: {statuses}."
+    )
 
 
 def _overhead(big: pd.DataFrame) -> str:
