@@ -166,3 +166,23 @@ def test_validate_checks_without_writing(runner, tmp_path, monkeypatch):
     bad = invoke(runner, "validate", "demo", "--set", 'region.gemeenten=["GM0000"]')
     assert bad.exit_code == 2
     assert "unknown gemeente codes ['GM0000']" in bad.output
+
+
+def test_benchmark_orlib_prints_json_lines(runner):
+    import os
+    from pathlib import Path
+
+    shared = Path(
+        os.environ.get(
+            "WOONPLANNER_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"
+        )
+    )
+    cap41 = shared / "orlib" / "cap" / "cap41.txt"
+    if not cap41.is_file():
+        pytest.skip(f"{cap41} not found; set WOONPLANNER_SHARED_DATA to ../shared/data")
+    result = invoke(runner, "benchmark", "orlib", cap41, "--json")
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.output.strip().splitlines()[-1])
+    assert set(row) >= {"instance", "objective", "optimum", "status", "build_s", "solve_s"}
+    assert row["instance"] == "cap41"
+    assert row["objective"] == pytest.approx(row["optimum"], rel=1e-6)

@@ -260,5 +260,42 @@ def run_all(
         raise typer.Exit(4 if (summary["status"] == "time_limit").any() else 3)
 
 
+@benchmark_app.command("orlib")
+def benchmark_orlib(
+    files: Annotated[
+        list[Path], typer.Argument(help="OR-Library files: cap41.txt … capc.txt, pmed1.txt …")
+    ],
+    optima: Annotated[
+        Path | None,
+        typer.Option(
+            "--optima", help="optima.tsv or pmedopt.txt (default: the one next to each file)."
+        ),
+    ] = None,
+    json_lines: Annotated[
+        bool, typer.Option("--json", help="One JSON object per line instead of a table.")
+    ] = False,
+    single_source: Annotated[
+        bool, typer.Option("--single-source", help="Serve each customer from one site.")
+    ] = False,
+    time_limit: Annotated[
+        float | None, typer.Option("--time-limit", help="Seconds per instance.")
+    ] = None,
+) -> None:
+    """Solve OR-Library instances and compare with their published optima."""
+    from woonplanner.orlib import format_rows, run_benchmark
+
+    try:
+        rows = run_benchmark(
+            files, optima=optima, single_source=single_source, time_limit=time_limit
+        )
+    except (Exception, KeyboardInterrupt) as err:
+        _fail(err)
+        return
+    typer.echo(format_rows(rows, json=json_lines))
+    off = [r for r in rows if r.get("optimum") is not None and r.get("status") != "optimal"]
+    if off:
+        raise typer.Exit(4)
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()
