@@ -161,3 +161,23 @@ def test_kpis_agree_with_tables(plan):
     assert 0 < region["mean_km"] <= region["p90_km"] <= flows["km"].max()
     for t, units in region["units_by_type"].items():
         assert units == plan.facilities.loc[plan.facilities["type"] == t, "units"].sum()
+
+
+def test_schools_far_from_home_do_not_anchor_children():
+    """A schools file of one gemeente leaves children elsewhere anchored at home."""
+    import geopandas as gpd
+    from shapely import Point
+
+    from woonplanner.travel import MAX_SCHOOL_KM, school_anchors
+
+    points = pd.DataFrame({"code": ["A", "B"], "x": [0.0, 100_000.0], "y": [0.0, 0.0]})
+    schools = gpd.GeoDataFrame(
+        {"name": ["near A"], "type": ["primary"]}, geometry=[Point(1_000, 0)], crs="EPSG:28992"
+    )
+    anchors = school_anchors(points, schools).set_index(["code", "age_band"])
+    assert anchors.loc[("A", "4_11"), "x"] == 1_000
+    assert not anchors.loc[("A", "4_11"), "at_home"]
+    assert anchors.loc[("B", "4_11"), "x"] == 100_000  # 99 km > MAX_SCHOOL_KM: home
+    assert anchors.loc[("B", "4_11"), "at_home"]
+    assert anchors.loc[("A", "12_17"), "at_home"]  # no secondary school in the file
+    assert MAX_SCHOOL_KM < 99

@@ -182,25 +182,36 @@ def representative_points(neighbourhoods: gpd.GeoDataFrame) -> pd.DataFrame:
     )
 
 
+#: A nearest school farther than this from home is taken as "the school is not in the file".
+MAX_SCHOOL_KM = 20.0
+
+
 def school_anchors(points: pd.DataFrame, schools: gpd.GeoDataFrame | None) -> pd.DataFrame:
     """Per neighbourhood and age band, the anchor point children are kept near.
 
     Returns
     -------
     DataFrame
-        ``code, age_band, x, y, at_home`` (``at_home``: no school of that type, anchor = home).
+        ``code, age_band, x, y, at_home`` (``at_home``: no school of that type within
+        :data:`MAX_SCHOOL_KM` of home, so the anchor is home).
     """
     frames = []
     for band, _first, _last, school_type in AGE_BANDS:
-        xy = points[["x", "y"]].to_numpy()
+        home = points[["x", "y"]].to_numpy()
+        xy = home.copy()
         at_home = np.ones(len(points), dtype=bool)
         if school_type is not None and schools is not None and len(schools):
             of_type = schools[schools["type"] == school_type]
             if len(of_type):
                 sxy = np.column_stack([of_type.geometry.x, of_type.geometry.y])
-                d = _pairwise_m(xy, sxy)
-                xy = sxy[np.argmin(d, axis=1)]
-                at_home[:] = False
+                d = _pairwise_m(home, sxy)
+                nearest = np.argmin(d, axis=1)
+                # A schools file that covers only part of the region (one gemeente's schools)
+                # must not anchor children elsewhere to a school far away: beyond this the
+                # child's school is not in the file, and its home stands in.
+                covered = d[np.arange(len(home)), nearest] <= MAX_SCHOOL_KM * 1000.0
+                xy[covered] = sxy[nearest[covered]]
+                at_home = ~covered
         frames.append(
             pd.DataFrame(
                 {
