@@ -22,6 +22,7 @@ A :class:`Plan` holds no Pyomo object. Its tables (all geometry in EPSG:28992):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,7 +65,7 @@ def make_plan(
     *,
     neighbourhoods: gpd.GeoDataFrame,
     points: pd.DataFrame,
-    norm_types: list[str] | tuple[str, ...],
+    norm_types: Sequence[str],
 ) -> Plan:
     """Read a solved youth-care problem back into tables (see the module docstring).
 
@@ -186,7 +187,7 @@ CHANGE_REASONS = {
 
 
 def change_reasons(
-    fac: pd.DataFrame, required: dict[str, int], norm_types: list[str] | tuple[str, ...]
+    fac: pd.DataFrame, required: dict[str, int], norm_types: Sequence[str]
 ) -> pd.Series:
     """The reason code of each opened or closed row (empty where nothing changes).
 

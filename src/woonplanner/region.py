@@ -80,6 +80,7 @@ def _load_cbs(scenario: Scenario) -> Region:
         raise InputDataError(msg)
     found = cbs.default_data_files(d.dir) if d.dir else {}
     source = d.neighbourhoods or d.dir
+    assert source is not None  # checked above
     neighbourhoods = cbs.load_neighbourhoods(
         source,
         jeugdregio=scenario.region.jeugdregio,
@@ -132,9 +133,8 @@ def read_scenario_stock(scenario: Scenario) -> tuple[pd.DataFrame, Path]:
         raise InputDataError(msg)
     if scenario.stock.file:
         return read_stock(scenario.stock.file), Path(scenario.stock.file)
-    return read_run_stock(Path(scenario.stock.from_run)), Path(
-        scenario.stock.from_run
-    ) / "facilities.csv"
+    run_dir = Path(str(scenario.stock.from_run))
+    return read_run_stock(run_dir), run_dir / "facilities.csv"
 
 
 def read_run_stock(run_dir: Path) -> pd.DataFrame:

@@ -23,6 +23,9 @@ Reason = Literal["parents_cannot_cope", "orphaned", "safety_risk"]
 FacilityType = Literal["pleeggezin", "gezinshuis", "woongroep"]
 SupportNeed = Literal["none", "extra"]
 AgeBand = Literal["0_3", "4_11", "12_17"]
+ALL_TYPES: tuple[FacilityType, ...] = ("pleeggezin", "gezinshuis", "woongroep")
+SMALL_SCALE_TYPES: tuple[FacilityType, ...] = ("gezinshuis", "woongroep")
+ALL_AGE_BANDS: tuple[AgeBand, ...] = ("0_3", "4_11", "12_17")
 
 #: Keys whose values are file or folder paths: resolved against the file that set them.
 PATH_KEYS = (
@@ -150,9 +153,7 @@ class ReasonConfig(_Section):
     """Least distance from the child's home to the site (km)."""
     max_km: float = Field(10.0, gt=0)
     """Largest distance from the child's school (its home without school) to the site (km)."""
-    types: list[FacilityType] = Field(
-        default_factory=lambda: ["pleeggezin", "gezinshuis", "woongroep"]
-    )
+    types: list[FacilityType] = Field(default_factory=lambda: list(ALL_TYPES))
     """Housing types that suit this reason."""
 
     @model_validator(mode="after")
@@ -190,7 +191,7 @@ class FacilityTypeConfig(_Section):
     """Places per unit (children)."""
     support_needs: list[SupportNeed]
     """Support needs this type suits."""
-    age_bands: list[AgeBand] = Field(default_factory=lambda: ["0_3", "4_11", "12_17"])
+    age_bands: list[AgeBand] = Field(default_factory=lambda: list(ALL_AGE_BANDS))
     """Age bands this type suits."""
     max_units_per_site: int | None = Field(None, ge=0)
     """At most this many units per neighbourhood (``None``: only the per-household limit)."""
@@ -274,7 +275,7 @@ class NormConfig(_Section):
     """``hard``: must be met; ``soft``: a shortfall costs ``penalty_eur`` per unit."""
     level: Literal["gemeente", "region"] = "gemeente"
     """``gemeente``: every gemeente and the region; ``region``: the region only."""
-    types: list[FacilityType] = Field(default_factory=lambda: ["gezinshuis", "woongroep"])
+    types: list[FacilityType] = Field(default_factory=lambda: list(SMALL_SCALE_TYPES))
     """Types that count as small-scale facilities."""
     rounding: Literal["ceil", "round", "floor"] = "ceil"
     """Required units = rounding(inhabitants / inhabitants_per_unit)."""

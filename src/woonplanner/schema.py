@@ -37,7 +37,7 @@ NEIGHBOURHOOD_COLUMNS = (
 )
 
 #: Schools (GeoDataFrame, points in EPSG:28992).
-SCHOOL_COLUMNS = ("name", "type")  # type: "primary" | "secondary"
+SCHOOL_COLUMNS = ("name", "type")  # school type is "primary" or "secondary"
 
 #: Current stock (DataFrame): units of a facility type in a neighbourhood.
 STOCK_COLUMNS = ("neighbourhood", "type", "units")

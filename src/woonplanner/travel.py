@@ -738,11 +738,12 @@ def _network_cached(
         key.update(str(arr.shape).encode())
         key.update(arr.tobytes())
     cache_dir = Path(travel.cache_dir) if travel.cache_dir else default_cache_dir()
-    cache_file = cache_dir / f"{kind}-{key.hexdigest()[:40]}.npz"
+    cache_path = cache_dir / f"{kind}-{key.hexdigest()[:40]}.npz"
+    cache_file: Path | None = cache_path  # None when the cache cannot be written
 
     graph_size: tuple[int | None, int | None] = (None, None)
     start = time.perf_counter()
-    arrays = _read_cache(cache_file)
+    arrays = _read_cache(cache_path)
     cache_hit = arrays is not None
     if arrays is not None:
         seconds["cache"] = time.perf_counter() - start
@@ -760,7 +761,7 @@ def _network_cached(
         arrays.update(snap_xy=all_xy, snap_node=node, snap_offset_m=offset)
         seconds["matrix"] = time.perf_counter() - start
         start = time.perf_counter()
-        if not _write_cache(cache_file, arrays):
+        if not _write_cache(cache_path, arrays):
             cache_file = None
         seconds["cache"] = time.perf_counter() - start
 
@@ -835,7 +836,7 @@ def _write_cache(path: Path, arrays: dict[str, np.ndarray]) -> bool:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as f:
-            np.savez_compressed(f, **arrays)
+            np.savez_compressed(f, **arrays)  # type: ignore[arg-type]
         Path(f.name).replace(path)
     except OSError as err:
         msg = f"cannot write the distance cache {path}: {err}; distances are not cached"

@@ -19,6 +19,7 @@ recomputing anything.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -28,7 +29,11 @@ from woonplanner.scenario import FacilityTypeConfig, Scenario
 from woonplanner.schema import FACILITY_TYPES
 from woonplanner.travel import TravelMatrices, travel_matrices
 
-_ROUNDING = {"ceil": math.ceil, "floor": math.floor, "round": round}
+_ROUNDING: dict[str, Callable[[float], float]] = {
+    "ceil": math.ceil,
+    "floor": math.floor,
+    "round": round,
+}
 
 
 def build_problem(

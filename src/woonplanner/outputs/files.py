@@ -51,7 +51,7 @@ def write_run(
     plan: Plan,
     *,
     force: bool = False,
-    extra_files: dict[str, Callable[[Path], None]] | None = None,
+    extra_files: dict[str, Callable[[Path], object]] | None = None,
 ) -> Path:
     """Write the run folder ``out`` atomically (see SPEC §5 for its files).
 

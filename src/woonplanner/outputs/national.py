@@ -71,8 +71,7 @@ def write_national_map(out: Path, summary: pd.DataFrame) -> Path:
                 "fillOpacity": 0.35,
             },
             tooltip=f"{html.escape(str(row.name))}: {state.replace('_', ' ')}",
-            popup=folium.Popup(popup, max_width=320),
-        ).add_to(layer)
+        ).add_child(folium.Popup(popup, max_width=320)).add_to(layer)
     if len(outlines):
         minx, miny, maxx, maxy = outlines.total_bounds
         m.fit_bounds([[miny, minx], [maxy, maxx]])
@@ -85,7 +84,7 @@ def write_national_map(out: Path, summary: pd.DataFrame) -> Path:
         f"<span style='color:{_COLOURS['failed']}'>&#9632;</span> geen plan (zie regions.csv)<br>"
         "dikkere rand = meer niet geplaatste kinderen</div>"
     )
-    m.get_root().html.add_child(folium.Element(legend))
+    m.get_root().add_child(folium.Element(legend))
     folium.LayerControl(collapsed=False).add_to(m)
     path = out / "national_map.html"
     m.save(str(path))
