@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from pyproj import Transformer
+from results import RESULTS, write_section
 
 from woonplanner import travel
 from woonplanner.scenario import TravelConfig, load_scenario
@@ -45,7 +46,6 @@ from woonplanner.travel import (
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("WOONPLANNER_SHARED_DATA", REPO.parent / "shared" / "data"))
 OSM = SHARED / "nl" / "osm_tudelft_2022-01-24.osm.bz2"
-RESULTS = REPO / "benchmarks" / "RESULTS.md"
 SECTION = "## Road network"
 #: The largest distance band of the demo scenario (safety_risk.max_km).
 CUTOFF_KM = 15.0
@@ -199,18 +199,6 @@ def markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(text: str) -> None:
-    """Replace (or append) the Road network section of RESULTS.md, keeping other sections."""
-    old = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    start = old.find(SECTION + "\n")
-    if start < 0:
-        new = old.rstrip("\n") + "\n\n" + text
-    else:
-        end = old.find("\n## ", start + len(SECTION))
-        new = old[:start] + text + ("" if end < 0 else old[end:])
-    RESULTS.write_text(new)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help="write benchmarks/RESULTS.md")
@@ -242,7 +230,7 @@ def main() -> None:
                 )
     table = pd.DataFrame(rows)
     if args.write:
-        write_section(markdown(table))
+        write_section(markdown(table), SECTION)
         print(f"wrote {RESULTS}")
 
 

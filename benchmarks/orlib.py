@@ -30,6 +30,7 @@ import highspy
 import numpy as np
 import pandas as pd
 import pyomo
+from results import RESULTS, write_section
 
 from woonplanner.model.build import build_matrix
 from woonplanner.model.solve import solve
@@ -38,7 +39,6 @@ from woonplanner.problem import Objective, Problem
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("WOONPLANNER_SHARED_DATA", REPO.parent / "shared" / "data"))
-RESULTS = REPO / "benchmarks" / "RESULTS.md"
 SECTION = "## OR-Library"
 #: Instances below this size take a few milliseconds; their ratio is timer noise.
 RATIO_TARGET_VARIABLES = 10_000
@@ -389,18 +389,6 @@ def _overhead(big: pd.DataFrame) -> str:
         f"{(big['ratio_total'] > RATIO_TARGET).sum()} above target. Build alone: woonplanner "
         f"{big['build_s'].sum():.2f} s against plain {big['plain_build_s'].sum():.2f} s in total."
     )
-
-
-def write_section(text: str, section: str) -> None:
-    """Replace (or append) the OR-Library section of RESULTS.md, keeping other sections."""
-    old = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    start = old.find(section + "\n")
-    if start < 0:
-        new = old.rstrip("\n") + "\n\n" + text
-    else:
-        end = old.find("\n## ", start + len(section))
-        new = old[:start] + text + ("" if end < 0 else old[end:])
-    RESULTS.write_text(new)
 
 
 def main() -> None:

@@ -49,6 +49,7 @@ import numpy as np
 import pandas as pd
 
 from woonplanner.errors import InputDataError, ScenarioError
+from woonplanner.fingerprint import file_sha256
 from woonplanner.schema import AGE_BANDS, CRS
 
 if TYPE_CHECKING:
@@ -726,7 +727,7 @@ def _network_cached(
     start = time.perf_counter()
     osm_file = Path(travel.osm_file)
     _osm_kind(osm_file)
-    file_sha = _file_sha256(osm_file)
+    file_sha = file_sha256(osm_file)
     seconds["hash"] = time.perf_counter() - start
     all_xy = np.unique(np.vstack([p.reshape(-1, 2) for p in points]), axis=0)
 
@@ -803,14 +804,6 @@ def _road_network(path: str, file_sha: str, network_type: str) -> RoadNetwork:
     """
     del file_sha
     return load_road_network(path, network_type)
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _osmnx_version() -> str:

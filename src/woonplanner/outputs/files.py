@@ -7,7 +7,6 @@ with ``force`` (and then only once the new one is complete).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -22,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from woonplanner.errors import OutputExistsError
+from woonplanner.fingerprint import file_sha256
 from woonplanner.plan import Plan
 
 FACILITY_COLUMNS = (
@@ -153,15 +153,6 @@ def _json_default(value: Any) -> Any:
         return str(value)
     msg = f"cannot write {type(value).__name__} to JSON"
     raise TypeError(msg)
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def package_versions() -> dict[str, str]:
