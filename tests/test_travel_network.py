@@ -233,7 +233,7 @@ def test_home_distances_cover_every_site_near_a_school(tmp_path, points):
 def test_a_saved_graphml_gives_the_same_distances(tmp_path, points):
     import osmnx as ox
 
-    net = travel._road_network(str(OSM.resolve()), travel._file_sha256(OSM), "bike")
+    net = travel._road_network(str(OSM.resolve()), travel.file_sha256(OSM), "bike")
     graphml = tmp_path / "delft-bike.graphml"
     ox.save_graphml(net.graph, graphml)
     from_xml, _ = distance_matrix_km(
