@@ -1,0 +1,105 @@
+"""Two small real regions planned end to end from CBS open data (skipped without ../shared/data)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import woonplanner
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("WOONPLANNER_SHARED_DATA", REPO.parent / "shared" / "data"))
+NL = SHARED / "nl"
+SCENARIO = REPO / "scenarios" / "jeugdregio.toml"
+
+pytestmark = pytest.mark.skipif(
+    not (NL / "wijken_2024_geoinzicht.geojson").is_file(),
+    reason=f"{NL} not found; set WOONPLANNER_SHARED_DATA to the shared data folder",
+)
+
+
+def plan_region(tmp_path: Path, *overrides: str):
+    scenario = woonplanner.load_scenario(SCENARIO, overrides=list(overrides), data_dir=NL)
+    out = tmp_path / "run"
+    return woonplanner.run(scenario, out=out), out, scenario
+
+
+def check_plan(plan, scenario) -> None:
+    """The rules re-derived from the tables (the demo's tests do this in full)."""
+    assert plan.kpis["status"] == "optimal"
+    nb = plan.neighbourhoods
+    assert (nb["children_placed"] + nb["children_unplaced"]).to_numpy() == pytest.approx(
+        nb["children_demand"].to_numpy(), abs=1e-5
+    )
+    fac = plan.facilities
+    assert (fac["occupied"] <= fac["places"] + 1e-6).all()
+    inhabitants = nb.groupby("gemeente")["inhabitants"].sum()
+    small = fac[fac["type"].isin(scenario.norm.types)].groupby("gemeente")["units"].sum()
+    for code, people in inhabitants.items():
+        assert small.get(code, 0) >= math.ceil(people / 40_000), code
+    max_km = plan.flows["reason"].map(lambda r: getattr(scenario.reasons, r).max_km)
+    assert (plan.flows["km"] <= max_km + 1e-9).all()
+
+
+def test_jz15_haarlemmermeer(tmp_path):
+    plan, out, scenario = plan_region(tmp_path, "region.jeugdregio=JZ15")
+    check_plan(plan, scenario)
+    assert set(plan.neighbourhoods["gemeente"]) == {"GM0394"}
+    assert plan.kpis["region"]["children_unplaced"] < 0.05
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert any("wijken_2024_geoinzicht" in p for p in manifest["inputs"])
+    assert any("gemeenten_kwb2021" in p for p in manifest["inputs"])  # youth-care index
+    assert (out / "map.html").is_file()
+    assert (out / "report.html").is_file()
+
+
+def test_alkmaar_with_its_schools(tmp_path):
+    schools = NL / "alkmaar_schools_duo_geocoded_2026.geojson"
+    plan, out, scenario = plan_region(
+        tmp_path, 'region.gemeenten=["GM0361"]', f'data.schools="{schools}"'
+    )
+    check_plan(plan, scenario)
+    assert set(plan.neighbourhoods["gemeente"]) == {"GM0361"}
+    # Children of school age are kept near a real school: their km is measured from it.
+    flows = pd.read_csv(out / "flows.csv")
+    assert {"4_11", "12_17"} <= set(flows["age_band"])
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert str(schools) in manifest["inputs"]
+
+
+def test_run_all_writes_a_national_summary(tmp_path):
+    from typer.testing import CliRunner
+
+    from woonplanner.cli import app
+
+    out = tmp_path / "national"
+    args = ["run-all", str(SCENARIO), "--data-dir", str(NL), "--out", str(out)]
+    result = CliRunner().invoke(app, [*args, "--regions", "JZ15"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    summary = pd.read_csv(out / "regions.csv")
+    assert list(summary["jeugdregio"]) == ["JZ15"]
+    assert summary.loc[0, "status"] == "optimal"
+    assert summary.loc[0, "gemeenten_norm_met"] == summary.loc[0, "gemeenten"] == 1
+    assert (out / "JZ15" / "kpis.json").is_file()
+    page = (out / "national_map.html").read_text(encoding="utf-8")
+    assert "Haarlemmermeer" in page
+
+    # A region that cannot be planned is a row with its reason, and the exit code says so.
+    impossible = [
+        "--set",
+        "facility_types.gezinshuis.max_units_per_site=0",
+        "--set",
+        "facility_types.woongroep.max_units_per_site=0",
+    ]
+    result = CliRunner().invoke(
+        app, [*args, "--regions", "JZ15", "--force", *impossible], catch_exceptions=False
+    )
+    assert result.exit_code == 3, result.output
+    row = pd.read_csv(out / "regions.csv").iloc[0]
+    assert row["status"] == "InfeasibleError"
+    assert "GM0394: needs" in row["message"]
