@@ -135,7 +135,6 @@ def run(
     if out is None:
         return _with(plan, scenario, region, problem, result, timings, distances.info.as_dict())
 
-    start = time.perf_counter()
     progress(f"Writing {out} …")
     plan = _with(plan, scenario, region, problem, result, timings, distances.info.as_dict())
     write_run(
@@ -152,9 +151,6 @@ def run(
             ),
         },
     )
-    timings["outputs"] = time.perf_counter() - start
-    # The manifest's own timing of the outputs step is only known afterwards: rewrite it.
-    _rewrite_timings(Path(out), plan, timings)
     return plan
 
 
@@ -212,16 +208,6 @@ def _map_writer(plan: Plan, scenario: Scenario):
         m.save(str(folder / "map.html"))
 
     return write
-
-
-def _rewrite_timings(out: Path, plan: Plan, timings: dict[str, float]) -> None:
-    import json
-
-    path = out / "manifest.json"
-    manifest = json.loads(path.read_text(encoding="utf-8"))
-    manifest["timings_s"] = {k: round(v, 3) for k, v in timings.items()}
-    path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    plan.manifest["timings_s"] = manifest["timings_s"]
 
 
 def _raise_without_plan(result: SolveResult, problem: Problem, scenario: Scenario) -> None:

@@ -12,6 +12,7 @@ import os
 import platform
 import shutil
 import tempfile
+import time
 import warnings
 from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
@@ -70,6 +71,7 @@ def write_run(
     out = Path(out).resolve()
     check_out_dir(out, force=force)
     out.parent.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
     try:
         write_tables(tmp, plan)
@@ -77,6 +79,9 @@ def write_run(
             writer(tmp)
         if plan.scenario is not None:
             (tmp / "scenario.toml").write_text(plan.scenario.to_toml(), encoding="utf-8")
+        # The manifest is written last, so it can time the writing of everything else.
+        if "timings_s" in plan.manifest:
+            plan.manifest["timings_s"]["outputs"] = round(time.perf_counter() - start, 3)
         _write_json(tmp / "manifest.json", plan.manifest)
         _replace(tmp, out, force=force)
     except BaseException:
