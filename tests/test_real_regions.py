@@ -103,3 +103,10 @@ def test_run_all_writes_a_national_summary(tmp_path):
     row = pd.read_csv(out / "regions.csv").iloc[0]
     assert row["status"] == "InfeasibleError"
     assert "GM0394: needs" in row["message"]
+
+
+def test_map_of_a_region_whose_outlines_self_touch_in_wgs84(tmp_path):
+    """JZ06's dissolved gemeenten become invalid after reprojection; the map must still draw."""
+    plan, out, _ = plan_region(tmp_path, "region.jeugdregio=JZ06", "solver.time_limit_s=5")
+    assert plan.kpis["status"] in ("optimal", "time_limit")
+    assert (out / "map.html").stat().st_size > 0

@@ -904,7 +904,10 @@ def _feature_collection(
     geometry = frame.geometry
     if CRS.from_user_input(frame.crs).is_projected:
         geometry = geometry.simplify(_SIMPLIFY_METRES, preserve_topology=True)
-    geometry = shapely.set_precision(geometry.to_crs("EPSG:4326").values, _COORD_GRID_DEGREES)
+    # Reprojecting a simplified outline can make it self-touch (seen on dissolved gemeenten of
+    # JZ04, JZ06, JZ29), and set_precision refuses invalid input: repair first.
+    wgs84 = shapely.make_valid(geometry.to_crs("EPSG:4326").values)
+    geometry = shapely.set_precision(wgs84, _COORD_GRID_DEGREES)
     features = []
     for i, ((_, row), geom) in enumerate(zip(frame.iterrows(), geometry, strict=True)):
         if geom is None or geom.is_empty:
