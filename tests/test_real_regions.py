@@ -110,3 +110,28 @@ def test_map_of_a_region_whose_outlines_self_touch_in_wgs84(tmp_path):
     plan, out, _ = plan_region(tmp_path, "region.jeugdregio=JZ06", "solver.time_limit_s=5")
     assert plan.kpis["status"] in ("optimal", "time_limit")
     assert (out / "map.html").stat().st_size > 0
+
+
+def test_run_all_survives_a_region_that_crashes(tmp_path, monkeypatch):
+    """An unexpected error in one region is a row; the others are planned; exit code 1."""
+    import woonplanner.runner
+    from woonplanner.batch import run_all
+
+    real_run = woonplanner.runner.run
+
+    def flaky(scenario, **kwargs):
+        if scenario.region.jeugdregio == "JZ15":
+            msg = "simulated bug"
+            raise RuntimeError(msg)
+        return real_run(scenario, **kwargs)
+
+    monkeypatch.setattr(woonplanner.runner, "run", flaky)
+    out = tmp_path / "national"
+    summary = run_all(SCENARIO, data_dir=NL, out=out, regions=["JZ15", "JZ22"], jobs=1)
+    rows = summary.set_index("jeugdregio")
+    assert rows.loc["JZ15", "status"] == "error"
+    assert rows.loc["JZ15", "message"] == "RuntimeError: simulated bug"
+    assert rows.loc["JZ22", "status"] == "optimal"
+    assert (out / "regions.csv").is_file()
+    assert (out / "national_map.html").is_file()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]

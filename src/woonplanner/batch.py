@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -91,11 +92,37 @@ def run_all(
     if unknown:
         msg = f"--regions: unknown jeugdregio codes {unknown}; known: {', '.join(names)}"
         raise InputDataError(msg)
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    # Like a single run, the batch folder appears whole or not at all.
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    try:
+        summary = _plan_regions(
+            scenario_path, data_dir, tmp, codes, names, list(overrides), jobs, progress
+        )
+        from woonplanner.outputs.national import write_national_map
 
-    args = [(str(scenario_path), str(data_dir), str(out / c), c, list(overrides)) for c in codes]
+        write_national_map(tmp, summary)
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return summary
+
+
+def _plan_regions(
+    scenario_path: str | Path,
+    data_dir: str | Path,
+    out: Path,
+    codes: list[str],
+    names: dict[str, str],
+    overrides: list[str],
+    jobs: int,
+    progress: Callable[[str], None],
+) -> pd.DataFrame:
+    """Plan every region into ``out/<code>`` and write ``regions.csv``; return the summary."""
+    args = [(str(scenario_path), str(data_dir), str(out / c), c, overrides) for c in codes]
     rows: list[dict[str, Any]] = []
     start = time.perf_counter()
     if jobs <= 1:
@@ -105,17 +132,18 @@ def run_all(
     else:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             futures = [pool.submit(_plan_region, *a) for a in args]
-            for future in as_completed(futures):
-                rows.append(future.result())
-                progress(_line(rows[-1], len(rows), len(codes), start))
+            try:
+                for future in as_completed(futures):
+                    rows.append(future.result())
+                    progress(_line(rows[-1], len(rows), len(codes), start))
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
     for row in rows:
         row["name"] = names[row["jeugdregio"]]
     summary = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS)).sort_values("jeugdregio")
     summary = summary.reset_index(drop=True)
     summary.to_csv(out / "regions.csv", index=False, float_format="%.6g", lineterminator="\n")
-    from woonplanner.outputs.national import write_national_map
-
-    write_national_map(out, summary)
     return summary
 
 
@@ -144,6 +172,9 @@ def _plan_region(
         plan = run(scenario, out=out)
     except WoonplannerError as err:
         row.update(status=type(err).__name__, message=str(err).replace("\n", " "))
+        return row
+    except Exception as err:
+        row.update(status="error", message=f"{type(err).__name__}: {err}".replace("\n", " "))
         return row
     kpis, region = plan.kpis, plan.kpis["region"]
     manifest = plan.manifest
