@@ -134,7 +134,8 @@ def test_infeasible_norm_exits_3_with_diagnosis(runner, tmp_path):
         tmp_path / "x",
     )
     assert result.exit_code == 3, result.output
-    assert "GM9904: needs 1 small-scale units" in result.output
+    assert "GM9904: needs 1 small-scale unit (gezinshuis, woongroep)" in result.output
+    assert "region: needs" not in result.output  # implied by the gemeente line
     assert not (tmp_path / "x").exists()
 
 

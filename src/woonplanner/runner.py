@@ -247,16 +247,17 @@ def diagnose_infeasible(problem: Problem, scenario: Scenario) -> list[str]:
     elastic = replace(problem, unit_constraints=elastic_rows, budget=None)
     result = solve(elastic, time_limit=limit, mip_gap=gap, threads=scenario.solver.threads)
     types = ", ".join(scenario.norm.types)
-    reasons = []
+    reasons: list[str] = []
     if result.has_solution:
         for c, short in zip(problem.unit_constraints, result.violation, strict=True):
-            if c.penalty is None and short > 0.5:
+            # The region's row follows from its gemeenten's rows: name it only on its own.
+            if c.penalty is None and short > 0.5 and not (c.name == "norm:region" and reasons):
                 who = c.name.removeprefix("norm:")
-                can = c.rhs - short
+                unit = "unit" if c.rhs == 1 else "units"
                 reasons.append(
-                    f"{who}: needs {c.rhs:g} small-scale units ({types}), at most {can:g} can be "
-                    "sited; raise facility_types.<type>.max_units_per_site or "
-                    'max_units_per_1000_households, or set norm.mode = "soft"'
+                    f"{who}: needs {c.rhs:g} small-scale {unit} ({types}), at most "
+                    f"{c.rhs - short:g} can be sited; raise facility_types.<type>."
+                    'max_units_per_site or max_units_per_1000_households, or set norm.mode = "soft"'
                 )
     if not reasons and problem.budget is not None:
         cheapest = replace(

@@ -94,10 +94,11 @@ LABELS: dict[str, dict[str, str]] = {
         "unplaced_why": (
             "Een kind blijft alleen zonder plek als binnen de afstandsgrens van zijn reden geen "
             "passende plek te maken is: er ligt geen buurt binnen die afstand, of de buurten "
-            "binnen die afstand zitten aan hun limiet (hooguit {limits} per buurt; pleeggezinnen "
-            "zijn beperkt door werving, {recruitment} per 1.000 huishoudens){budget}."
+            "binnen die afstand zitten aan hun limiet ({limits}){budget}."
         ),
         "unplaced_budget": "; of het budget van {budget} (inclusief openen en sluiten) is op",
+        "limit_per_households": "{type}: hooguit {n} per 1.000 huishoudens",
+        "limit_per_site": "{type}: hooguit {n} per buurt",
         "unplaced_by_reason": "Naar reden en ondersteuningsbehoefte",
         "unplaced_by_reason_note": (
             "Afgeleid: verwachte vraag per reden en ondersteuningsbehoefte min de geplaatste "
@@ -220,11 +221,11 @@ LABELS: dict[str, dict[str, str]] = {
         "unplaced_why": (
             "A child is left without a place only when no suitable place can be made within "
             "the distance band of its reason: no neighbourhood lies within that distance, or "
-            "the neighbourhoods within it are at their limit (at most {limits} per "
-            "neighbourhood; foster families are limited by recruitment, {recruitment} per 1,000 "
-            "households){budget}."
+            "the neighbourhoods within it are at their limit ({limits}){budget}."
         ),
         "unplaced_budget": "; or the budget of {budget} (opening and closing included) is spent",
+        "limit_per_households": "{type}: at most {n} per 1,000 households",
+        "limit_per_site": "{type}: at most {n} per neighbourhood",
         "unplaced_by_reason": "By reason and support need",
         "unplaced_by_reason_note": (
             "Derived: expected demand per reason and support need minus the children placed."
@@ -1035,17 +1036,16 @@ def _why_text(scenario: Any, fmt: Formatter) -> str:
     limits = []
     for kind in FACILITY_TYPES:
         config = getattr(scenario.facility_types, kind)
+        name = fmt.type_label(kind, short=True)
+        if config.max_units_per_1000_households is not None:
+            per = fmt.number(config.max_units_per_1000_households, decimals=1)
+            limits.append(labels["limit_per_households"].format(n=per, type=name))
         if config.max_units_per_site is not None:
-            limits.append(f"{config.max_units_per_site} × {fmt.type_label(kind, short=True)}")
-    recruitment = scenario.facility_types.pleeggezin.max_units_per_1000_households
+            limits.append(labels["limit_per_site"].format(n=config.max_units_per_site, type=name))
     budget = ""
     if scenario.budget.annual_eur is not None:
         budget = labels["unplaced_budget"].format(budget=fmt.money(scenario.budget.annual_eur))
-    return labels["unplaced_why"].format(
-        limits=", ".join(limits) or "–",
-        recruitment=fmt.number(recruitment, decimals=1) if recruitment is not None else "–",
-        budget=budget,
-    )
+    return labels["unplaced_why"].format(limits="; ".join(limits) or "–", budget=budget)
 
 
 def _reason_rule(scenario: Any, reason: str, fmt: Formatter) -> str:
