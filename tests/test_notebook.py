@@ -3,7 +3,8 @@
 ``notebooks/open_data_region.ipynb`` is executed with nbclient in a fresh kernel started from
 this interpreter (so it sees the installed woonplanner). It reads ``../shared/data/nl`` (or
 ``$WOONPLANNER_SHARED_DATA/nl``) and is skipped with a reason when that is absent. The notebook
-is kept in git without outputs; this test executes an in-memory copy and never writes it back.
+is kept in git without outputs (checked here, data or not); the run executes an in-memory copy
+and never writes it back.
 """
 
 from __future__ import annotations
@@ -20,17 +21,6 @@ NL = SHARED / "nl"
 #: Per cell: the two plans of the notebook take a few seconds each; a hung kernel fails fast.
 CELL_TIMEOUT_S = 120
 
-pytestmark = [
-    pytest.mark.shared_data,
-    pytest.mark.skipif(
-        not NL.is_dir(), reason="../shared/data not found; set WOONPLANNER_SHARED_DATA"
-    ),
-    # Kernel start-up noise from the Jupyter stack, not from woonplanner or the notebook.
-    pytest.mark.filterwarnings("ignore::DeprecationWarning:jupyter_core.*"),
-    pytest.mark.filterwarnings("ignore::DeprecationWarning:zmq.*"),
-    pytest.mark.filterwarnings("ignore:.*unclosed.*:ResourceWarning"),
-]
-
 
 def test_notebook_is_committed_without_outputs() -> None:
     """Outputs (a map is ~200 kB of HTML) would make every diff of the notebook unreadable."""
@@ -42,6 +32,8 @@ def test_notebook_is_committed_without_outputs() -> None:
     assert not with_output, f"code cells {with_output} have outputs: clear them before committing"
 
 
+@pytest.mark.shared_data
+@pytest.mark.skipif(not NL.is_dir(), reason="../shared/data not found; set WOONPLANNER_SHARED_DATA")
 def test_notebook_runs_top_to_bottom() -> None:
     """Every cell runs without error; the plans, tables, map and comparison come out."""
     nbformat = pytest.importorskip("nbformat", reason="nbformat is in the dev extra")
