@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import math
+import sys
 import time
 from collections.abc import Callable, Sequence
 from contextlib import redirect_stdout
@@ -132,9 +133,13 @@ def _highs(
 ) -> highspy.Highs:
     """A HiGHS instance holding the model with the weighted objective."""
     # The first Highs() of a process prints a banner on the C stdout; keep it off ours (JSON
-    # output of the command line must stay clean).
-    with capture_output(capture_fd=True):
+    # output of the command line must stay clean). Not inside a Jupyter kernel: swapping file
+    # descriptors there races the kernel's own sockets, and the banner does no harm.
+    if "ipykernel" in sys.modules:
         highs = highspy.Highs()
+    else:
+        with capture_output(capture_fd=True):
+            highs = highspy.Highs()
     highs.setOptionValue("output_flag", bool(log))
     highs.setOptionValue("log_to_console", False)
     if log:
