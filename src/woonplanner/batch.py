@@ -15,7 +15,6 @@ status and message.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
@@ -200,13 +199,3 @@ def _plan_region(
         message="",
     )
     return row
-
-
-def default_jobs() -> int:
-    """Worker processes by default: the machine's cores."""
-    return max(1, os.cpu_count() or 1)
-
-
-def read_summary(out: Path) -> dict[str, Any]:
-    """The summary of a batch folder as JSON-ready records (for notebooks)."""
-    return json.loads(pd.read_csv(out / "regions.csv").to_json(orient="records"))

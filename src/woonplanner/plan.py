@@ -129,7 +129,9 @@ def make_plan(
     # neighbourhoods
     codes = neighbourhoods["code"]
     demand_by = groups.groupby("origin")["demand"].sum()
-    unplaced_by = (groups["demand"] * result.unplaced).groupby(groups["origin"]).sum()
+    # Shares below the flow threshold are solver round-off (2.7e-16 children), not children.
+    unplaced = groups["demand"] * result.unplaced
+    unplaced_by = unplaced.where(unplaced > _FLOW_EPS, 0.0).groupby(groups["origin"]).sum()
     placed_by = flows.groupby("origin")["children"].sum()
     km_by = (flows["children"] * flows["km"]).groupby(flows["origin"]).sum()
     nb = neighbourhoods[["code", "name", "gemeente", "gemeente_name", "inhabitants"]].copy()

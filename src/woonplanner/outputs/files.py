@@ -19,8 +19,6 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from woonplanner.errors import OutputExistsError
 from woonplanner.fingerprint import file_sha256
 from woonplanner.plan import Plan
@@ -186,8 +184,3 @@ def make_manifest(
         "problem": problem_size,
         "timings_s": {k: round(v, 3) for k, v in timings_s.items()},
     }
-
-
-def read_table(folder: Path, name: str) -> pd.DataFrame:
-    """Read ``facilities.csv`` or ``flows.csv`` of a run folder."""
-    return pd.read_csv(folder / name)
