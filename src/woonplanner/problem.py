@@ -38,7 +38,7 @@ youth-care norm of one small-scale unit per 40,000 inhabitants or the ``p`` of a
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -191,3 +191,108 @@ def check_problem(problem: Problem) -> None:
         if c.penalty is not None and (not math.isfinite(c.penalty) or c.penalty < 0):
             problems.append(f"unit constraint {c.name}: penalty must be finite and ≥ 0")
     raise_if_problems(problems, InputDataError, header=f"Invalid problem {problem.name!r}")
+
+
+@dataclass(frozen=True)
+class MergedGroups:
+    """An instance with identical demand groups merged, and the way back to the original.
+
+    ``problem`` is the reduced instance; ``group[g]`` is the merged group of original group
+    ``g`` and ``arc[a]`` the merged arc of original arc ``a``. A merged group's share served on
+    an arc is the share of each of its members, so :meth:`expand_assign` and
+    :meth:`expand_unplaced` give every original group the same shares as its merged group.
+    """
+
+    problem: Problem
+    group: np.ndarray
+    arc: np.ndarray
+
+    @classmethod
+    def identity(cls, problem: Problem) -> MergedGroups:
+        """``problem`` itself, nothing merged."""
+        return cls(problem, np.arange(problem.n_groups), np.arange(problem.n_arcs))
+
+    def expand_assign(self, assign: np.ndarray) -> np.ndarray:
+        """Shares per original arc from shares per merged arc."""
+        return assign[self.arc]
+
+    def expand_unplaced(self, unplaced: np.ndarray) -> np.ndarray:
+        """Unplaced shares per original group from shares per merged group."""
+        return unplaced[self.group]
+
+
+#: Groups merge when their km per child and cost per child agree to these absolute tolerances.
+MERGE_KM_DECIMALS = 9
+MERGE_COST_DECIMALS = 6
+
+
+def merge_identical_groups(problem: Problem) -> MergedGroups:
+    """Merge demand groups that have the same arcs at the same km and cost per child.
+
+    Two groups are identical when they may (or may not) be unplaced alike and have arcs to the
+    same options with the same km and the same cost per child. For youth care these are the age
+    bands of one origin and reason that share an anchor (no schools file) and suitable types.
+    Merging them is exact: any split of the merged demand over its arcs is a split of each
+    member in the same shares, with the same cost, km and capacity use, and the linking rows
+    ``x <= u`` of the members are implied by the merged one (its share is their weighted
+    mean). The LP relaxation is therefore unchanged, while the arcs and rows shrink (about 2.3x
+    for a jeugdregio without schools). Not applied to single-source problems, where members
+    could go to different sites.
+    """
+    n_g, n_a = problem.n_groups, problem.n_arcs
+    if problem.single_source or n_g < 2:
+        return MergedGroups.identity(problem)
+    groups, arcs = problem.groups, problem.arcs
+    g, o = arcs["group"].to_numpy(), arcs["option"].to_numpy()
+    demand = groups["demand"].to_numpy(dtype=float)
+    cost, km = arcs["cost"].to_numpy(dtype=float), arcs["km"].to_numpy(dtype=float)
+    order = np.lexsort((o, g))
+    g_s, o_s = g[order], o[order].astype(np.int64)
+    km_key = np.round(km[order], MERGE_KM_DECIMALS)
+    cost_key = np.round(cost[order] / demand[g_s], MERGE_COST_DECIMALS)
+    bounds = np.searchsorted(g_s, np.arange(n_g + 1))
+    may = groups["may_be_unplaced"].to_numpy(dtype=bool)
+
+    index: dict[tuple[bool, bytes, bytes, bytes], int] = {}
+    merged = np.empty(n_g, dtype=np.int64)
+    for k in range(n_g):
+        lo, hi = bounds[k], bounds[k + 1]
+        key = (
+            bool(may[k]),
+            o_s[lo:hi].tobytes(),
+            km_key[lo:hi].tobytes(),
+            cost_key[lo:hi].tobytes(),
+        )
+        merged[k] = index.setdefault(key, len(index))
+    n_new = len(index)
+    if n_new == n_g:
+        return MergedGroups.identity(problem)
+
+    first = np.unique(merged, return_index=True)[1]  # first member of each merged group
+    sizes = np.diff(bounds)[first]
+    new_start = np.concatenate([[0], np.cumsum(sizes)])
+    rank = np.arange(n_a) - bounds[g_s]
+    arc_map = np.empty(n_a, dtype=np.int64)
+    arc_map[order] = new_start[merged[g_s]] + rank
+    n_new_arcs = int(new_start[-1])
+
+    new_option = np.empty(n_new_arcs, dtype=np.int64)
+    new_km = np.empty(n_new_arcs)
+    new_option[arc_map] = o  # members agree on the option and (to the tolerance) the km
+    new_km[arc_map] = km
+    new_arcs = pd.DataFrame(
+        {
+            "group": np.repeat(np.arange(n_new), sizes),
+            "option": new_option,
+            "cost": np.bincount(arc_map, weights=cost, minlength=n_new_arcs),
+            "km": new_km,
+        }
+    )
+    new_groups = pd.DataFrame(
+        {
+            "demand": np.bincount(merged, weights=demand, minlength=n_new),
+            "may_be_unplaced": may[first],
+        }
+    )
+    reduced = replace(problem, groups=new_groups, arcs=new_arcs)
+    return MergedGroups(reduced, merged, arc_map)

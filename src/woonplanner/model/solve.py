@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from contextlib import redirect_stdout
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import IO
 
 import highspy
@@ -23,7 +23,7 @@ import numpy as np
 from pyomo.common.tee import capture_output
 
 from woonplanner.model.build import MatrixModel, build_matrix
-from woonplanner.problem import Problem
+from woonplanner.problem import MergedGroups, Problem, merge_identical_groups
 
 _MS = highspy.HighsModelStatus
 _STATUS = {
@@ -74,6 +74,7 @@ def solve(
     threads: int | None = 1,
     seed: int = 0,
     log: Sequence[IO[str]] = (),
+    merge_groups: bool = True,
 ) -> SolveResult:
     """Build and solve ``problem`` with HiGHS.
 
@@ -91,8 +92,16 @@ def solve(
         HiGHS random seed (reproducibility).
     log
         Streams that receive the HiGHS log.
+    merge_groups
+        Solve with identical demand groups merged (exact, see
+        :func:`~woonplanner.problem.merge_identical_groups`); ``False`` solves the problem as
+        given (for comparisons).
     """
     start = time.perf_counter()
+    # Identical demand groups become one (exact; see merge_identical_groups); the result is
+    # expanded back to the original groups and arcs at the end.
+    merged = merge_identical_groups(problem) if merge_groups else MergedGroups.identity(problem)
+    original, problem = problem, merged.problem
     mm = build_matrix(problem)
     highs = _highs(mm, problem, threads=threads, seed=seed, mip_gap=mip_gap, log=log)
     build_s = time.perf_counter() - start
@@ -119,7 +128,14 @@ def solve(
         if kept is not None:
             x, objective = kept
     solve_s = time.perf_counter() - start
-    return _result(mm, problem, x, status, has_solution, objective, bound, build_s, solve_s)
+    result = _result(mm, problem, x, status, has_solution, objective, bound, build_s, solve_s)
+    if problem is original:
+        return result
+    return replace(
+        result,
+        assign=merged.expand_assign(result.assign),
+        unplaced=merged.expand_unplaced(result.unplaced),
+    )
 
 
 def _highs(

@@ -1,0 +1,186 @@
+"""Merging identical demand groups before the solve is exact (problem.merge_identical_groups)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_model_toy import arcs, groups, options
+
+from woonplanner.model import solve
+from woonplanner.problem import Objective, Problem, merge_identical_groups
+from woonplanner.region import load_region
+from woonplanner.runner import read_demand
+from woonplanner.scenario import load_scenario
+from woonplanner.travel import representative_points, school_anchors
+from woonplanner.youthcare import build_problem, travel_tables
+
+
+def toy() -> Problem:
+    """Groups 0 and 1 are identical (same arcs, km and cost per child); group 2 differs in km.
+
+    One unit of 4 places costs 100 at A or B; cost per child is 1 at A and 2 at B; km 1 at A,
+    at B 3 for groups 0 and 1 and 2 for group 2; km weight 10.
+    """
+    return Problem(
+        options(
+            [
+                {"site": "A", "capacity": 4.0, "unit_cost": 100.0},
+                {"site": "B", "capacity": 4.0, "unit_cost": 100.0},
+            ]
+        ),
+        groups([1.5, 1.5, 2.0], may_be_unplaced=False),
+        arcs(
+            [
+                (0, 0, 1.5, 1.0),
+                (0, 1, 3.0, 3.0),
+                (1, 1, 3.0, 3.0),  # the same arcs in another order
+                (1, 0, 1.5, 1.0),
+                (2, 0, 2.0, 1.0),
+                (2, 1, 4.0, 2.0),
+            ]
+        ),
+        objective=Objective(km_weight=10.0),
+    )
+
+
+def test_identical_groups_merge_and_expand():
+    """Groups 0 and 1 become one group of 3 children; its arc costs are the members' sums."""
+    p = toy()
+    merged = merge_identical_groups(p)
+    assert merged.problem.n_groups == 2
+    assert merged.problem.n_arcs == 4
+    assert list(merged.group) == [0, 0, 1]
+    assert merged.problem.groups["demand"].tolist() == [3.0, 2.0]
+    reduced = merged.problem.arcs
+    for a, row in p.arcs.iterrows():
+        m = reduced.loc[merged.arc[a]]
+        assert m["option"] == row["option"]
+        assert m["km"] == row["km"]
+        assert m["group"] == merged.group[int(row["group"])]
+    assert reduced.groupby("group")["cost"].sum().tolist() == [4.5 + 4.5, 6.0]
+
+
+def test_merged_solve_equals_unmerged_solve():
+    """Demand 5 needs both units (200). A child costs 1 + 10 x 1 = 11 at A, 2 + 10 x 2 = 22 at
+    B from group 2 and 2 + 10 x 3 = 32 from groups 0 and 1: four children at A and one of group
+    2 at B, 200 + 44 + 22 = 266, with and without merging.
+    """
+    p = toy()
+    fast, plain = solve(p), solve(p, merge_groups=False)
+    assert fast.objective == pytest.approx(plain.objective)
+    assert len(fast.assign) == p.n_arcs
+    assert len(fast.unplaced) == p.n_groups
+    served = np.bincount(p.arcs["group"], weights=fast.assign, minlength=p.n_groups)
+    assert served == pytest.approx([1.0, 1.0, 1.0])
+    demand = p.groups["demand"].to_numpy()[p.arcs["group"]]
+    load = np.bincount(p.arcs["option"], weights=demand * fast.assign, minlength=2)
+    assert np.all(load <= 4.0 * fast.units + 1e-9)
+    assert fast.objective == pytest.approx(266.0)
+    assert fast.assign[4:] * 2.0 == pytest.approx([1.0, 1.0])  # group 2: one child at each
+
+
+def test_groups_that_differ_do_not_merge():
+    """Different km, cost per child, option set or may-be-unplaced flag: nothing merges."""
+    base = toy()
+    for change in (
+        {"km": [1.0, 3.0, 3.0, 1.5, 1.0, 2.0]},  # group 1's km at A differs
+        {"cost": [1.5, 3.0, 3.0, 1.6, 2.0, 4.0]},  # group 1's cost per child at A differs
+    ):
+        a = base.arcs.copy()
+        for col, values in change.items():
+            a[col] = values
+        merged = merge_identical_groups(dataclasses.replace(base, arcs=a))
+        assert merged.problem is not None
+        assert merged.problem.n_groups == 3
+    g = base.groups.copy()
+    g["may_be_unplaced"] = [True, False, False]
+    assert merge_identical_groups(dataclasses.replace(base, groups=g)).problem.n_groups == 3
+    fewer = base.arcs.drop(index=2).reset_index(drop=True)  # group 1 has no arc to B
+    assert merge_identical_groups(dataclasses.replace(base, arcs=fewer)).problem.n_groups == 3
+    single = dataclasses.replace(base, single_source=True)
+    assert merge_identical_groups(single).problem is single
+
+
+def random_problem(seed: int) -> Problem:
+    """Twenty groups of which many share arcs; three sites of integer units, one continuous."""
+    rng = np.random.default_rng(seed)
+    n_sites = 4
+    opts = options(
+        [
+            {
+                "site": f"S{j}",
+                "capacity": float(rng.integers(2, 6)),
+                "max_units": 3,
+                "unit_cost": float(rng.integers(50, 150)),
+                "integer": j < 3,
+            }
+            for j in range(n_sites)
+        ]
+    )
+    patterns = []
+    for _ in range(5):
+        sites = np.flatnonzero(rng.random(n_sites) < 0.7)
+        sites = sites if len(sites) else np.array([0])
+        patterns.append((sites, rng.uniform(0.5, 8.0, n_sites), rng.uniform(1.0, 5.0, n_sites)))
+    demand = rng.uniform(0.1, 2.5, 20)
+    rows = []
+    for g in range(20):
+        sites, km, per_child = patterns[int(rng.integers(0, 5))]
+        rows += [(g, int(j), per_child[j] * demand[g], km[j]) for j in sites]
+    return Problem(
+        opts,
+        pd.DataFrame({"demand": demand, "may_be_unplaced": True}),
+        arcs(rows),
+        objective=Objective(km_weight=3.0),
+        strong_linking=True,
+    )
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_instances_same_optimum_and_lp_bound(seed):
+    """Same MIP optimum and same LP relaxation with and without merging (at 1e-9 gap)."""
+    p = random_problem(seed)
+    assert merge_identical_groups(p).problem.n_groups < p.n_groups
+    fast, plain = solve(p, mip_gap=1e-9), solve(p, mip_gap=1e-9, merge_groups=False)
+    assert fast.status == plain.status == "optimal"
+    assert fast.objective == pytest.approx(plain.objective, rel=1e-7)
+    relaxed = p.options.assign(integer=False)
+    lp = dataclasses.replace(p, options=relaxed)
+    assert solve(lp).objective == pytest.approx(solve(lp, merge_groups=False).objective, rel=1e-7)
+
+
+@pytest.fixture(scope="module")
+def demo_problem() -> Problem:
+    scenario = load_scenario("demo")
+    region = load_region(scenario)
+    points = representative_points(region.neighbourhoods)
+    anchors = school_anchors(points, region.schools)
+    demand, region = read_demand(scenario, region)
+    return build_problem(
+        scenario,
+        neighbourhoods=region.neighbourhoods,
+        points=points,
+        anchors=anchors,
+        stock=region.stock,
+        demand=demand,
+        distances=travel_tables(scenario, points, anchors),
+    )
+
+
+def test_demo_region_merges_and_solves_to_the_same_optimum(demo_problem):
+    """The demo's age bands with a shared anchor merge; the LP relaxation is the same to 1e-9
+    and both MIP optima lie within each other's gap (1e-4)."""
+    merged = merge_identical_groups(demo_problem)
+    assert merged.problem.n_groups < demo_problem.n_groups
+    relaxed = dataclasses.replace(demo_problem, options=demo_problem.options.assign(integer=False))
+    lp_fast, lp_plain = solve(relaxed), solve(relaxed, merge_groups=False)
+    assert lp_fast.objective == pytest.approx(lp_plain.objective, rel=1e-9)
+    fast = solve(demo_problem, mip_gap=1e-4)
+    plain = solve(demo_problem, mip_gap=1e-4, merge_groups=False)
+    assert fast.status == plain.status == "optimal"
+    assert fast.objective == pytest.approx(plain.objective, rel=2e-4)
+    assert fast.bound <= plain.objective + 1e-6
+    assert plain.bound <= fast.objective + 1e-6
