@@ -7,6 +7,7 @@ checked against the constraints it must satisfy.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -346,7 +347,7 @@ def _rich_problem() -> Problem:
     )
 
 
-@pytest.mark.parametrize("which", ["tiny_cap", "tiny_pmed", "rich"])
+@pytest.mark.parametrize("which", ["tiny_cap", "tiny_pmed", "rich", "rich_greenfield"])
 def test_matrix_equals_pyomo_formulation(tmp_path, which):
     if which == "tiny_cap":
         (tmp_path / "t.txt").write_text(TINY_CAP)
@@ -354,9 +355,28 @@ def test_matrix_equals_pyomo_formulation(tmp_path, which):
     elif which == "tiny_pmed":
         (tmp_path / "t.txt").write_text(" 4 4 2\n 1 2 2\n 2 3 3\n 3 4 1\n 4 1 7\n")
         problem = read_pmed(tmp_path / "t.txt")
-    else:
+    elif which == "rich":
         problem = _rich_problem()
+    else:  # no existing units: no opened/closed columns, open cost on the units
+        rich = _rich_problem()
+        problem = dataclasses.replace(rich, options=rich.options.assign(existing=0))
     pyomo_rows, pyomo_objective = _pyomo_rows(problem)
     matrix_rows, matrix_objective = _matrix_rows(problem)
     assert pyomo_rows == matrix_rows
     np.testing.assert_allclose(pyomo_objective, matrix_objective)
+    columns = build_matrix(problem).columns
+    n_opened = columns["opened"].stop - columns["opened"].start
+    assert n_opened == (0 if which != "rich" else problem.n_options)
+
+
+def test_greenfield_costs_open_cost_once_per_unit():
+    """Without stock every unit is opened: a unit costs unit_cost + open_cost (10 + 5 = 15)."""
+    rich = _rich_problem()
+    problem = dataclasses.replace(rich, options=rich.options.assign(existing=0))
+    result = solve(problem)
+    assert result.opened == pytest.approx(result.units)
+    assert not result.closed.any()
+    opts = problem.options
+    unit_part = float(((opts["unit_cost"] + opts["open_cost"]) * result.units).sum())
+    arc_part = float(problem.arcs["cost"].to_numpy() @ result.assign)
+    assert result.parts["cost"] == pytest.approx(unit_part + arc_part)

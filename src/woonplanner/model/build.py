@@ -106,6 +106,16 @@ def _linear(coefs: np.ndarray | list[float], variables: list, constant: float = 
     )
 
 
+def is_greenfield(problem: Problem) -> bool:
+    """True when no option has existing units: then every unit is opened (u⁺ = u, u⁻ = 0).
+
+    Such a problem (a region without a stock file, every OR-Library instance) is built without
+    the opened and closed columns and the balance rows, with :math:`f_o + h_o` on :math:`u_o`:
+    the same model, and exactly the textbook one for the OR-Library instances.
+    """
+    return not problem.options["existing"].to_numpy(dtype=float).any()
+
+
 def define_unit_variables(m: pyo.ConcreteModel, problem: Problem) -> None:
     """Units per option, and the units opened and closed against the existing stock."""
     opts = problem.options
@@ -118,6 +128,8 @@ def define_unit_variables(m: pyo.ConcreteModel, problem: Problem) -> None:
         return pyo.NonNegativeIntegers if integer[o] else pyo.NonNegativeReals
 
     m.units = pyo.Var(m.O, domain=domain, bounds=lambda _m, o: (0, max_units[o]))
+    if is_greenfield(problem):
+        return
     m.opened = pyo.Var(
         m.O,
         domain=pyo.NonNegativeReals,
@@ -141,8 +153,8 @@ def define_unplaced_variables(m: pyo.ConcreteModel, problem: Problem) -> None:
 
 
 def define_unit_balance_constraints(m: pyo.ConcreteModel, problem: Problem) -> None:
-    """``units = existing + opened - closed`` per option."""
-    if not problem.n_options:
+    """``units = existing + opened - closed`` per option (not needed without existing units)."""
+    if not problem.n_options or is_greenfield(problem):
         return
     existing = problem.options["existing"].to_numpy(dtype=float)
     m.unit_balance = pyo.Constraint(
@@ -260,20 +272,21 @@ def define_objective_parts(m: pyo.ConcreteModel, problem: Problem) -> None:
     m.child_km = pyo.Expression(expr=_linear(km_coefs, arc_vars))
 
     opts = problem.options
-    cost_coefs = np.concatenate(
-        [
-            opts["unit_cost"].to_numpy(dtype=float),
-            opts["open_cost"].to_numpy(dtype=float),
-            opts["close_cost"].to_numpy(dtype=float),
-            problem.arcs["cost"].to_numpy(dtype=float),
+    units = [m.units[o] for o in range(problem.n_options)]
+    if is_greenfield(problem):  # every unit is opened: f + h per unit
+        unit_coefs = [opts["unit_cost"].to_numpy(dtype=float) + opts["open_cost"].to_numpy(float)]
+        unit_vars = units
+    else:
+        unit_coefs = [
+            opts[c].to_numpy(dtype=float) for c in ("unit_cost", "open_cost", "close_cost")
         ]
-    )
-    cost_vars = (
-        [m.units[o] for o in range(problem.n_options)]
-        + [m.opened[o] for o in range(problem.n_options)]
-        + [m.closed[o] for o in range(problem.n_options)]
-        + arc_vars
-    )
+        unit_vars = (
+            units
+            + [m.opened[o] for o in range(problem.n_options)]
+            + [m.closed[o] for o in range(problem.n_options)]
+        )
+    cost_coefs = np.concatenate([*unit_coefs, problem.arcs["cost"].to_numpy(dtype=float)])
+    cost_vars = unit_vars + arc_vars
     keep = np.flatnonzero(cost_coefs != 0)
     m.cost = pyo.Expression(expr=_linear(cost_coefs[keep], [cost_vars[k] for k in keep.tolist()]))
 
@@ -304,7 +317,8 @@ def weighted_objective(m: pyo.ConcreteModel, problem: Problem):
 class MatrixModel:
     """The formulation as a matrix: ``row_lower <= A x <= row_upper``, bounds, integrality.
 
-    Columns are, in this order, ``units``, ``opened``, ``closed`` (one per option), ``assign``
+    Columns are, in this order, ``units``, ``opened``, ``closed`` (one per option; ``opened``
+    and ``closed`` are empty for a greenfield problem, see :func:`is_greenfield`), ``assign``
     (one per arc), ``unplaced`` (one per group that may be unplaced) and ``violation`` (one per
     soft unit constraint); :attr:`columns` gives each family's slice. The objective parts are
     dense cost vectors over the columns.
@@ -378,10 +392,11 @@ def build_matrix(problem: Problem) -> MatrixModel:
         [c for c, uc in enumerate(problem.unit_constraints) if uc.penalty is not None],
         dtype=np.int64,
     )
+    greenfield = is_greenfield(problem)
     sizes = {
         "units": n_o,
-        "opened": n_o,
-        "closed": n_o,
+        "opened": 0 if greenfield else n_o,
+        "closed": 0 if greenfield else n_o,
         "assign": n_a,
         "unplaced": len(may),
         "violation": len(soft),
@@ -396,8 +411,8 @@ def build_matrix(problem: Problem) -> MatrixModel:
     upper = np.concatenate(
         [
             max_units,
-            np.maximum(max_units - existing, 0.0),
-            existing,
+            np.zeros(0) if greenfield else np.maximum(max_units - existing, 0.0),
+            np.zeros(0) if greenfield else existing,
             np.ones(n_a + len(may)),
             np.full(len(soft), np.inf),
         ]
@@ -408,7 +423,8 @@ def build_matrix(problem: Problem) -> MatrixModel:
         integer[columns["assign"]] = True
 
     rows = _Rows()
-    _matrix_unit_balance(rows, problem, columns, existing)
+    if not greenfield:
+        _matrix_unit_balance(rows, problem, columns, existing)
     _matrix_demand(rows, problem, columns, may)
     _matrix_capacity(rows, problem, columns)
     _matrix_linking(rows, problem, columns)
@@ -565,8 +581,11 @@ def _matrix_objective_parts(problem: Problem, columns, n_cols, may, soft) -> dic
     )
     cost = np.zeros(n_cols)
     cost[columns["units"]] = opts["unit_cost"].to_numpy(dtype=float)
-    cost[columns["opened"]] = opts["open_cost"].to_numpy(dtype=float)
-    cost[columns["closed"]] = opts["close_cost"].to_numpy(dtype=float)
+    if columns["opened"].stop > columns["opened"].start:
+        cost[columns["opened"]] = opts["open_cost"].to_numpy(dtype=float)
+        cost[columns["closed"]] = opts["close_cost"].to_numpy(dtype=float)
+    else:  # greenfield: every unit is opened
+        cost[columns["units"]] += opts["open_cost"].to_numpy(dtype=float)
     cost[columns["assign"]] = arcs["cost"].to_numpy(dtype=float)
     return {
         "unplaced_children": unplaced_children,

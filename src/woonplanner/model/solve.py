@@ -287,7 +287,10 @@ def _result(
         units = x[cols["units"]].copy()
         integer = problem.options["integer"].to_numpy(dtype=bool)
         units[integer] = np.round(units[integer])
-        opened, closed = x[cols["opened"]].copy(), x[cols["closed"]].copy()
+        if cols["opened"].stop > cols["opened"].start:
+            opened, closed = x[cols["opened"]].copy(), x[cols["closed"]].copy()
+        else:  # greenfield: no existing units, every unit is opened
+            opened, closed = units.copy(), np.zeros(n_o)
         assign = np.clip(x[cols["assign"]], 0.0, 1.0)
         unplaced = np.zeros(n_g)
         unplaced[mm.unplaced_groups] = np.clip(x[cols["unplaced"]], 0.0, 1.0)
