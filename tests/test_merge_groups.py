@@ -1,4 +1,4 @@
-"""Merging identical demand groups before the solve is exact (problem.merge_identical_groups)."""
+"""Merging identical groups and separating the linking rows are exact (model.solve)."""
 
 from __future__ import annotations
 
@@ -144,7 +144,8 @@ def test_random_instances_same_optimum_and_lp_bound(seed):
     """Same MIP optimum and same LP relaxation with and without merging (at 1e-9 gap)."""
     p = random_problem(seed)
     assert merge_identical_groups(p).problem.n_groups < p.n_groups
-    fast, plain = solve(p, mip_gap=1e-9), solve(p, mip_gap=1e-9, merge_groups=False)
+    fast = solve(p, mip_gap=1e-9)
+    plain = solve(p, mip_gap=1e-9, merge_groups=False, separate_linking=False)
     assert fast.status == plain.status == "optimal"
     assert fast.objective == pytest.approx(plain.objective, rel=1e-7)
     relaxed = p.options.assign(integer=False)
@@ -179,7 +180,7 @@ def test_demo_region_merges_and_solves_to_the_same_optimum(demo_problem):
     lp_fast, lp_plain = solve(relaxed), solve(relaxed, merge_groups=False)
     assert lp_fast.objective == pytest.approx(lp_plain.objective, rel=1e-9)
     fast = solve(demo_problem, mip_gap=1e-4)
-    plain = solve(demo_problem, mip_gap=1e-4, merge_groups=False)
+    plain = solve(demo_problem, mip_gap=1e-4, merge_groups=False, separate_linking=False)
     assert fast.status == plain.status == "optimal"
     assert fast.objective == pytest.approx(plain.objective, rel=2e-4)
     assert fast.bound <= plain.objective + 1e-6

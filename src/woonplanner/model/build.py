@@ -380,8 +380,13 @@ class _Rows:
         self.n += n_rows
 
 
-def build_matrix(problem: Problem) -> MatrixModel:
-    """The formulation of the module docstring as arrays (the same model as :func:`build_model`)."""
+def build_matrix(problem: Problem, *, linking: bool = True) -> MatrixModel:
+    """The formulation of the module docstring as arrays (the same model as :func:`build_model`).
+
+    ``linking=False`` leaves out the strong-linking rows ``x <= u``: they are valid but
+    redundant for integer units, and :func:`woonplanner.model.solve` adds only those the LP
+    relaxation violates (:func:`linking_rows`).
+    """
     check_problem(problem)
     opts, groups = problem.options, problem.groups
     n_o, n_a = problem.n_options, problem.n_arcs
@@ -427,7 +432,8 @@ def build_matrix(problem: Problem) -> MatrixModel:
         _matrix_unit_balance(rows, problem, columns, existing)
     _matrix_demand(rows, problem, columns, may)
     _matrix_capacity(rows, problem, columns)
-    _matrix_linking(rows, problem, columns)
+    if linking:
+        _matrix_linking(rows, problem, columns)
     _matrix_unit_constraints(rows, problem, columns, soft)
     parts = _matrix_objective_parts(problem, columns, n_cols, may, soft)
     if problem.budget is not None:
@@ -516,23 +522,34 @@ def _matrix_capacity(rows: _Rows, problem: Problem, columns) -> None:
     )
 
 
-def _matrix_linking(rows: _Rows, problem: Problem, columns) -> None:
-    """``assign - units <= 0`` for arcs to integer options (strong linking)."""
+def linked_arcs(problem: Problem) -> np.ndarray:
+    """Arcs that get a strong-linking row ``x <= u``: those to integer options, if asked for."""
     if not problem.strong_linking or not problem.n_arcs:
-        return
+        return np.zeros(0, dtype=np.int64)
     option = problem.arcs["option"].to_numpy()
-    arcs = np.flatnonzero(problem.options["integer"].to_numpy(dtype=bool)[option])
-    if not len(arcs):
-        return
+    return np.flatnonzero(problem.options["integer"].to_numpy(dtype=bool)[option])
+
+
+def linking_rows(
+    problem: Problem, columns, arcs: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """COO triplets ``(row, col, val)`` of the rows ``assign[a] - units[o(a)] <= 0``."""
+    option = problem.arcs["option"].to_numpy()
     k = np.arange(len(arcs))
-    rows.add(
-        len(arcs),
+    return (
         np.concatenate([k, k]),
         np.concatenate([arcs + columns["assign"].start, option[arcs] + columns["units"].start]),
         np.concatenate([np.ones(len(arcs)), -np.ones(len(arcs))]),
-        -np.inf,
-        0.0,
     )
+
+
+def _matrix_linking(rows: _Rows, problem: Problem, columns) -> None:
+    """``assign - units <= 0`` for arcs to integer options (strong linking)."""
+    arcs = linked_arcs(problem)
+    if not len(arcs):
+        return
+    row, col, val = linking_rows(problem, columns, arcs)
+    rows.add(len(arcs), row, col, val, -np.inf, 0.0)
 
 
 def _matrix_unit_constraints(rows: _Rows, problem: Problem, columns, soft) -> None:
