@@ -69,7 +69,7 @@ def test_alkmaar_with_its_schools(tmp_path):
     flows = pd.read_csv(out / "flows.csv")
     assert {"4_11", "12_17"} <= set(flows["age_band"])
     manifest = json.loads((out / "manifest.json").read_text())
-    assert str(schools) in manifest["inputs"]
+    assert str(schools.resolve()) in manifest["inputs"]
 
 
 def test_run_all_writes_a_national_summary(tmp_path):
