@@ -105,32 +105,14 @@ def prepare(code: str, data_dir: Path, time_limit: float, mip_gap: float) -> dic
     Returns a dict with ``problem``, ``scenario`` and the size and timing figures.
     """
     from woonplanner.model.build import build_matrix
-    from woonplanner.region import load_region
-    from woonplanner.runner import read_demand
-    from woonplanner.travel import representative_points, school_anchors
-    from woonplanner.youthcare import build_problem, travel_tables
+    from woonplanner.runner import prepare as prepare_run
 
     scenario = _scenario(code, data_dir, time_limit, mip_gap)
-    start = time.perf_counter()
-    region = load_region(scenario)
-    points = representative_points(region.neighbourhoods)
-    anchors = school_anchors(points, region.schools)
-    # The estimate from rates here (or the caseload table when a scenario names one).
-    demand, region = read_demand(scenario, region)
-    data_s = time.perf_counter() - start
-
-    start = time.perf_counter()
-    distances = travel_tables(scenario, points, anchors)
-    problem = build_problem(
-        scenario,
-        neighbourhoods=region.neighbourhoods,
-        points=points,
-        anchors=anchors,
-        stock=region.stock,
-        demand=demand,
-        distances=distances,
-    )
-    arcs_s = time.perf_counter() - start
+    timings: dict[str, float] = {}
+    prepared = prepare_run(scenario, timings=timings)
+    region, problem = prepared.region, prepared.problem
+    data_s = timings["data"]
+    arcs_s = timings["travel"] + timings["arcs"]
 
     # Only for the counts: solve() builds the matrix again and times that build itself.
     mm = build_matrix(problem)

@@ -11,11 +11,8 @@ from test_model_toy import arcs, groups, options
 
 from woonplanner.model import solve
 from woonplanner.problem import Objective, Problem, merge_identical_groups
-from woonplanner.region import load_region
-from woonplanner.runner import read_demand
+from woonplanner.runner import prepare
 from woonplanner.scenario import load_scenario
-from woonplanner.travel import representative_points, school_anchors
-from woonplanner.youthcare import build_problem, travel_tables
 
 
 def toy() -> Problem:
@@ -155,20 +152,7 @@ def test_random_instances_same_optimum_and_lp_bound(seed):
 
 @pytest.fixture(scope="module")
 def demo_problem() -> Problem:
-    scenario = load_scenario("demo")
-    region = load_region(scenario)
-    points = representative_points(region.neighbourhoods)
-    anchors = school_anchors(points, region.schools)
-    demand, region = read_demand(scenario, region)
-    return build_problem(
-        scenario,
-        neighbourhoods=region.neighbourhoods,
-        points=points,
-        anchors=anchors,
-        stock=region.stock,
-        demand=demand,
-        distances=travel_tables(scenario, points, anchors),
-    )
+    return prepare(load_scenario("demo")).problem
 
 
 def test_demo_region_merges_and_solves_to_the_same_optimum(demo_problem):

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+import pandas as pd
 
 from woonplanner.data.caseload import read_caseload
 from woonplanner.demand import estimate_demand
@@ -25,7 +27,7 @@ from woonplanner.plan import Plan, make_plan
 from woonplanner.problem import Problem
 from woonplanner.region import Region, load_region
 from woonplanner.scenario import Scenario, load_scenario
-from woonplanner.travel import representative_points, school_anchors
+from woonplanner.travel import TravelMatrices, representative_points, school_anchors
 from woonplanner.youthcare import build_problem, travel_tables
 
 Progress = Callable[[str], None]
@@ -70,39 +72,9 @@ def run(
         check_out_dir(Path(out).resolve(), force=force)
     timings: dict[str, float] = {}
 
-    start = time.perf_counter()
-    progress(f"Loading data for scenario {scenario.name!r} …")
-    region = load_region(scenario)
-    points = representative_points(region.neighbourhoods)
-    anchors = school_anchors(points, region.schools)
-    demand, region = read_demand(scenario, region)
-    timings["data"] = time.perf_counter() - start
-    progress(
-        f"  {len(region.neighbourhoods)} neighbourhoods in "
-        f"{region.neighbourhoods['gemeente'].nunique()} gemeenten, "
-        f"{demand['children'].sum():.1f} children needing a place"
-    )
-
-    start = time.perf_counter()
-    distances = travel_tables(scenario, points, anchors)
-    timings["travel"] = time.perf_counter() - start
-    progress(distances.info.summary())
-
-    start = time.perf_counter()
-    problem = build_problem(
-        scenario,
-        neighbourhoods=region.neighbourhoods,
-        points=points,
-        anchors=anchors,
-        stock=region.stock,
-        demand=demand,
-        distances=distances,
-    )
-    timings["arcs"] = time.perf_counter() - start
-    progress(
-        f"Arcs: {problem.n_arcs} (groups {problem.n_groups}, options {problem.n_options}) "
-        f"in {timings['arcs']:.2f} s"
-    )
+    prepared = prepare(scenario, progress=progress, timings=timings)
+    region, points, problem = prepared.region, prepared.points, prepared.problem
+    distances = prepared.distances
 
     progress(
         f"Building and solving with HiGHS (time limit {scenario.solver.time_limit_s:g} s, "
@@ -152,6 +124,59 @@ def run(
         },
     )
     return plan
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A scenario's data read and turned into a :class:`Problem`, ready to solve."""
+
+    region: Region
+    points: pd.DataFrame
+    demand: pd.DataFrame
+    distances: TravelMatrices
+    problem: Problem
+
+
+def prepare(
+    scenario: Scenario, *, progress: Progress = _quiet, timings: dict[str, float] | None = None
+) -> Prepared:
+    """Data, travel tables and the problem of ``scenario`` (every step of :func:`run` before the
+    solve); ``timings`` receives the seconds of ``data``, ``travel`` and ``arcs``."""
+    timings = {} if timings is None else timings
+    start = time.perf_counter()
+    progress(f"Loading data for scenario {scenario.name!r} …")
+    region = load_region(scenario)
+    points = representative_points(region.neighbourhoods)
+    anchors = school_anchors(points, region.schools)
+    demand, region = read_demand(scenario, region)
+    timings["data"] = time.perf_counter() - start
+    progress(
+        f"  {len(region.neighbourhoods)} neighbourhoods in "
+        f"{region.neighbourhoods['gemeente'].nunique()} gemeenten, "
+        f"{demand['children'].sum():.1f} children needing a place"
+    )
+
+    start = time.perf_counter()
+    distances = travel_tables(scenario, points, anchors)
+    timings["travel"] = time.perf_counter() - start
+    progress(distances.info.summary())
+
+    start = time.perf_counter()
+    problem = build_problem(
+        scenario,
+        neighbourhoods=region.neighbourhoods,
+        points=points,
+        anchors=anchors,
+        stock=region.stock,
+        demand=demand,
+        distances=distances,
+    )
+    timings["arcs"] = time.perf_counter() - start
+    progress(
+        f"Arcs: {problem.n_arcs} (groups {problem.n_groups}, options {problem.n_options}) "
+        f"in {timings['arcs']:.2f} s"
+    )
+    return Prepared(region, points, demand, distances, problem)
 
 
 def read_demand(scenario: Scenario, region: Region):
