@@ -172,38 +172,26 @@ def test_demo_region_merges_and_solves_to_the_same_optimum(demo_problem):
     assert plain.bound <= fast.objective + 1e-6
 
 
-def test_good_start_quiets_root_heuristics_and_keeps_the_optimum(monkeypatch):
-    """After an LP-guided start within GOOD_START_GAP of the LP bound, the main solve runs
-    without HiGHS' root sub-MIP heuristics; the optimum is the one of a solve without any of
-    these steps, on instances where the start is good and where it is not."""
+def test_start_stops_at_its_own_gap_and_the_solve_at_the_requested_one(monkeypatch):
+    """The LP-guided start's sub-MIP runs at START_GAP, the main solve at the requested gap
+    again (were it left at 0.5 %, the plan would stop there), and the optimum is that of a
+    solve without these steps."""
     solve_module = importlib.import_module("woonplanner.model.solve")
-    gaps: list[float | None] = []
-    quieted: list[bool] = []
-    original_start = solve_module._lp_guided_start
-
-    def spy_start(highs, *args):
-        gap = original_start(highs, *args)
-        gaps.append(gap)
-        return gap
-
+    gaps: list[float] = []
     original_solve = solve_module.highspy.Highs.solve
 
     def spy_solve(highs):
-        _, rens = highs.getOptionValue("mip_heuristic_run_rens")
-        quieted.append(not rens)
+        _, gap = highs.getOptionValue("mip_rel_gap")
+        gaps.append(gap)
         return original_solve(highs)
 
-    monkeypatch.setattr(solve_module, "_lp_guided_start", spy_start)
     monkeypatch.setattr(solve_module.highspy.Highs, "solve", spy_solve)
-    seen = set()
-    for seed in range(6):
+    for seed in range(3):
         p = random_problem(seed)
-        gaps.clear(), quieted.clear()
+        gaps.clear()
         fast = solve(p, mip_gap=1e-9)
-        good = bool(gaps) and gaps[0] is not None and gaps[0] <= solve_module.GOOD_START_GAP
-        seen.add(good)
-        assert quieted[-1] == good
-        assert not any(quieted[:-1])  # the LP rounds and the start's own sub-MIP keep them
+        # LP rounds at the requested gap, then the start, then the main MIP.
+        assert gaps[-2] == solve_module.START_GAP
+        assert gaps[-1] == 1e-9
         plain = solve(p, mip_gap=1e-9, merge_groups=False, separate_linking=False)
         assert fast.objective == pytest.approx(plain.objective, rel=1e-7)
-    assert seen == {True, False}  # both paths ran (seed 4 starts within 0.4 %)

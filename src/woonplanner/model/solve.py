@@ -140,13 +140,7 @@ def solve(
 
     x_lp = _separate_linking(highs, mm, problem, run)
     if x_lp is not None and HEURISTIC_SHARE > 0:
-        start_gap = _lp_guided_start(highs, mm, problem, x_lp, run, deadline, mip_gap)
-        if start_gap is not None and start_gap <= GOOD_START_GAP:
-            # The plan is already close to the bound: what is left is proving it. HiGHS' root
-            # sub-MIP heuristics would spend most of the time limit looking for a better plan
-            # (JZ02: 16 of 23 s) and rarely find one.
-            for option in QUIET_WITH_GOOD_START:
-                highs.setOptionValue(option, False)
+        _lp_guided_start(highs, mm, x_lp, run, deadline, mip_gap)
     if problem.objective.mode == "lexicographic":
         status, has_solution, objective, bound = _solve_lexicographic(highs, mm, problem, run)
     else:
@@ -317,43 +311,32 @@ HEURISTIC_SHARE = 0.3
 #: ... and at most this many seconds when there is no time limit.
 HEURISTIC_MAX_S = 30.0
 #: The start's sub-MIP stops at this relative gap (or the solve's own, if looser): its job is a
-#: good plan, not a proof (JZ42 found its plan in 1.2 s and spent 17 s more proving 0.14 %).
+#: good plan, not a proof. JZ23 found its plan in under a second and then spent 17 s proving it
+#: within the restricted MIP; over all 42 regions: 29 optimal in 60 s instead of 28, 566 s wall
+#: instead of 609 (benchmarks/RESULTS.md, 2026-11-24).
 START_GAP = 5e-3
-#: A start within this relative distance of the LP bound counts as good (see solve()). Over 22
-#: jeugdregio's (2026-11-24) the starts within 0.38 % were at most 0.04 % above the best plan
-#: known; JZ04's, 0.49 % from its bound, was 0.21 % above it and needed HiGHS' heuristics.
-GOOD_START_GAP = 4e-3
-#: HiGHS' root sub-MIP heuristics, switched off in the main solve after a good start.
-QUIET_WITH_GOOD_START = (
-    "mip_heuristic_run_rens",
-    "mip_heuristic_run_rins",
-    "mip_heuristic_run_root_reduced_cost",
-)
 
 
 def _lp_guided_start(
     highs: highspy.Highs,
     mm: MatrixModel,
-    problem: Problem,
     x_lp: np.ndarray,
     run: Callable[..., tuple[str, bool, float | None, float | None]],
     deadline: float | None,
     mip_gap: float,
-) -> float | None:
+) -> None:
     """Find a good first plan: fix the integer columns the LP relaxation has integral, solve
     the rest as a MIP for a share of the time, and hand the plan to HiGHS as its start.
 
     HiGHS' own heuristics find the bound of a jeugdregio quickly but good plans slowly;
     the LP relaxation already has most units integral (most often 0), and the MIP over the
     others is much smaller. The start is only a start: the full MIP then runs as before.
-
-    Returns the start's relative distance to the LP bound (``None`` when there is no start).
     """
     integer = np.flatnonzero(mm.integer)
     value = x_lp[integer]
     fixed = integer[np.abs(value - np.round(value)) <= 1e-6]
     if not len(fixed) or len(fixed) == len(integer):
-        return None
+        return
     idx = fixed.astype(np.int32)
     lower, upper = highs.getLp().col_lower_, highs.getLp().col_upper_
     lower, upper = np.asarray(lower)[fixed], np.asarray(upper)[fixed]
@@ -362,17 +345,13 @@ def _lp_guided_start(
     budget = min(HEURISTIC_SHARE * remaining, HEURISTIC_MAX_S)
     highs.setOptionValue("mip_rel_gap", max(mip_gap, START_GAP))
     highs.changeColsBounds(len(idx), idx, target, target)
-    _, has_solution, objective, _ = run(budget)
+    _, has_solution, _, _ = run(budget)
     start = highs.getSolution() if has_solution else None
     highs.changeColsBounds(len(idx), idx, lower, upper)
     highs.setOptionValue("mip_rel_gap", mip_gap)
     highs.clearSolver()
-    if start is None or objective is None:
-        return None
-    highs.setSolution(start)
-    if problem.objective.mode != "weighted":  # the start's value is not the stages' objective
-        return None
-    return _gap(objective, float(mm.weighted_objective(problem) @ x_lp))
+    if start is not None:
+        highs.setSolution(start)
 
 
 def _solve_lexicographic(
