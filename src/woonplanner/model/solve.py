@@ -312,7 +312,7 @@ HEURISTIC_SHARE = 0.3
 HEURISTIC_MAX_S = 30.0
 #: The start's sub-MIP stops at this relative gap (or the solve's own, if looser): its job is a
 #: good plan, not a proof. JZ23 found its plan in under a second and then spent 17 s proving it
-#: within the restricted MIP; over all 42 regions: 29 optimal in 60 s instead of 28, 566 s wall
+#: within the restricted MIP; over all 42 regions: 29 optimal in 60 s instead of 28, 568 s wall
 #: instead of 609 (benchmarks/RESULTS.md, 2026-11-24).
 START_GAP = 5e-3
 
