@@ -142,11 +142,12 @@ def test_budget_leaves_children_unplaced():
 
 
 def test_lexicographic_puts_distance_before_cost():
-    """Site A: 10 km, free. Site B: 0 km, unit cost 100. One child.
+    """Site A: 10 km, unit cost 1. Site B: 0 km, unit cost 100. One child.
 
-    Weighted (1 per km): A costs 10, B 100 → A. Lexicographic: km first → B.
+    Weighted (1 per km): A costs 11, B 100 → A. Lexicographic: km first → B (and no unit at
+    A, which would cost 1 more).
     """
-    opts = options([{"site": "A"}, {"site": "B", "unit_cost": 100.0}])
+    opts = options([{"site": "A", "unit_cost": 1.0}, {"site": "B", "unit_cost": 100.0}])
     g, a = groups([1.0]), arcs([(0, 0, 0.0, 10.0), (0, 1, 0.0, 0.0)])
     weighted = solve(Problem(opts, g, a, objective=Objective(km_weight=1.0)))
     lexi = solve(Problem(opts, g, a, objective=Objective(mode="lexicographic", km_weight=1.0)))

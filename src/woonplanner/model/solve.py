@@ -79,6 +79,7 @@ def solve(
     log: Sequence[IO[str]] = (),
     merge_groups: bool = True,
     separate_linking: bool = True,
+    aggregate_capacity: bool = True,
 ) -> SolveResult:
     """Build and solve ``problem`` with HiGHS.
 
@@ -103,13 +104,17 @@ def solve(
     separate_linking
         Add the strong-linking rows ``x <= u`` only where the LP relaxation violates them
         (exact, see :func:`_separate_linking`); ``False`` puts every one in the model.
+    aggregate_capacity
+        Add the aggregate capacity rows (valid inequalities, see
+        :func:`~woonplanner.model.build.aggregate_capacity_sets`); ``False`` leaves them out
+        (for comparisons).
     """
     start = time.perf_counter()
     # Identical demand groups become one (exact; see merge_identical_groups); the result is
     # expanded back to the original groups and arcs at the end.
     merged = merge_identical_groups(problem) if merge_groups else MergedGroups.identity(problem)
     original, problem = problem, merged.problem
-    mm = build_matrix(problem, linking=not separate_linking)
+    mm = build_matrix(problem, linking=not separate_linking, aggregate=aggregate_capacity)
     highs = _highs(mm, problem, threads=threads, seed=seed, mip_gap=mip_gap, log=log)
     build_s = time.perf_counter() - start
 
