@@ -48,18 +48,21 @@ The formulation (the same as ``docs/model.md``; keep them in step):
    & \sum_{a \in A(o)} d_{g(a)} x_a \le q_o u_o & \forall o \\
    & x_a \le u_{o(a)} & \forall a \text{ with integer } u_{o(a)}
         \text{ (strong linking, optional)} \\
-   & \sum_{o \in O_T} q_o u_o + \sum_{g \in G_T} d_g s_g \ge \sum_{g \in G_T} d_g
+   & \sum_{o \in O_T} q_o u_o + \sum_{g \in G_T} d_g s_g \ge D_T := \sum_{g \in G_T} d_g
         & \forall T \text{ (aggregate capacity, see below)} \\
+   & \sum_{o \in O_T} u_o + \sum_{g \in G_T} \frac{d_g}{q f_T} s_g \ge \lceil D_T / q \rceil
+        & \forall T: q_o = q\ \forall o \in O_T \text{ (its rounding)} \\
    & \sum_{o \in O_c} u_o + \sigma_c \ge b_c \quad (\le, = \text{ alike}) & \forall c \\
    & \sum_o \left(f_o u_o + h_o u^+_o + r_o u^-_o\right) + \sum_a c_a x_a \le B
         & \text{(optional budget)}
 
-The aggregate capacity rows are valid inequalities, sums of capacity and demand rows: for a set
-:math:`T` of facility types, :math:`O_T` are the options of those types and :math:`G_T` the
-groups whose every arc leads into :math:`O_T`, so their placed children need places there
-(:func:`aggregate_capacity_sets`). They do not change the LP relaxation, but HiGHS' cut
-generation rounds them (:math:`\lceil 155.1 / 4 \rceil = 39` gezinshuizen where the LP opens
-38.8), which the separate capacity rows never show it.
+The aggregate capacity rows are valid inequalities: for a set :math:`T` of facility types,
+:math:`O_T` are the options of those types and :math:`G_T` the groups whose every arc leads into
+:math:`O_T`, so their placed children need places there; the row is the sum of capacity and
+demand rows and leaves the LP relaxation unchanged. Where every option of :math:`O_T` has the
+same :math:`q`, its mixed-integer rounding (:math:`f_T` the fractional part of :math:`D_T/q`)
+cuts the LP: :math:`\lceil 155.1 / 4 \rceil = 39` gezinshuizen where the LP opens 38.8
+(:func:`aggregate_capacity_rows`).
 
 In ``lexicographic`` mode the three parts (unplaced plus soft penalties, child-km, cost) are
 minimised one after another, each earlier part held at its optimum (within a tolerance).
@@ -78,6 +81,7 @@ inspectable statement of the formulation; the tests check that both agree term b
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -230,8 +234,8 @@ def define_linking_constraints(m: pyo.ConcreteModel, problem: Problem) -> None:
 
 @dataclass(frozen=True)
 class AggregateSet:
-    """One aggregate capacity row: the places of ``options`` cover the placed children of
-    ``groups`` (see :func:`aggregate_capacity_sets`)."""
+    """A set of types ``T``: its options ``O_T`` and the groups ``G_T`` that reach only them
+    (see :func:`aggregate_capacity_sets`)."""
 
     types: tuple[str, ...]
     options: np.ndarray
@@ -239,14 +243,15 @@ class AggregateSet:
 
 
 def aggregate_capacity_sets(problem: Problem) -> list[AggregateSet]:
-    """The sets of the aggregate capacity rows ``sum(q u over O_T) >= placed demand of G_T``.
+    """The sets of the aggregate capacity rows (:func:`aggregate_capacity_rows`).
 
     For each set of types ``T`` that some group reaches (the types of its arcs' options), and
     for all types together: ``O_T`` are the options of a type in ``T``, ``G_T`` the groups that
-    reach only types in ``T``. Every child of ``G_T`` that is placed is placed in ``O_T``, so
-    the row is the sum of ``O_T``'s capacity rows and ``G_T``'s demand rows: valid, and implied
-    by the LP. Left out where it cannot help: when an option of ``O_T`` has unbounded capacity,
-    or none of them has integer units.
+    reach only types in ``T``. Every child of ``G_T`` that is placed is placed in ``O_T``.
+    Left out where a row cannot help: when an option of ``O_T`` has unbounded capacity, or none
+    has integer units, or, with strong linking, every option alone could hold all of ``G_T``
+    (the rounded row is then ``sum(u) + sum(d_g / D × s_g) >= 1``, a weighted sum of the
+    strong-linking and demand rows; a p-median's sites are all like that).
     """
     if not problem.n_arcs:
         return []
@@ -255,6 +260,7 @@ def aggregate_capacity_sets(problem: Problem) -> list[AggregateSet]:
     n_types = len(type_names)
     capacity = opts["capacity"].to_numpy(dtype=float)
     integer = opts["integer"].to_numpy(dtype=bool)
+    demand = problem.groups["demand"].to_numpy(dtype=float)
     # Each group's reachable types, from the unique (group, type) pairs of its arcs.
     pairs = np.unique(arcs["group"].to_numpy() * n_types + type_code[arcs["option"].to_numpy()])
     group_of_pair, type_of_pair = np.divmod(pairs, n_types)
@@ -268,34 +274,95 @@ def aggregate_capacity_sets(problem: Problem) -> list[AggregateSet]:
     sets = []
     for t_set in type_sets:
         options = np.flatnonzero(np.isin(type_code, t_set))
-        if not integer[options].any() or not np.isfinite(capacity[options]).all():
-            continue
         members = [g for key, gs in reach.items() if set(key) <= set(t_set) for g in gs]
-        if not members:
+        if (
+            not members
+            or not integer[options].any()
+            or not np.isfinite(capacity[options]).all()
+            or (problem.strong_linking and capacity[options].min() >= demand[members].sum())
+        ):
             continue
         names = tuple(str(type_names[t]) for t in t_set)
         sets.append(AggregateSet(names, options, np.sort(np.asarray(members, dtype=np.int64))))
     return sets
 
 
-def define_aggregate_capacity_constraints(m: pyo.ConcreteModel, problem: Problem) -> None:
-    """The places of a set of types cover the placed children that can use only those types."""
-    sets = aggregate_capacity_sets(problem)
-    if not sets:
-        return
+@dataclass(frozen=True)
+class AggregateRow:
+    """``sum(unit_coef × units[options]) + sum(unplaced_coef × unplaced[groups]) >= rhs``.
+
+    ``unplaced_coef`` has one entry per group of the set; it applies where the group may be
+    unplaced (a group that must be served has no unplaced share).
+    """
+
+    set: AggregateSet
+    unit_coef: np.ndarray
+    unplaced_coef: np.ndarray
+    rhs: float
+    rounded: bool
+
+
+#: The rounded row is left out when the units the set needs are this close above a whole number
+#: (its unplaced coefficients grow as 1 / fraction; the plain row then already says almost all).
+ROUNDING_MIN_FRACTION = 0.01
+
+
+def aggregate_capacity_rows(problem: Problem) -> list[AggregateRow]:
+    """The aggregate capacity rows, and their rounding where every option has the same places.
+
+    With ``D`` the demand of ``G_T`` and ``s_g`` the unplaced shares, every placed child of
+    ``G_T`` takes a place in ``O_T``::
+
+        sum(q_o u_o over O_T) + sum(d_g s_g over G_T) >= D
+
+    the sum of ``O_T``'s capacity rows and ``G_T``'s demand rows: valid, and implied by the LP.
+    When every option of ``O_T`` has integer units of the same ``q``, dividing by ``q`` and
+    rounding (the mixed-integer rounding of that row, with ``b = D / q`` and ``f = b - floor(b)``)
+    gives::
+
+        sum(u_o over O_T) + sum(d_g / (q f) × s_g over G_T) >= ceil(b)
+
+    also valid for every plan (placing everyone needs ``ceil(b)`` units; each unit fewer needs
+    at least ``q`` children unplaced, and the first one ``q f``), and it does cut the LP: the
+    LP places 155.1 children in 38.8 gezinshuizen of 4, the row says 39. HiGHS' own cut
+    generation does not find it in time on most jeugdregio's (benchmarks/RESULTS.md).
+    """
     capacity = problem.options["capacity"].to_numpy(dtype=float)
+    integer = problem.options["integer"].to_numpy(dtype=bool)
     demand = problem.groups["demand"].to_numpy(dtype=float)
+    rows = []
+    for aggregate in aggregate_capacity_sets(problem):
+        q, d = capacity[aggregate.options], demand[aggregate.groups]
+        total = float(d.sum())
+        rows.append(AggregateRow(aggregate, q, d, total, rounded=False))
+        if not integer[aggregate.options].all() or not (q == q[0]).all():
+            continue
+        b = total / q[0]
+        f = b - math.floor(b)
+        if f >= ROUNDING_MIN_FRACTION:
+            ones = np.ones(len(q))
+            rows.append(AggregateRow(aggregate, ones, d / (q[0] * f), math.ceil(b), rounded=True))
+    return rows
+
+
+def define_aggregate_capacity_constraints(m: pyo.ConcreteModel, problem: Problem) -> None:
+    """The places of a set of types cover the placed children that can use only those types
+    (:func:`aggregate_capacity_rows`)."""
+    rows = aggregate_capacity_rows(problem)
+    if not rows:
+        return
     may = set(m.G_unplaced)
 
     def rule(m, k):
-        aggregate = sets[k]
-        unplaced = [g for g in aggregate.groups.tolist() if g in may]
-        variables = [m.units[o] for o in aggregate.options.tolist()]
-        variables += [m.unplaced[g] for g in unplaced]
-        coefs = [*capacity[aggregate.options].tolist(), *demand[unplaced].tolist()]
-        return _linear(coefs, variables) >= float(demand[aggregate.groups].sum())
+        row = rows[k]
+        groups = row.set.groups.tolist()
+        unplaced = [i for i, g in enumerate(groups) if g in may]
+        variables = [m.units[o] for o in row.set.options.tolist()]
+        variables += [m.unplaced[groups[i]] for i in unplaced]
+        coefs = [*row.unit_coef.tolist(), *row.unplaced_coef[unplaced].tolist()]
+        return _linear(coefs, variables) >= row.rhs
 
-    m.aggregate_capacity = pyo.Constraint(range(len(sets)), rule=rule)
+    m.aggregate_capacity = pyo.Constraint(range(len(rows)), rule=rule)
 
 
 def define_unit_constraints(m: pyo.ConcreteModel, problem: Problem) -> None:
@@ -637,27 +704,25 @@ def _matrix_linking(rows: _Rows, problem: Problem, columns) -> None:
 
 
 def _matrix_aggregate_capacity(rows: _Rows, problem: Problem, columns, may) -> None:
-    """``sum(capacity × units over O_T) + sum(demand × unplaced over G_T) >= demand of G_T``."""
-    sets = aggregate_capacity_sets(problem)
-    if not sets:
+    """The aggregate capacity rows and their rounding (:func:`aggregate_capacity_rows`)."""
+    aggregate_rows = aggregate_capacity_rows(problem)
+    if not aggregate_rows:
         return
-    capacity = problem.options["capacity"].to_numpy(dtype=float)
-    demand = problem.groups["demand"].to_numpy(dtype=float)
     unplaced_col = np.full(problem.n_groups, -1, dtype=np.int64)
     unplaced_col[may] = np.arange(len(may)) + columns["unplaced"].start
-    row, col, val, lower = [], [], [], []
-    for k, aggregate in enumerate(sets):
-        unplaced = aggregate.groups[unplaced_col[aggregate.groups] >= 0]
-        row.append(np.full(len(aggregate.options) + len(unplaced), k))
-        col += [aggregate.options + columns["units"].start, unplaced_col[unplaced]]
-        val += [capacity[aggregate.options], demand[unplaced]]
-        lower.append(demand[aggregate.groups].sum())
+    row, col, val = [], [], []
+    for k, aggregate in enumerate(aggregate_rows):
+        options, groups = aggregate.set.options, aggregate.set.groups
+        has_unplaced = unplaced_col[groups] >= 0
+        row.append(np.full(len(options) + int(has_unplaced.sum()), k))
+        col += [options + columns["units"].start, unplaced_col[groups[has_unplaced]]]
+        val += [aggregate.unit_coef, aggregate.unplaced_coef[has_unplaced]]
     rows.add(
-        len(sets),
+        len(aggregate_rows),
         np.concatenate(row),
         np.concatenate(col),
         np.concatenate(val),
-        np.array(lower),
+        np.array([r.rhs for r in aggregate_rows]),
         np.inf,
     )
 
