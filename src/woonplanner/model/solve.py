@@ -311,8 +311,12 @@ def _add_linking_rows(highs: highspy.Highs, assign: np.ndarray, units: np.ndarra
     )
 
 
-#: Share of the remaining time limit the LP-guided start may use (see _lp_guided_start).
-HEURISTIC_SHARE = 0.3
+#: Share of the remaining time limit the LP-guided start may use (see _lp_guided_start). Once
+#: the rounded aggregate capacity rows put the LP bound within 0.1 % of the best plan, a region
+#: is done as soon as that plan is found: Amsterdam (JZ13) found it after 30 s of the start and
+#: was proven 2 s later. With 60 s per region, 0.5 instead of 0.3 made all 42 optimal instead of
+#: 41, 156 s wall instead of 177 (benchmarks/RESULTS.md, 2026-11-24).
+HEURISTIC_SHARE = 0.5
 #: ... and at most this many seconds when there is no time limit.
 HEURISTIC_MAX_S = 30.0
 #: The start's sub-MIP stops at this relative gap (or the solve's own, if looser): its job is a
