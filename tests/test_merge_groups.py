@@ -10,7 +10,9 @@ import pandas as pd
 import pytest
 from test_model_toy import arcs, groups, options
 
-from woonplanner.model import solve
+from woonplanner.model import build_matrix, solve
+from woonplanner.model.build import uncapacitated_options
+from woonplanner.orlib import read_pmed
 from woonplanner.problem import Objective, Problem, merge_identical_groups
 from woonplanner.runner import prepare
 from woonplanner.scenario import load_scenario
@@ -195,3 +197,35 @@ def test_start_stops_at_its_own_gap_and_the_solve_at_the_requested_one(monkeypat
         assert gaps[-1] == 1e-9
         plain = solve(p, mip_gap=1e-9, merge_groups=False, separate_linking=False)
         assert fast.objective == pytest.approx(plain.objective, rel=1e-7)
+
+
+def test_rows_of_uncapacitated_options_go_in_at_once(monkeypatch, tmp_path):
+    """A p-median's sites hold all demand, so their linking rows are not separated: HiGHS is
+    run once, on the full model (no LP rounds, no start). A capacitated site next to them still
+    gets its rows separated, and the optimum is that of the full model either way."""
+    solve_module = importlib.import_module("woonplanner.model.solve")
+    calls: list[int] = []
+    original_solve = solve_module.highspy.Highs.solve
+
+    def spy_solve(highs):
+        calls.append(highs.getNumRow())
+        return original_solve(highs)
+
+    monkeypatch.setattr(solve_module.highspy.Highs, "solve", spy_solve)
+    (tmp_path / "p.txt").write_text(" 5 6 2\n 1 2 2\n 2 3 3\n 3 4 1\n 4 5 7\n 5 1 4\n 2 5 6\n")
+    pmed = read_pmed(tmp_path / "p.txt")
+    assert uncapacitated_options(pmed).all()
+    result = solve(pmed, mip_gap=1e-9)
+    full = build_matrix(pmed)
+    assert calls == [full.n_rows]
+    assert result.rows == full.n_rows
+
+    capped = pmed.options.copy()
+    capped.loc[0, "capacity"] = 1.0  # site 1 holds one vertex: its rows are separated
+    mixed = dataclasses.replace(pmed, options=capped)
+    assert uncapacitated_options(mixed).tolist() == [False, True, True, True, True]
+    calls.clear()
+    result = solve(mixed, mip_gap=1e-9)
+    assert len(calls) >= 2  # an LP, then the MIP
+    plain = solve(mixed, mip_gap=1e-9, separate_linking=False)
+    assert result.objective == pytest.approx(plain.objective, rel=1e-9)

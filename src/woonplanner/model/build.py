@@ -681,6 +681,20 @@ def linked_arcs(problem: Problem) -> np.ndarray:
     return np.flatnonzero(problem.options["integer"].to_numpy(dtype=bool)[option])
 
 
+def uncapacitated_options(problem: Problem) -> np.ndarray:
+    """Options whose capacity can never bind: ``capacity × max_units`` at least the demand of
+    every group with an arc to them (boolean, one per option)."""
+    demand = problem.groups["demand"].to_numpy(dtype=float)
+    option = problem.arcs["option"].to_numpy()
+    reaching = np.bincount(
+        option, weights=demand[problem.arcs["group"].to_numpy()], minlength=problem.n_options
+    )
+    places = problem.options["capacity"].to_numpy(dtype=float) * problem.options[
+        "max_units"
+    ].to_numpy(dtype=float)
+    return places >= reaching
+
+
 def linking_rows(
     problem: Problem, columns, arcs: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

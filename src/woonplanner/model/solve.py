@@ -22,7 +22,12 @@ import highspy
 import numpy as np
 from pyomo.common.tee import capture_output
 
-from woonplanner.model.build import MatrixModel, build_matrix, linked_arcs
+from woonplanner.model.build import (
+    MatrixModel,
+    build_matrix,
+    linked_arcs,
+    uncapacitated_options,
+)
 from woonplanner.problem import MergedGroups, Problem, merge_identical_groups
 
 _MS = highspy.HighsModelStatus
@@ -257,16 +262,27 @@ def _separate_linking(
     rows in all against 51,912), and every plan is feasible for the full model. With
     ``separate=False`` every row is in the model already and this solves the LP once.
 
-    Returns the final LP solution (``None`` when the LP was not solved to optimality).
+    The rows of an option whose capacity can never bind (its places at ``max_units`` hold all
+    the demand that can reach it: a p-median's sites, an uncapacitated warehouse) go in at once.
+    Its capacity row ties its units to its assignments hardly at all, so without them the LP
+    opens next to nothing there and separation takes a round per customer move (pmed11: 63
+    rounds, 30 s, against 12 s for HiGHS on the whole model). When every row is of that kind
+    nothing is separated and no LP is solved here: HiGHS gets the full model.
+
+    Returns the final LP solution (``None`` when no LP was solved, or it was not solved to
+    optimality).
     """
     arcs = linked_arcs(problem)
     if not len(arcs) or not mm.integer.any():
         return None
-    integer = np.flatnonzero(mm.integer).astype(np.int32)
-    highs.changeColsIntegrality(len(integer), integer, np.zeros(len(integer), dtype=np.uint8))
     assign = arcs + mm.columns["assign"].start
     units = problem.arcs["option"].to_numpy()[arcs] + mm.columns["units"].start
-    added = np.zeros(len(arcs), dtype=bool)
+    added = uncapacitated_options(problem)[problem.arcs["option"].to_numpy()[arcs]]
+    _add_linking_rows(highs, assign[added], units[added])
+    if added.all():
+        return None
+    integer = np.flatnonzero(mm.integer).astype(np.int32)
+    highs.changeColsIntegrality(len(integer), integer, np.zeros(len(integer), dtype=np.uint8))
     x = None
     for _ in range(LINKING_ROUNDS):
         status, has_solution, _, _ = run()
