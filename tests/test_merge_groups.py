@@ -148,6 +148,7 @@ def test_random_instances_same_optimum_and_lp_bound(seed):
     plain = solve(p, mip_gap=1e-9, merge_groups=False, separate_linking=False)
     assert fast.status == plain.status == "optimal"
     assert fast.objective == pytest.approx(plain.objective, rel=1e-7)
+    assert plain.rows == build_matrix(p).n_rows  # every row once: none added twice
     relaxed = p.options.assign(integer=False)
     lp = dataclasses.replace(p, options=relaxed)
     assert solve(lp).objective == pytest.approx(solve(lp, merge_groups=False).objective, rel=1e-7)
