@@ -181,21 +181,33 @@ def test_start_stops_at_its_own_gap_and_the_solve_at_the_requested_one(monkeypat
     solve without these steps."""
     solve_module = importlib.import_module("woonplanner.model.solve")
     gaps: list[float] = []
+    widths: list[float] = []  # widest range of an integer column in each run
     original_solve = solve_module.highspy.Highs.solve
 
     def spy_solve(highs):
         _, gap = highs.getOptionValue("mip_rel_gap")
         gaps.append(gap)
+        lp = highs.getLp()
+        integer = np.array(
+            [t == solve_module.highspy.HighsVarType.kInteger for t in lp.integrality_]
+        )
+        width = np.asarray(lp.col_upper_) - np.asarray(lp.col_lower_)
+        widths.append(float(width[integer].max()) if integer.any() else 0.0)
         return original_solve(highs)
 
     monkeypatch.setattr(solve_module.highspy.Highs, "solve", spy_solve)
     for seed in range(3):
         p = random_problem(seed)
         gaps.clear()
+        widths.clear()
         fast = solve(p, mip_gap=1e-9)
         # LP rounds at the requested gap, then the start, then the main MIP.
         assert gaps[-2] == solve_module.START_GAP
         assert gaps[-1] == 1e-9
+        # The start holds every unit to a whole number either side of its LP value (RENS);
+        # the main MIP has the full range (max_units 3) again.
+        assert widths[-2] <= 1.0
+        assert widths[-1] == 3.0
         plain = solve(p, mip_gap=1e-9, merge_groups=False, separate_linking=False)
         assert fast.objective == pytest.approx(plain.objective, rel=1e-7)
 

@@ -359,26 +359,30 @@ def _lp_guided_start(
     deadline: float | None,
     mip_gap: float,
 ) -> None:
-    """Find a good first plan: fix the integer columns the LP relaxation has integral, solve
-    the rest as a MIP for a share of the time, and hand the plan to HiGHS as its start.
+    """Find a good first plan: fix the integer columns the LP relaxation has integral, hold the
+    others to the whole numbers either side of their LP value, solve that MIP for a share of the
+    time, and hand the plan to HiGHS as its start.
 
     HiGHS' own heuristics find the bound of a jeugdregio quickly but good plans slowly;
     the LP relaxation already has most units integral (most often 0), and the MIP over the
-    others is much smaller. The start is only a start: the full MIP then runs as before.
+    others, each rounded down or up (RENS), is much smaller. The start is only a start: the
+    full MIP then runs as before, and if the rounded MIP has no plan it runs without one.
     """
     integer = np.flatnonzero(mm.integer)
     value = x_lp[integer]
-    fixed = integer[np.abs(value - np.round(value)) <= 1e-6]
-    if not len(fixed) or len(fixed) == len(integer):
+    integral = np.abs(value - np.round(value)) <= 1e-6
+    if integral.all():
         return
-    idx = fixed.astype(np.int32)
-    lower, upper = highs.getLp().col_lower_, highs.getLp().col_upper_
-    lower, upper = np.asarray(lower)[fixed], np.asarray(upper)[fixed]
-    target = np.clip(np.round(x_lp[fixed]), lower, upper)
+    idx = integer.astype(np.int32)
+    lp = highs.getLp()
+    lower = np.asarray(lp.col_lower_, dtype=float)[integer]
+    upper = np.asarray(lp.col_upper_, dtype=float)[integer]
+    low = np.clip(np.where(integral, np.round(value), np.floor(value)), lower, upper)
+    high = np.clip(np.where(integral, np.round(value), np.ceil(value)), lower, upper)
     remaining = HEURISTIC_MAX_S if deadline is None else deadline - time.perf_counter()
     budget = min(HEURISTIC_SHARE * remaining, HEURISTIC_MAX_S)
     highs.setOptionValue("mip_rel_gap", max(mip_gap, START_GAP))
-    highs.changeColsBounds(len(idx), idx, target, target)
+    highs.changeColsBounds(len(idx), idx, low, high)
     _, has_solution, _, _ = run(budget)
     start = highs.getSolution() if has_solution else None
     highs.changeColsBounds(len(idx), idx, lower, upper)
