@@ -534,7 +534,8 @@ def build_matrix(problem: Problem, *, linking: bool = True, aggregate: bool = Tr
     ``linking=False`` leaves out the strong-linking rows ``x <= u``: they are valid but
     redundant for integer units, and :func:`woonplanner.model.solve` adds only those the LP
     relaxation violates (:func:`linking_rows`). ``aggregate=False`` leaves out the aggregate
-    capacity rows (valid and implied by the LP; for comparisons).
+    capacity rows and their rounding (valid inequalities, :func:`aggregate_capacity_rows`; for
+    comparisons).
     """
     check_problem(problem)
     opts, groups = problem.options, problem.groups

@@ -342,7 +342,7 @@ def _add_linking_rows(highs: highspy.Highs, assign: np.ndarray, units: np.ndarra
 #: was proven 2 s later. With 60 s per region, 0.5 instead of 0.3 made all 42 optimal instead of
 #: 41, 156 s wall instead of 177 (benchmarks/RESULTS.md, 2026-11-24).
 HEURISTIC_SHARE = 0.5
-#: ... and at most this many seconds when there is no time limit.
+#: ... and at most this many seconds; without a time limit it gets the share of this (15 s).
 HEURISTIC_MAX_S = 30.0
 #: The start's sub-MIP stops at this relative gap (or the solve's own, if looser): its job is a
 #: good plan, not a proof. JZ23 found its plan in under a second and then spent 17 s proving it
