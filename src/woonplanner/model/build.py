@@ -325,7 +325,8 @@ def aggregate_capacity_rows(problem: Problem) -> list[AggregateRow]:
     also valid for every plan (placing everyone needs ``ceil(b)`` units; each unit fewer needs
     at least ``q`` children unplaced, and the first one ``q f``), and it does cut the LP: the
     LP places 155.1 children in 38.8 gezinshuizen of 4, the row says 39. With the plain rows
-    only, five jeugdregio's still stopped at 60 s; with the rounding none (benchmarks/RESULTS.md).
+    only, five jeugdregio's still stopped at 60 s; with the rounding one, JZ13, which waited for
+    its plan, not its bound (benchmarks/RESULTS.md).
     """
     capacity = problem.options["capacity"].to_numpy(dtype=float)
     integer = problem.options["integer"].to_numpy(dtype=bool)
