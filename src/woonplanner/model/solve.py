@@ -122,8 +122,8 @@ def solve(
     # Linking rows of options whose capacity can never bind are not separated (see
     # _separate_linking); when every row is of that kind the model is built with them in place.
     linked = linked_arcs(problem)
-    uncapacitated = uncapacitated_options(problem)[problem.arcs["option"].to_numpy()[linked]]
-    separate = separate_linking and not uncapacitated.all()
+    at_once = uncapacitated_options(problem)[problem.arcs["option"].to_numpy()[linked]]
+    separate = separate_linking and not at_once.all()
     mm = build_matrix(problem, linking=not separate, aggregate=aggregate_capacity)
     highs = _highs(mm, problem, threads=threads, seed=seed, mip_gap=mip_gap, log=log)
     build_s = time.perf_counter() - start
@@ -154,8 +154,8 @@ def solve(
         return outcome
 
     x_lp = None
-    if separate or not separate_linking:
-        x_lp = _separate_linking(highs, mm, problem, run, in_model=not separate)
+    if separate or not separate_linking:  # not when every row went in at once
+        x_lp = _separate_linking(highs, mm, problem, run, at_once=at_once if separate else None)
     if x_lp is not None and HEURISTIC_SHARE > 0:
         _lp_guided_start(highs, mm, x_lp, run, deadline, mip_gap)
     if problem.objective.mode == "lexicographic":
@@ -258,7 +258,7 @@ def _separate_linking(
     problem: Problem,
     run: Callable[..., tuple[str, bool, float | None, float | None]],
     *,
-    in_model: bool = False,
+    at_once: np.ndarray | None,
 ) -> np.ndarray | None:
     """Add the strong-linking rows ``x_a <= u_o`` that the LP relaxation violates.
 
@@ -269,11 +269,12 @@ def _separate_linking(
     then the rows of every arc to an option the LP opens are added too. The root bound is the
     bound of the full formulation with a fraction of its rows (JZ02: 2,864 violated, 32,934
     rows in all against 51,912), and every plan is feasible for the full model. With
-    ``in_model=True`` every row is in the model already and this solves the LP once.
+    ``at_once=None`` every row is in the model already and this solves the LP once.
 
-    The rows of an option whose capacity can never bind (its places at ``max_units`` hold all
-    the demand that can reach it: a p-median's sites, an uncapacitated warehouse) go in at once.
-    Its capacity row ties its units to its assignments hardly at all, so without them the LP
+    ``at_once`` marks (one per linked arc) the rows that go in before the first LP: those of an
+    option whose capacity can never bind (its places at ``max_units`` hold all the demand that
+    can reach it: a p-median's sites, an uncapacitated warehouse). Such an option's capacity
+    row ties its units to its assignments hardly at all, so without them the LP
     opens next to nothing there and separation takes a round per customer move (pmed11: 63
     rounds, 30 s, against 13 s for HiGHS on the whole model). When every row is of that kind
     :func:`solve` builds the model with them and does not call this.
@@ -285,10 +286,10 @@ def _separate_linking(
         return None
     assign = arcs + mm.columns["assign"].start
     units = problem.arcs["option"].to_numpy()[arcs] + mm.columns["units"].start
-    if in_model:
+    if at_once is None:
         added = np.ones(len(arcs), dtype=bool)
     else:
-        added = uncapacitated_options(problem)[problem.arcs["option"].to_numpy()[arcs]]
+        added = at_once.copy()
         _add_linking_rows(highs, assign[added], units[added])
     integer = np.flatnonzero(mm.integer).astype(np.int32)
     highs.changeColsIntegrality(len(integer), integer, np.zeros(len(integer), dtype=np.uint8))
