@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -11,6 +12,7 @@ from typer.testing import CliRunner
 from woonplanner.cli import app
 from woonplanner.scenario import Scenario
 
+REPO = Path(__file__).resolve().parents[1]
 SMALL = ["--set", 'region.gemeenten=["GM9904"]']  # the smallest demo gemeente: fast
 
 
@@ -121,6 +123,37 @@ def test_invalid_scenario_exits_2_without_traceback(runner, tmp_path):
     assert not (tmp_path / "x").exists()
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--time-limit", "-1"], "--time-limit: solver.time_limit_s: Input should be greater"),
+        (["--lang", "fr"], "--lang: output.lang: Input should be 'nl' or 'en'"),
+    ],
+)
+def test_an_invalid_option_is_named_as_typed(runner, tmp_path, args, message):
+    result = invoke(runner, "run", *args, "--out", tmp_path / "x")
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "--set" not in result.output
+
+
+def test_run_all_refuses_the_demo_scenario(runner, tmp_path):
+    """run-all on demo.toml used to plan the demo region once per jeugdregio, under each real
+    region's name."""
+    result = invoke(
+        runner,
+        "run-all",
+        REPO / "scenarios" / "demo.toml",
+        "--data-dir",
+        tmp_path,
+        "--out",
+        tmp_path / "x",
+    )
+    assert result.exit_code == 2
+    assert "built-in demo region" in result.output
+    assert not (tmp_path / "x").exists()
+
+
 def test_infeasible_norm_exits_3_with_diagnosis(runner, tmp_path):
     result = invoke(
         runner,
@@ -164,6 +197,8 @@ def test_validate_checks_without_writing(runner, tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert "is valid: 56 neighbourhoods in 4 gemeenten" in result.output
     assert list(tmp_path.iterdir()) == []
+    one = invoke(runner, "validate", "demo", *SMALL)
+    assert "neighbourhoods in 1 gemeente," in one.output
     bad = invoke(runner, "validate", "demo", "--set", 'region.gemeenten=["GM0000"]')
     assert bad.exit_code == 2
     assert "unknown gemeente codes ['GM0000']" in bad.output

@@ -126,3 +126,49 @@ def test_extends_cycle_is_reported(tmp_path):
 def test_set_without_equals_sign():
     with pytest.raises(ScenarioError, match="expected KEY=VALUE"):
         load_scenario(None, overrides=["demand.rate_per_1000"])
+
+
+def test_a_typo_gets_the_nearest_key():
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(None, overrides=["region.jeugregio=JZ15", "foo.bar=1"])
+    assert "region.jeugregio: unknown key (did you mean region.jeugdregio?)" in str(err.value)
+    assert "foo: unknown key\n" in f"{err.value}\n"  # nothing near: no guess
+
+
+def test_a_missing_scenario_lists_the_shipped_ones():
+    with pytest.raises(ScenarioError, match=r"scenarios shipped in .*: .*demo, .*jeugdregio"):
+        load_scenario("no-such-scenario.toml")
+
+
+def test_an_option_is_named_as_typed():
+    """``--time-limit -1`` is reported as ``--time-limit``, not as a ``--set`` the user never
+    typed."""
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(None, flags=[("--time-limit", "solver.time_limit_s", -1.0)])
+    assert "--time-limit: solver.time_limit_s: Input should be greater than 0" in str(err.value)
+    assert "--set" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"overrides": ["region.jeugdregio=JZ15"]}, "--set: region.jeugdregio = 'JZ15', but"),
+        ({"data_dir": "/data/nl"}, "--data-dir: data.dir is set, but the built-in demo"),
+        ({"overrides": ['data.schools="s.geojson"']}, "--set: data.schools is set, but"),
+    ],
+)
+def test_cbs_settings_on_the_demo_region_are_refused(kwargs, message):
+    """Without a scenario argument ``run`` plans the demo; a region or data folder given with it
+    must not be ignored (the demo's fictional gemeenten would be planned under JZ15's name)."""
+    with pytest.raises(ScenarioError, match=r"scenarios/jeugdregio\.toml") as err:
+        load_scenario(None, **kwargs)
+    assert message in str(err.value)
+
+
+def test_cbs_settings_are_fine_on_a_cbs_scenario():
+    scenario = load_scenario(
+        REPO / "scenarios" / "jeugdregio.toml",
+        overrides=["region.jeugdregio=JZ15"],
+        data_dir="/data/nl",
+    )
+    assert scenario.region.jeugdregio == "JZ15"

@@ -19,7 +19,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
@@ -67,6 +67,7 @@ def run_all(
     out: str | Path,
     regions: list[str] | None = None,
     overrides: list[str] | tuple[str, ...] = (),
+    flags: Sequence[tuple[str, str, Any]] = (),
     jobs: int = 1,
     force: bool = False,
     progress: Callable[[str], None] = lambda _m: None,
@@ -83,7 +84,7 @@ def run_all(
         msg = f"{out} already exists; choose another --out or pass --force to replace it"
         raise OutputExistsError(msg)
     # Validate the scenario once, before any worker starts, so a typo fails fast.
-    load_scenario(scenario_path, overrides=list(overrides), data_dir=data_dir)
+    load_scenario(scenario_path, overrides=list(overrides), data_dir=data_dir, flags=flags)
     known = list_regions(data_dir)
     names = dict(zip(known["jeugdregio"], known["jeugdregio_name"], strict=True))
     codes = regions or list(known["jeugdregio"])
@@ -96,7 +97,7 @@ def run_all(
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
     try:
         summary = _plan_regions(
-            scenario_path, data_dir, tmp, codes, names, list(overrides), jobs, progress
+            scenario_path, data_dir, tmp, codes, names, list(overrides), list(flags), jobs, progress
         )
         from woonplanner.outputs.national import write_national_map
 
@@ -117,11 +118,12 @@ def _plan_regions(
     codes: list[str],
     names: dict[str, str],
     overrides: list[str],
+    flags: list[tuple[str, str, Any]],
     jobs: int,
     progress: Callable[[str], None],
 ) -> pd.DataFrame:
     """Plan every region into ``out/<code>`` and write ``regions.csv``; return the summary."""
-    args = [(str(scenario_path), str(data_dir), str(out / c), c, overrides) for c in codes]
+    args = [(str(scenario_path), str(data_dir), str(out / c), c, overrides, flags) for c in codes]
     rows: list[dict[str, Any]] = []
     start = time.perf_counter()
     if jobs <= 1:
@@ -158,7 +160,12 @@ def _line(row: dict[str, Any], done: int, total: int, start: float) -> str:
 
 
 def _plan_region(
-    scenario_path: str, data_dir: str, out: str, code: str, overrides: list[str]
+    scenario_path: str,
+    data_dir: str,
+    out: str,
+    code: str,
+    overrides: list[str],
+    flags: list[tuple[str, str, Any]],
 ) -> dict[str, Any]:
     """Plan one region in a worker; never raises for a planning outcome."""
     from woonplanner.runner import run
@@ -166,7 +173,10 @@ def _plan_region(
     row: dict[str, Any] = {"jeugdregio": code}
     try:
         scenario = load_scenario(
-            scenario_path, overrides=[*overrides, f"region.jeugdregio={code}"], data_dir=data_dir
+            scenario_path,
+            overrides=[*overrides, f"region.jeugdregio={code}"],
+            data_dir=data_dir,
+            flags=flags,
         )
         plan = run(scenario, out=out)
     except WoonplannerError as err:

@@ -91,11 +91,11 @@ def _scenario(
     scenario: str | None,
     overrides: list[str] | None,
     data_dir: Path | None,
-    extra: list[str],
+    flags: list[tuple[str, str, Any]],
 ):
     from woonplanner.scenario import load_scenario
 
-    return load_scenario(scenario, overrides=[*(overrides or []), *extra], data_dir=data_dir)
+    return load_scenario(scenario, overrides=overrides or [], data_dir=data_dir, flags=flags)
 
 
 @app.command()
@@ -121,13 +121,13 @@ def run(
     from woonplanner.runner import run as run_plan
 
     start = time.perf_counter()
-    extra = []
+    flags: list[tuple[str, str, Any]] = []
     if time_limit is not None:
-        extra.append(f"solver.time_limit_s={time_limit!r}")
+        flags.append(("--time-limit", "solver.time_limit_s", time_limit))
     if lang is not None:
-        extra.append(f'output.lang="{lang}"')
+        flags.append(("--lang", "output.lang", lang))
     try:
-        sc = _scenario(scenario, set_, data_dir, extra)
+        sc = _scenario(scenario, set_, data_dir, flags)
         folder = (out or Path("runs") / sc.name).resolve()
         plan = run_plan(sc, out=folder, force=force, progress=_progress(start))
     except (Exception, KeyboardInterrupt) as err:
@@ -170,9 +170,10 @@ def validate(
         _fail(err)
         return
     nb = region.neighbourhoods
+    n_gemeenten = nb["gemeente"].nunique()
     typer.echo(
-        f"Scenario {sc.name!r} is valid: {len(nb)} neighbourhoods in "
-        f"{nb['gemeente'].nunique()} gemeenten, {int(nb['inhabitants'].sum()):,} inhabitants, "
+        f"Scenario {sc.name!r} is valid: {len(nb)} neighbourhoods in {n_gemeenten} "
+        f"gemeente{'' if n_gemeenten == 1 else 'n'}, {int(nb['inhabitants'].sum()):,} inhabitants, "
         f"{int(region.stock['units'].sum())} units of stock, "
         f"{demand['children'].sum():.1f} children needing a place."
     )
@@ -233,9 +234,7 @@ def run_all(
     from woonplanner.batch import run_all as plan_all
 
     start = time.perf_counter()
-    overrides = list(set_ or [])
-    if time_limit is not None:
-        overrides.append(f"solver.time_limit_s={time_limit!r}")
+    flags = [] if time_limit is None else [("--time-limit", "solver.time_limit_s", time_limit)]
     codes = [c.strip() for c in regions.split(",") if c.strip()] if regions else None
     try:
         summary = plan_all(
@@ -243,7 +242,8 @@ def run_all(
             data_dir=data_dir,
             out=out,
             regions=codes,
-            overrides=overrides,
+            overrides=list(set_ or []),
+            flags=flags,
             jobs=jobs,
             force=force,
             progress=_progress(start),

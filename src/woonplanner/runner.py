@@ -150,9 +150,10 @@ def prepare(
     anchors = school_anchors(points, region.schools)
     demand, region = read_demand(scenario, region)
     timings["data"] = time.perf_counter() - start
+    n_gemeenten = region.neighbourhoods["gemeente"].nunique()
     progress(
         f"  {len(region.neighbourhoods)} neighbourhoods in "
-        f"{region.neighbourhoods['gemeente'].nunique()} gemeenten, "
+        f"{n_gemeenten} gemeente{'' if n_gemeenten == 1 else 'n'}, "
         f"{demand['children'].sum():.1f} children needing a place"
     )
 

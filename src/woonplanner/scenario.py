@@ -10,8 +10,10 @@ an assumption says so; ``scenarios/demo.toml`` writes them all out with their so
 from __future__ import annotations
 
 import copy
+import difflib
 import math
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -407,6 +409,7 @@ def load_scenario(
     *,
     overrides: list[str] | tuple[str, ...] = (),
     data_dir: str | Path | None = None,
+    flags: Sequence[tuple[str, str, Any]] = (),
 ) -> Scenario:
     """Read a scenario file (or the demo defaults when ``path`` is None) and validate it.
 
@@ -418,6 +421,10 @@ def load_scenario(
         ``KEY=VALUE`` strings (``demand.rate_per_1000=8``), applied after ``extends``.
     data_dir
         Sets ``data.dir`` (the ``--data-dir`` option).
+    flags
+        ``(option, key, value)`` of command-line options that set one key each
+        (``("--time-limit", "solver.time_limit_s", 60.0)``), applied last; an error in one
+        names the option the user typed, not ``--set``.
 
     Raises
     ------
@@ -445,8 +452,10 @@ def load_scenario(
             continue
         origin[key] = "--set"
     if data_dir is not None:
-        _set_dotted(raw, "data.dir", str(Path(data_dir).expanduser().resolve()))
-        origin["data.dir"] = "--data-dir"
+        flags = [("--data-dir", "data.dir", str(Path(data_dir).expanduser().resolve())), *flags]
+    for flag, key, value in flags:
+        _set_dotted(raw, key, value)
+        origin[key] = flag
     raise_if_problems(problems, ScenarioError, header="Invalid scenario overrides")
     return validate_scenario(raw, origin=origin)
 
@@ -458,18 +467,52 @@ def validate_scenario(raw: dict[str, Any], *, origin: dict[str, str] | None = No
     # type, say) keeps every other default of that section.
     raw = _merge(Scenario().model_dump(), raw)
     try:
-        return Scenario.model_validate(raw)
+        scenario = Scenario.model_validate(raw)
     except ValidationError as err:
         problems = []
         for e in err.errors():
             key = ".".join(str(p) for p in e["loc"])
             where = _origin_of(key, origin)
-            what = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
+            what = _unknown_key(key) if e["type"] == "extra_forbidden" else e["msg"]
             if e["type"] != "extra_forbidden" and "input" in e and not isinstance(e["input"], dict):
                 what += f", got {e['input']!r}"
             problems.append(f"{where}: {key}: {what}")
         raise_if_problems(problems, ScenarioError, header="Invalid scenario")
         raise  # unreachable: raise_if_problems raised
+    raise_if_problems(_demo_problems(scenario, origin), ScenarioError, header="Invalid scenario")
+    return scenario
+
+
+def _demo_problems(scenario: Scenario, origin: dict[str, str]) -> list[str]:
+    """Settings that only CBS data uses, in a scenario that plans the built-in demo region.
+
+    ``woonplanner run --data-dir DIR --set region.jeugdregio=JZ15`` without a scenario plans the
+    demo; silently, that would be the demo's fictional gemeenten under a real region's name.
+    """
+    if scenario.region.source != "demo":
+        return []
+    use = 'give scenarios/jeugdregio.toml as the scenario (or set region.source = "cbs")'
+    problems = []
+    if scenario.region.jeugdregio is not None:
+        problems.append(
+            f"{_origin_of('region.jeugdregio', origin)}: region.jeugdregio = "
+            f"{scenario.region.jeugdregio!r}, but the scenario plans the built-in demo region "
+            f'(region.source = "demo"); to plan a jeugdregio from CBS data, {use}'
+        )
+    for key, value in scenario.data.model_dump().items():
+        if value is not None:
+            problems.append(
+                f"{_origin_of(f'data.{key}', origin)}: data.{key} is set, but the built-in demo "
+                f'region reads no data files (region.source = "demo"); for CBS data, {use}'
+            )
+    return problems
+
+
+def _unknown_key(key: str) -> str:
+    """``unknown key``, with the nearest known key when there is one (a typo)."""
+    known = _dotted_keys(Scenario().model_dump())
+    near = difflib.get_close_matches(key, known, n=1, cutoff=0.8)
+    return f"unknown key (did you mean {near[0]}?)" if near else "unknown key"
 
 
 def _origin_of(key: str, origin: dict[str, str]) -> str:
@@ -505,6 +548,9 @@ def _locate(name: str | Path, base: Path | None) -> Path:
         # A non-editable install has no scenarios/ folder: the demo is the schema's defaults.
         return Path("<builtin demo>")
     msg = f"scenario file not found: {name} (looked in {', '.join(str(c) for c in candidates)})"
+    shipped = sorted(f.stem for f in SCENARIO_DIR.glob("*.toml"))
+    if shipped:
+        msg += f"; the scenarios shipped in {SCENARIO_DIR}: {', '.join(shipped)}"
     raise ScenarioError(msg)
 
 
