@@ -195,6 +195,15 @@ def test_small_counts_per_neighbourhood_read_below_threshold(plan: Plan) -> None
     assert "&lt;50" in text
 
 
+def test_small_counts_are_escaped_html(plan: Plan) -> None:
+    # "<5" would open a tag: the page must say "&lt;5" wherever a small count is shown.
+    for lang in ("nl", "en"):
+        text = report_html(plan, lang=lang)
+        assert "&lt;5" in text
+        assert not re.search(r"<(?![a-zA-Z/!])", text)
+        assert ">&lt;5</td>" in text
+
+
 def test_unplaced_children_are_explained_by_reason(plan: Plan) -> None:
     text = report_html(plan)
     assert "kunnen binnen de normen van het scenario geen plek krijgen" in text

@@ -181,7 +181,7 @@ def make_plan(
 
 #: Why a unit is opened or closed (codes; reports translate them).
 CHANGE_REASONS = {
-    "norm": "opened: the gemeente has fewer small-scale units than the 1-per-40,000 norm asks",
+    "norm": "opened: needed to bring the gemeente (or region) up to the 1-per-40,000 norm",
     "capacity": "opened: more children need this type than there are places in the gemeente",
     "distance": "opened: nearer the children's schools than free places elsewhere in the gemeente",
     "demand": "closed: fewer children need these places than there are",
@@ -193,16 +193,23 @@ def change_reasons(
 ) -> pd.Series:
     """The reason code of each opened or closed row (empty where nothing changes).
 
-    ``norm`` where a small-scale unit opens in a gemeente whose current small-scale stock is
-    below its requirement; ``distance`` where a unit opens while kept units of the same type in
-    the same gemeente still have a whole free place; ``capacity`` for other openings; ``demand``
-    for closings.
+    ``norm``: each gemeente's shortfall (required minus existing small-scale units), then what
+    the region as a whole still lacks, is filled with whole opened small-scale rows, least
+    occupied first, skipping a row with more new units than the shortfall has room left for.
+    So no more units read ``norm`` than the stock lacked; other openings get one of:
+    ``distance`` where a unit opens while kept units of the same type in the same gemeente
+    still have a whole free place; ``capacity`` for other openings; ``demand`` for closings.
+
+    Parameters
+    ----------
+    fac
+        Facility rows as in :attr:`Plan.facilities` (``change_reason`` not needed).
+    required
+        Small-scale units the norm asks for, per gemeente code and for ``"region"``.
+    norm_types
+        Types that count for the norm.
     """
-    small = fac[fac["type"].isin(norm_types)]
-    short = {
-        g: required.get(g, 0) > existing
-        for g, existing in small.groupby("gemeente")["existing_units"].sum().items()
-    }
+    norm = _norm_openings(fac, required, norm_types)
     # Whole free places in kept units of the same type and gemeente: fractional left-overs of
     # rounding (a foster family of 1.3 places holding 1 child) are not a free place.
     free = (
@@ -214,9 +221,7 @@ def change_reasons(
     reasons = []
     for row in fac.itertuples():
         if row.opened_units > 0:
-            if row.type in norm_types and short.get(
-                row.gemeente, required.get(row.gemeente, 0) > 0
-            ):
+            if norm.at[row.Index]:
                 reasons.append("norm")
             elif free.get((row.gemeente, row.type), 0.0) >= 1.0:
                 reasons.append("distance")
@@ -227,6 +232,39 @@ def change_reasons(
         else:
             reasons.append("")
     return pd.Series(reasons, index=fac.index, dtype=object)
+
+
+def _norm_openings(
+    fac: pd.DataFrame, required: dict[str, int], norm_types: Sequence[str]
+) -> pd.Series:
+    """Whether each row of ``fac`` opens for the norm (the rule: :func:`change_reasons`)."""
+    small = fac[fac["type"].isin(norm_types)]
+    opened = small[small["opened_units"] > 0]
+    places = opened["places"].where(opened["places"] > 0)
+    # Solver round-off (an occupancy of 0.9999999) must not beat the tie-break, which keeps
+    # the labels the same from run to run.
+    share = (opened["occupied"] / places).fillna(0.0).round(6)
+    ordered = opened.assign(share=share).sort_values(["share", "neighbourhood", "type"])
+    norm = pd.Series(False, index=fac.index)
+
+    def charge(rows: pd.Series, shortfall: int) -> int:
+        """Mark whole rows (opened units by row) as ``norm`` while they fit in ``shortfall``."""
+        charged = 0
+        for i, units in rows.items():
+            if not norm.at[i] and charged + units <= shortfall:
+                norm.at[i] = True
+                charged += int(units)
+        return charged
+
+    existing = small.groupby("gemeente")["existing_units"].sum()
+    charged = 0
+    for gemeente, rows in ordered.groupby("gemeente"):
+        shortfall = required.get(str(gemeente), 0) - int(existing.get(gemeente, 0))
+        charged += charge(rows["opened_units"], shortfall)
+    # The region's norm counts the units the gemeenten's shortfalls already took.
+    region_shortfall = required.get("region", 0) - int(small["existing_units"].sum()) - charged
+    charge(ordered["opened_units"], region_shortfall)
+    return norm
 
 
 def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:

@@ -156,7 +156,7 @@ LABELS: dict[str, dict[str, str]] = {
         "no_changes": "Het plan verandert niets aan de huidige voorraad.",
         "change": "Verandering",
         "change_reason": "Reden",
-        "reason_norm": "norm: gemeente heeft minder kleinschalige voorzieningen dan 1 per 40.000",
+        "reason_norm": "norm: nodig om de gemeente (of regio) op 1 per 40.000 te brengen",
         "reason_capacity": "capaciteit: meer kinderen dan plaatsen in de gemeente",
         "reason_distance": "afstand: dichter bij school dan vrije plaatsen elders in de gemeente",
         "reason_demand": "vraag: minder kinderen dan plaatsen",
@@ -282,7 +282,7 @@ LABELS: dict[str, dict[str, str]] = {
         "no_changes": "The plan changes nothing in the current stock.",
         "change": "Change",
         "change_reason": "Reason",
-        "reason_norm": "norm: the gemeente has fewer small-scale units than 1 per 40,000",
+        "reason_norm": "norm: needed to bring the gemeente (or region) up to 1 per 40,000",
         "reason_capacity": "capacity: more children than places in the gemeente",
         "reason_distance": "distance: nearer the school than free places elsewhere in the gemeente",
         "reason_demand": "demand: fewer children than places",
@@ -720,8 +720,8 @@ def _types(plan: Plan, fmt: Formatter) -> str:
                 f'<span class="swatch" style="background:{_colour(kind)}"></span>'
                 + _esc(fmt.type_label(kind)),
                 _num(fmt.number(r["existing_units"])),
-                _num(_signed(r["opened_units"], fmt, plus_only=True)),
-                _num(_signed(-r["closed_units"], fmt)),
+                _html_num(_signed(r["opened_units"], fmt, plus_only=True)),
+                _html_num(_signed(-r["closed_units"], fmt)),
                 _num(fmt.number(r["units"])),
                 _num(fmt.number(r["places"])),
                 _num(fmt.count(r["occupied"])),
@@ -733,8 +733,8 @@ def _types(plan: Plan, fmt: Formatter) -> str:
         [
             _esc(labels["total"]),
             _num(fmt.number(totals["existing_units"])),
-            _num(_signed(totals["opened_units"], fmt, plus_only=True)),
-            _num(_signed(-totals["closed_units"], fmt)),
+            _html_num(_signed(totals["opened_units"], fmt, plus_only=True)),
+            _html_num(_signed(-totals["closed_units"], fmt)),
             _num(fmt.number(totals["units"])),
             _num(fmt.number(totals["places"])),
             _num(fmt.count(totals["occupied"])),
@@ -833,10 +833,10 @@ def _changes(plan: Plan, fmt: Formatter) -> str:
             _esc(r["gemeente_name"]),
             _esc(fmt.type_label(r["type"], short=True)),
             _num(fmt.number(r["existing_units"])),
-            _num(_signed(r["opened_units"], fmt, plus_only=True)),
-            _num(_signed(-r["closed_units"], fmt)),
+            _html_num(_signed(r["opened_units"], fmt, plus_only=True)),
+            _html_num(_signed(-r["closed_units"], fmt)),
             _num(fmt.number(r["units"])),
-            _num(_signed(r["change"], fmt)),
+            _html_num(_signed(r["change"], fmt)),
             _esc(labels.get(f"reason_{r['change_reason']}", "")),
         ]
         for _, r in changes.iterrows()
@@ -847,10 +847,10 @@ def _changes(plan: Plan, fmt: Formatter) -> str:
             "",
             "",
             _num(fmt.number(changes["existing_units"].sum())),
-            _num(_signed(changes["opened_units"].sum(), fmt, plus_only=True)),
-            _num(_signed(-changes["closed_units"].sum(), fmt)),
+            _html_num(_signed(changes["opened_units"].sum(), fmt, plus_only=True)),
+            _html_num(_signed(-changes["closed_units"].sum(), fmt)),
             _num(fmt.number(changes["units"].sum())),
-            _num(_signed(changes["change"].sum(), fmt)),
+            _html_num(_signed(changes["change"].sum(), fmt)),
             "",
         ]
     )
@@ -1238,8 +1238,13 @@ def _met(met: bool, labels: Mapping[str, str]) -> str:
 
 
 def _num(text: str, *, css: str = "") -> tuple[str, str]:
-    """A numeric table cell (right-aligned); ``text`` is already HTML or plain digits."""
-    return (text, f"num {css}".strip())
+    """A numeric table cell (right-aligned) from plain text, escaped here: counts read "<5"."""
+    return _html_num(_esc(text), css=css)
+
+
+def _html_num(markup: str, *, css: str = "") -> tuple[str, str]:
+    """A numeric table cell (right-aligned) from HTML, such as :func:`_signed` writes."""
+    return (markup, f"num {css}".strip())
 
 
 def _table(
