@@ -9,9 +9,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from browser import BROWSER_SKIP_REASON, load_page
+from browser import BROWSER_SKIP_REASON, LEAFLET_DIR, load_page
 from test_maps import SCRIPT_NAME, make_tiny_plan
 
+import woonplanner
+from woonplanner.outputs import maps
 from woonplanner.outputs.maps import layer_names, plan_map
 from woonplanner.plan import Plan
 
@@ -36,6 +38,30 @@ _OPEN_POPUP_WITH = """
     }}
 """
 POPUP_TEXT = "Array.from(document.querySelectorAll('.leaflet-popup-content'), p => p.textContent)"
+# Leaflet's default marker icon is an <img> looked up next to the page: none may be used.
+DEFAULT_ICONS = "document.querySelectorAll('img.leaflet-marker-icon').length"
+REGION_PATHS = "document.querySelectorAll('.leaflet-wp-demand-pane path')"
+# Where the drawn region and the legend lie on the screen, in pixels.
+REGION_AND_LEGEND = f"""(() => {{
+    const boxes = Array.from({REGION_PATHS}, p => p.getBoundingClientRect());
+    const legend = document.querySelector('.wp-legend').getBoundingClientRect();
+    return {{region_left: Math.min(...boxes.map(b => b.left)),
+             region_right: Math.max(...boxes.map(b => b.right)),
+             legend_right: legend.right, window_width: window.innerWidth}};
+}})()"""
+
+
+@pytest.fixture(autouse=True)
+def real_leaflet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Leaflet as a user of this machine gets it: Debian's copy, written into the page."""
+    monkeypatch.delenv(maps.LEAFLET_DIR_ENV, raising=False)
+    monkeypatch.setattr(maps, "LEAFLET_DIR", LEAFLET_DIR)
+
+
+@pytest.fixture
+def leaflet_from_the_cdn(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No local Leaflet: the page links the CDN (and ``load_page`` serves Debian's copy)."""
+    monkeypatch.setenv(maps.LEAFLET_DIR_ENV, str(tmp_path / "no-leaflet"))
 
 
 def test_map_loads_without_errors(tmp_path: Path) -> None:
@@ -49,10 +75,15 @@ def test_map_loads_without_errors(tmp_path: Path) -> None:
             "facilities": FACILITY_MARKERS,
             "paths": "document.querySelectorAll('path.leaflet-interactive').length",
             "legend": "document.querySelector('.wp-legend').textContent",
+            "default_icons": DEFAULT_ICONS,
         },
+        # Nothing is served: Leaflet is in the page itself.
+        local_assets=(),
     )
     assert page.errors == []
-    assert any(url.endswith("leaflet.js") for url in page.served)
+    assert page.served == []
+    assert not [url for url in page.blocked if "leaflet" in url]
+    assert page.values["default_icons"] == 0
     assert sorted(page.values["layers"]) == sorted(layer_names("nl").values())
     assert page.values["facilities"] == 5
     # 4 neighbourhoods, 1 unplaced, 2 gemeenten; the flows start switched off
@@ -61,6 +92,50 @@ def test_map_loads_without_errors(tmp_path: Path) -> None:
         assert text in page.values["legend"]
     assert page.screenshot is not None
     assert page.screenshot.stat().st_size > 10_000
+
+
+@pytest.mark.usefixtures("leaflet_from_the_cdn")
+def test_map_with_leaflet_from_the_cdn(tmp_path: Path) -> None:
+    path = tmp_path / "map.html"
+    plan_map(make_tiny_plan()).save(path)
+    page = load_page(path, evaluate={"paths": "document.querySelectorAll('path').length"})
+    assert page.errors == []
+    assert {url.rsplit("/", 1)[-1] for url in page.served} == {"leaflet.js", "leaflet.css"}
+    assert page.values["paths"] >= 7
+
+
+def test_the_legend_does_not_cover_the_region(tmp_path: Path) -> None:
+    path = tmp_path / "map.html"
+    plan_map(make_tiny_plan()).save(path)
+    page = load_page(path, viewport=(1200, 900), evaluate={"boxes": REGION_AND_LEGEND})
+    boxes = page.values["boxes"]
+    assert boxes["region_left"] >= boxes["legend_right"]
+    assert boxes["region_right"] <= boxes["window_width"]
+
+
+def test_demo_map_works_offline(tmp_path: Path) -> None:
+    """The map of ``woonplanner run`` (the demo), with no network at all."""
+    woonplanner.run(woonplanner.load_scenario("demo"), out=tmp_path / "demo")
+    page = load_page(
+        tmp_path / "demo" / "map.html",
+        screenshot="map_demo.png",
+        viewport=(1200, 900),
+        local_assets=(),
+        evaluate={
+            "facilities": FACILITY_MARKERS,
+            "neighbourhoods": f"{REGION_PATHS}.length",
+            "default_icons": DEFAULT_ICONS,
+            "boxes": REGION_AND_LEGEND,
+        },
+    )
+    assert page.errors == []
+    assert page.served == []
+    assert page.values["facilities"] > 0
+    assert page.values["neighbourhoods"] == 56
+    assert page.values["default_icons"] == 0
+    assert page.values["boxes"]["region_left"] >= page.values["boxes"]["legend_right"]
+    assert page.screenshot is not None
+    assert page.screenshot.stat().st_size > 50_000
 
 
 def test_english_map_with_banner(tmp_path: Path) -> None:

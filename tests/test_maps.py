@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import folium
 import geopandas as gpd
 import pandas as pd
 import pytest
-from shapely.geometry import box
+import shapely
+from shapely.affinity import translate
+from shapely.geometry import MultiPolygon, Polygon, box
 
+from woonplanner.outputs import maps
 from woonplanner.outputs.maps import (
     LABELS,
     _demand_edges,
+    close_gaps,
     format_count,
     layer_names,
     plan_map,
@@ -107,6 +112,18 @@ def make_tiny_plan(*, status: str = "optimal", mip_gap: float = 0.0) -> Plan:
     )
     kpis = {"status": status, "mip_gap": mip_gap}
     return Plan(neighbourhoods, facilities, flows, gemeenten, kpis)
+
+
+@pytest.fixture(autouse=True)
+def no_local_leaflet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No local Leaflet, whatever this machine has: the pages link the CDN.
+
+    Tests that want a local copy point ``WOONPLANNER_LEAFLET_DIR`` at one.
+    """
+    missing = tmp_path / "no-leaflet"
+    monkeypatch.setenv("WOONPLANNER_LEAFLET_DIR", str(missing))
+    monkeypatch.setattr(maps, "LEAFLET_DIR", missing)
+    return missing
 
 
 @pytest.fixture
@@ -405,3 +422,166 @@ def test_unknown_facility_type_gets_its_own_escaped_layer(tiny_plan: Plan, tmp_p
     text = _saved(fmap, tmp_path / "map.html")
     assert "&lt;i&gt;crisisbed&lt;/i&gt;" in _layer_names_of(fmap)
     assert "<i>crisisbed" not in text
+
+
+# --- Leaflet from a local copy ---------------------------------------------------------------
+
+FAKE_PNG = b"\x89PNG fake layer icon"
+
+
+def make_fake_leaflet(folder: Path, *, minified: bool = False) -> Path:
+    """A folder laid out like Debian's libjs-leaflet, with small recognisable files."""
+    (folder / "images").mkdir(parents=True)
+    (folder / "leaflet.js").write_text(
+        'window.FAKE_LEAFLET_JS = "</script> must not end the element";\n', encoding="utf-8"
+    )
+    if minified:
+        (folder / "leaflet.min.js").write_text("window.FAKE_LEAFLET_MIN_JS=1;", encoding="utf-8")
+    (folder / "leaflet.css").write_text(
+        ".fake-leaflet-css { color: red; }\n"
+        ".leaflet-control-layers-toggle { background-image: url(images/layers.png); }\n"
+        ".leaflet-default-icon-path { background-image: url(images/marker-icon.png); }\n",
+        encoding="utf-8",
+    )
+    (folder / "images" / "layers.png").write_bytes(FAKE_PNG)
+    return folder
+
+
+def test_a_local_leaflet_is_written_into_the_page(
+    tiny_plan: Plan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = make_fake_leaflet(tmp_path / "leaflet")
+    monkeypatch.setenv("WOONPLANNER_LEAFLET_DIR", str(folder))
+    text = _saved(plan_map(tiny_plan), tmp_path / "map.html")
+    assert "FAKE_LEAFLET_JS" in text
+    assert ".fake-leaflet-css" in text
+    assert "cdn.jsdelivr.net/npm/leaflet" not in text
+    # The script cannot end early, and the page's own CSS comes after Leaflet's, so it wins.
+    assert '"<\\/script> must not end' in text
+    assert text.index(".fake-leaflet-css") < text.index(".wp-legend {")
+    # The image the CSS names goes in as a data: URI; a missing one keeps its URL.
+    data = base64.b64encode(FAKE_PNG).decode("ascii")
+    assert f'url("data:image/png;base64,{data}")' in text
+    assert "url(images/layers.png)" not in text
+    assert "url(images/marker-icon.png)" in text
+
+
+def test_the_minified_leaflet_is_preferred(
+    tiny_plan: Plan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = make_fake_leaflet(tmp_path / "leaflet", minified=True)
+    monkeypatch.setenv("WOONPLANNER_LEAFLET_DIR", str(folder))
+    text = _saved(plan_map(tiny_plan), tmp_path / "map.html")
+    assert "FAKE_LEAFLET_MIN_JS" in text
+    assert "FAKE_LEAFLET_JS" not in text
+
+
+def test_the_default_folder_is_used_without_the_variable(
+    tiny_plan: Plan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("WOONPLANNER_LEAFLET_DIR")
+    monkeypatch.setattr(maps, "LEAFLET_DIR", make_fake_leaflet(tmp_path / "leaflet"))
+    assert "FAKE_LEAFLET_JS" in _saved(plan_map(tiny_plan), tmp_path / "map.html")
+
+
+@pytest.mark.parametrize("variable", ["missing folder", "unset"])
+def test_without_a_local_leaflet_the_cdn_links_stay(
+    tiny_plan: Plan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    if variable == "unset":
+        monkeypatch.delenv("WOONPLANNER_LEAFLET_DIR")
+    text = _saved(plan_map(tiny_plan), tmp_path / "map.html")
+    assert '<script src="https://cdn.jsdelivr.net/npm/leaflet@' in text
+    assert 'href="https://cdn.jsdelivr.net/npm/leaflet@' in text
+    assert text.index("/dist/leaflet.css") < text.index(".wp-legend {")
+
+
+def test_a_folder_without_the_css_is_no_local_copy(
+    tiny_plan: Plan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = make_fake_leaflet(tmp_path / "leaflet")
+    (folder / "leaflet.css").unlink()
+    monkeypatch.setenv("WOONPLANNER_LEAFLET_DIR", str(folder))
+    text = _saved(plan_map(tiny_plan), tmp_path / "map.html")
+    assert "FAKE_LEAFLET_JS" not in text
+    assert "cdn.jsdelivr.net/npm/leaflet@" in text
+
+
+# --- gaps in dissolved outlines ---------------------------------------------------------------
+
+
+def _with_sliver(x0: float = 0.0, *, open_at_top: bool = False) -> Polygon:
+    """Two 1 km squares whose shared border does not match: a gap up to 3 m wide.
+
+    The gap is a hole, or with ``open_at_top`` a notch in the outline.
+    """
+    left = box(x0, 0, x0 + 1000, 1000)
+    top = [(x0 + 1003, 1000)] if open_at_top else [(x0 + 1000, 900), (x0 + 1000, 1000)]
+    right = Polygon(
+        [
+            (x0 + 1000, 0),
+            (x0 + 1000, 100),
+            (x0 + 1003, 500),
+            *top,
+            (x0 + 2000, 1000),
+            (x0 + 2000, 0),
+        ]
+    )
+    dissolved = shapely.union_all([left, right])
+    assert len(dissolved.interiors) == (0 if open_at_top else 1)
+    return dissolved
+
+
+def _with_lake(x0: float = 0.0) -> Polygon:
+    """A 2 km square around a 400 m × 400 m hole."""
+    return box(x0, 0, x0 + 2000, 2000).difference(box(x0 + 800, 800, x0 + 1200, 1200))
+
+
+def _same(a: shapely.Geometry, b: shapely.Geometry) -> bool:
+    """Equal up to rounding: less than a square metre apart."""
+    return bool(a.symmetric_difference(b).area < 1.0)
+
+
+@pytest.mark.parametrize("open_at_top", [False, True], ids=["hole", "notch"])
+def test_a_gap_between_dissolved_squares_is_closed(open_at_top: bool) -> None:
+    cleaned = close_gaps(_with_sliver(open_at_top=open_at_top), width=100)
+    assert cleaned.geom_type == "Polygon"
+    assert len(cleaned.interiors) == 0
+    assert _same(cleaned, box(0, 0, 2000, 1000))
+
+
+def test_a_real_hole_stays() -> None:
+    lake = _with_lake()
+    cleaned = close_gaps(lake, width=100)
+    assert len(cleaned.interiors) == 1
+    assert _same(cleaned, lake)
+
+
+def test_gaps_are_closed_in_every_part_of_a_multipolygon() -> None:
+    parts = MultiPolygon([_with_sliver(), _with_lake(x0=5000)])
+    cleaned = close_gaps(parts, width=100)
+    west_to_east = sorted(cleaned.geoms, key=lambda part: part.bounds[0])
+    assert [len(part.interiors) for part in west_to_east] == [0, 1]
+
+
+def test_other_geometries_come_back_as_they_are() -> None:
+    line = shapely.LineString([(0, 0), (1, 1)])
+    assert close_gaps(line, width=100) is line
+    assert close_gaps(None, width=100) is None
+
+
+def test_gemeente_outlines_on_the_map_lose_their_gaps(tiny_plan: Plan) -> None:
+    gemeenten = tiny_plan.gemeenten.copy()
+    sliver = translate(_with_sliver(), X0, Y0)
+    gemeenten["geometry"] = [sliver, translate(_with_lake(), X0 + 2 * KM, Y0)]
+    plan = Plan(
+        tiny_plan.neighbourhoods, tiny_plan.facilities, tiny_plan.flows, gemeenten, tiny_plan.kpis
+    )
+    (layer,) = [
+        c
+        for c in plan_map(plan)._children.values()
+        if isinstance(c, folium.FeatureGroup) and c.layer_name == "Gemeenten (norm)"
+    ]
+    geojson = next(c for c in layer._children.values() if isinstance(c, folium.GeoJson))
+    rings = [len(f["geometry"]["coordinates"]) for f in geojson.data["features"]]
+    assert rings == [1, 2]  # the gap is gone, the lake's hole stays

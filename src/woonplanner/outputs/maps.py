@@ -17,17 +17,32 @@ The map is made to be shared (SPEC §5):
 - facilities sit at the neighbourhood's representative point, never at an address;
 - every string from input data is HTML-escaped before it reaches a popup, tooltip or label.
 
-Leaflet is the only script the page loads. Folium's default jQuery, Bootstrap and Font Awesome
-links are dropped (nothing here uses them), popups are bound with plain Leaflet calls, and the
-legend is plain HTML, so fewer outside files can break the page. Without network
-the background tiles fail quietly and the polygons still carry the picture.
+Leaflet is the only script the page loads (:func:`leaflet_only`, shared with the national map).
+Folium's default jQuery, Bootstrap and Font Awesome links are dropped (nothing here uses them),
+popups are bound with plain Leaflet calls, and the legend is plain HTML, so fewer outside files
+can break the page. When a local copy of Leaflet exists, the page works offline:
+
+- the folder is ``$WOONPLANNER_LEAFLET_DIR`` when that is set, else :data:`LEAFLET_DIR`
+  (Debian's ``libjs-leaflet``); it must hold ``leaflet.css`` and ``leaflet.js`` (the smaller
+  ``leaflet.min.js`` is taken when it is there);
+- both are written into the saved page, so ``map.html`` is one self-contained file; the images
+  the CSS names (``images/layers.png`` and the like) go in as ``data:`` URIs;
+- Leaflet's default marker icon is never used (facilities and labels are ``DivIcon``s), so no
+  marker image is looked for next to the page;
+- without a local copy the page links Leaflet from its CDN, as Folium does.
+
+Without network the background tiles fail quietly and the polygons still carry the picture.
 """
 
 from __future__ import annotations
 
+import base64
 import html
 import math
+import os
+import re
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any, cast
 
 import folium
@@ -42,10 +57,22 @@ from pyproj import CRS, Transformer
 
 from woonplanner.plan import Plan
 
-__all__ = ["LABELS", "format_count", "layer_names", "plan_map"]
+__all__ = [
+    "LABELS",
+    "LEAFLET_DIR",
+    "close_gaps",
+    "format_count",
+    "layer_names",
+    "leaflet_only",
+    "plan_map",
+]
 
 #: The CRS of every geometry and coordinate in a :class:`Plan` (Amersfoort / RD New).
 PLAN_CRS = "EPSG:28992"
+
+#: Where Debian's ``libjs-leaflet`` puts Leaflet; ``$WOONPLANNER_LEAFLET_DIR`` overrides it.
+LEAFLET_DIR = Path("/usr/share/javascript/leaflet")
+LEAFLET_DIR_ENV = "WOONPLANNER_LEAFLET_DIR"
 
 FACILITY_TYPES: tuple[str, ...] = ("pleeggezin", "gezinshuis", "woongroep")
 
@@ -179,6 +206,10 @@ _PANES = {
 _ICON_SIZE = 28
 _ICON_SPACING = 26  # pixels between markers of several types at one site
 _SIMPLIFY_METRES = 5.0  # invisible at neighbourhood zoom, keeps map.html small
+# Gaps between the wijken of a gemeente in CBS's simplified files are at most some 50 m wide;
+# the real holes (enclaves such as Baarle-Hertog's) are wider.
+_GAP_METRES = 100.0
+_LEGEND_ROOM = 340  # pixels the opening view leaves free on the left for the legend
 _COORD_GRID_DEGREES = 1e-6  # about 0.1 m
 
 _CSS = """
@@ -302,6 +333,51 @@ class _Legend(folium.MacroElement):
         self.position = position
 
 
+class _FitBounds(folium.MacroElement):
+    """Fit the map to the bounds, leaving the legend (bottom left) room when the window has it.
+
+    Leaflet's padding is in pixels, and the legend's width depends on its text and the window:
+    measure it in the page instead of guessing it here. Must be added after the legend. The
+    title gets no room: it is narrow, and room above would cost a zoom level on many regions.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            (function () {
+                var map = {{ this._parent.get_name() }};
+                var legend = map.getContainer().querySelector(".wp-legend");
+                var left = legend ? legend.offsetWidth + 20 : 20;
+                // On a narrow window the region comes first; the legend can be folded.
+                if (2 * left > map.getSize().x) { left = 20; }
+                map.fitBounds({{ this.bounds|tojson }},
+                              {paddingTopLeft: [left, 20], paddingBottomRight: [20, 20]});
+            })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, bounds: list[list[float]]) -> None:
+        super().__init__()
+        self._name = "FitBounds"
+        self.bounds = bounds
+
+
+class _Raw(folium.Element):
+    """Text that goes into the page as it is.
+
+    ``folium.Element`` reads its text as a Jinja template; Leaflet's code is none.
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs: Any) -> str:
+        """The text, untouched."""
+        return self.text
+
+
 def format_count(value: float | None, threshold: int) -> str:
     """A number of children as shown on a shared map or report.
 
@@ -390,8 +466,7 @@ def plan_map(
 
     fmap = folium.Map(tiles=None, control_scale=True, zoom_start=11, location=_centre(points))
     # Nothing on this map uses jQuery, Bootstrap or Font Awesome (see the module docstring).
-    fmap.default_js = [js for js in fmap.default_js if js[0] == "leaflet"]
-    fmap.default_css = [css for css in fmap.default_css if css[0] == "leaflet_css"]
+    leaflet_only(fmap)
     root = cast(Figure, fmap.get_root())
     root.header.add_child(folium.Element(_CSS), name="woonplanner_css")
     root.html.add_child(folium.Element(_HATCH_DEFS), name="woonplanner_hatch")
@@ -424,8 +499,97 @@ def plan_map(
     )
     if len(neighbourhoods):
         west, south, east, north = neighbourhoods.to_crs("EPSG:4326").total_bounds
-        fmap.fit_bounds([[south, west], [north, east]], padding=(20, 20))
+        _FitBounds([[float(south), float(west)], [float(north), float(east)]]).add_to(fmap)
     return fmap
+
+
+# --- the page and the outlines, shared with the national map --------------------------------
+
+
+def leaflet_only(fmap: folium.Map) -> None:
+    """Make the map's page load Leaflet and nothing else, from a local copy when there is one.
+
+    Call it right after creating the map, before adding any CSS to the page's header, so that
+    CSS added afterwards overrides Leaflet's own.
+
+    Parameters
+    ----------
+    fmap
+        A new map; its ``default_js`` and ``default_css`` are emptied and Leaflet is put in the
+        page's header instead: inline from :func:`_local_leaflet`, else as Folium's CDN links.
+    """
+    cdn_js = dict(fmap.default_js)["leaflet"]
+    cdn_css = dict(fmap.default_css)["leaflet_css"]
+    fmap.default_js = []
+    fmap.default_css = []
+    header = cast(Figure, fmap.get_root()).header
+    local = _local_leaflet()
+    if local is None:
+        header.add_child(folium.CssLink(cdn_css), name="leaflet_css")
+        header.add_child(folium.JavascriptLink(cdn_js), name="leaflet")
+        return
+    css, js = local
+    header.add_child(_Raw(f"<style>\n{css}\n</style>"), name="leaflet_css")
+    # "</script" inside the code would end the element early; "<\/script" means the same in JS.
+    js = re.sub(r"</(script)", r"<\\/\1", js, flags=re.IGNORECASE)
+    header.add_child(_Raw(f"<script>\n{js}\n</script>"), name="leaflet")
+
+
+def _local_leaflet() -> tuple[str, str] | None:
+    """Leaflet's CSS (images inlined) and JavaScript from the local folder, if it has them.
+
+    The folder is ``$WOONPLANNER_LEAFLET_DIR`` when set, else :data:`LEAFLET_DIR`. The minified
+    script is taken when it is there: it is a third of the size.
+    """
+    folder = Path(os.environ.get(LEAFLET_DIR_ENV) or LEAFLET_DIR)
+    css_path = folder / "leaflet.css"
+    js_path = next(
+        (path for path in (folder / "leaflet.min.js", folder / "leaflet.js") if path.is_file()),
+        None,
+    )
+    if js_path is None or not css_path.is_file():
+        return None
+    css = _inline_images(css_path.read_text(encoding="utf-8"), folder)
+    return css, js_path.read_text(encoding="utf-8")
+
+
+def _inline_images(css: str, folder: Path) -> str:
+    """The CSS with each ``url(images/…)`` that exists in ``folder`` as a ``data:`` URI.
+
+    Relative URLs would be looked up next to the saved page, where there are no images.
+    """
+
+    def data_uri(match: re.Match[str]) -> str:
+        path = folder / match.group(2)
+        if not path.is_file():
+            return match.group(0)
+        kind = "image/svg+xml" if path.suffix == ".svg" else "image/png"
+        data = base64.b64encode(path.read_bytes()).decode("ascii")
+        return f'url("data:{kind};base64,{data}")'
+
+    return re.sub(r"""url\((['"]?)(images/[\w.-]+)\1\)""", data_uri, css)
+
+
+def close_gaps(geometry: Any, *, width: float) -> Any:
+    """The (multi)polygon with every gap narrower than ``width`` filled.
+
+    A dissolve of neighbouring polygons whose borders do not quite match keeps the thin gaps
+    between them: as holes, or as notches where a gap reaches the outline. Drawn, each is a
+    stray line inside the outline. Growing the shape by half the width and shrinking it back
+    (a morphological closing) fills them; a wider hole or bay (an enclave, a lake) stays.
+    Mitred joins keep the corners sharp. Other geometry types come back as they are.
+
+    Parameters
+    ----------
+    geometry
+        A shapely geometry in a projected CRS.
+    width
+        In the CRS's unit (metres).
+    """
+    if not isinstance(geometry, shapely.Polygon | shapely.MultiPolygon):
+        return geometry
+    grown = shapely.buffer(geometry, width / 2, join_style="mitre")
+    return shapely.buffer(grown, -width / 2, join_style="mitre")
 
 
 # --- layers ---------------------------------------------------------------------------------
@@ -521,7 +685,11 @@ def _gemeente_layer(
             "tooltip": f"<b>{_esc(row['name'])}</b> · {_esc(_norm_label(met, labels))}",
         }
 
-    data = _feature_collection(gemeenten, properties)
+    # The gemeenten are dissolved from wijken whose borders leave thin gaps between them.
+    outlines = gemeenten.assign(
+        geometry=[close_gaps(g, width=_GAP_METRES) for g in gemeenten.geometry]
+    )
+    data = _feature_collection(outlines, properties)
     folium.GeoJson(data, on_each_feature=_BIND_FEATURE, pane="wp-gemeenten").add_to(group)
 
     sites = facilities[["x", "y"]].to_numpy(float) if len(facilities) else np.empty((0, 2))
@@ -976,12 +1144,15 @@ def _label_point(
 
 
 def _opening_metres_per_pixel(frame: gpd.GeoDataFrame) -> float:
-    """Metres per pixel at the zoom Leaflet's fitBounds picks on a typical 1200×800 window."""
+    """Metres per pixel at the zoom Leaflet's fitBounds picks on a typical 1200×800 window.
+
+    :class:`_FitBounds` leaves room for the legend on the left.
+    """
     west, south, east, north = frame.to_crs("EPSG:3857").total_bounds
     _, lat_south, _, lat_north = frame.to_crs("EPSG:4326").total_bounds
     lat = math.radians((lat_south + lat_north) / 2)
     equator = 2 * math.pi * 6_378_137 / 256  # metres per pixel at zoom 0
-    fit = max((east - west) / 1150, (north - south) / 750, 1e-9)
+    fit = max((east - west) / (1180 - _LEGEND_ROOM), (north - south) / 760, 1e-9)
     zoom = math.floor(math.log2(equator / fit))
     # Web Mercator metres are 1/cos(lat) ground metres; the plan's CRS measures ground metres.
     return equator / 2**zoom * math.cos(lat)
