@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import io
 
 import numpy as np
 import pandas as pd
@@ -210,6 +211,43 @@ def test_start_stops_at_its_own_gap_and_the_solve_at_the_requested_one(monkeypat
         assert widths[-1] == 3.0
         plain = solve(p, mip_gap=1e-9, merge_groups=False, separate_linking=False)
         assert fast.objective == pytest.approx(plain.objective, rel=1e-7)
+
+
+def test_a_start_the_lp_proves_within_the_gap_ends_the_solve(monkeypatch):
+    """When the start is within the gap of the LP bound, HiGHS' branch and bound is not run:
+    the start is the plan and the LP value the bound. Both must be right: the bound below the
+    true optimum, the plan at most the gap above it."""
+    solve_module = importlib.import_module("woonplanner.model.solve")
+    widths: list[float] = []  # widest range of an integer column in each run
+    original_solve = solve_module.highspy.Highs.solve
+
+    def spy_solve(highs):
+        lp = highs.getLp()
+        integer = np.array(
+            [t == solve_module.highspy.HighsVarType.kInteger for t in lp.integrality_]
+        )
+        width = np.asarray(lp.col_upper_) - np.asarray(lp.col_lower_)
+        widths.append(float(width[integer].max()) if integer.any() else 0.0)
+        return original_solve(highs)
+
+    monkeypatch.setattr(solve_module.highspy.Highs, "solve", spy_solve)
+    proven = 0
+    for seed in range(8):
+        p = random_problem(seed)
+        optimum = solve(p, mip_gap=1e-9, merge_groups=False, separate_linking=False).objective
+        widths.clear()
+        log = io.StringIO()
+        result = solve(p, mip_gap=0.05, log=[log])
+        assert result.status == "optimal"
+        assert result.bound <= optimum * (1 + 1e-9) <= result.objective * (1 + 2e-9)
+        assert result.objective <= optimum * 1.05
+        assert result.gap <= 0.05
+        early = "no branch and bound" in log.getvalue()
+        # The start holds each unit within 1 of its LP value (RENS), the main MIP has the full
+        # range (max_units 3): the last run is the start exactly when the main MIP was skipped.
+        assert (widths[-1] <= 1.0) == early
+        proven += early
+    assert 0 < proven < 8  # both paths were taken
 
 
 def test_rows_of_uncapacitated_options_go_in_at_once(monkeypatch, tmp_path):

@@ -153,16 +153,22 @@ def solve(
         interrupted = outcome[0] == "interrupted"
         return outcome
 
-    x_lp = None
+    x_lp = x_start = None
     if separate or not separate_linking:  # not when every row went in at once
         x_lp = _separate_linking(highs, mm, problem, run, at_once=at_once if separate else None)
     if x_lp is not None and HEURISTIC_SHARE > 0:
-        _lp_guided_start(highs, mm, x_lp, run, deadline, mip_gap)
+        x_start = _lp_guided_start(highs, mm, x_lp, run, deadline, mip_gap)
+    proven = None
     if problem.objective.mode == "lexicographic":
         status, has_solution, objective, bound = _solve_lexicographic(highs, mm, problem, run)
+    elif (proven := _start_proven(mm, problem, x_lp, x_start, mip_gap, log)) is not None:
+        status, has_solution, objective, bound = proven
     else:
         status, has_solution, objective, bound = run()
-    x = np.asarray(highs.getSolution().col_value, dtype=float) if has_solution else None
+    if proven is not None:
+        x = x_start
+    else:
+        x = np.asarray(highs.getSolution().col_value, dtype=float) if has_solution else None
     if status == "optimal" and x is not None and problem.objective.mode == "weighted":
         kept = _keep_existing_if_within_gap(highs, mm, problem, x, bound, mip_gap, run)
         if kept is not None:
@@ -359,7 +365,7 @@ def _lp_guided_start(
     run: Callable[..., tuple[str, bool, float | None, float | None]],
     deadline: float | None,
     mip_gap: float,
-) -> None:
+) -> np.ndarray | None:
     """Find a good first plan: fix the integer columns the LP relaxation has integral, hold the
     others to the whole numbers either side of their LP value, solve that MIP for a share of the
     time, and hand the plan to HiGHS as its start.
@@ -367,13 +373,16 @@ def _lp_guided_start(
     HiGHS' own heuristics find the bound of a jeugdregio quickly but good plans slowly;
     the LP relaxation already has most units integral (most often 0), and the MIP over the
     others, each rounded down or up (RENS), is much smaller. The start is only a start: the
-    full MIP then runs as before, and if the rounded MIP has no plan it runs without one.
+    full MIP then runs as before (unless :func:`_start_proven`), and if the rounded MIP has no
+    plan it runs without one.
+
+    Returns the start's column values (``None`` when there is none).
     """
     integer = np.flatnonzero(mm.integer)
     value = x_lp[integer]
     integral = np.abs(value - np.round(value)) <= 1e-6
     if integral.all():
-        return
+        return None
     idx = integer.astype(np.int32)
     lp = highs.getLp()
     lower = np.asarray(lp.col_lower_, dtype=float)[integer]
@@ -389,8 +398,41 @@ def _lp_guided_start(
     highs.changeColsBounds(len(idx), idx, lower, upper)
     highs.setOptionValue("mip_rel_gap", mip_gap)
     highs.clearSolver()
-    if start is not None:
-        highs.setSolution(start)
+    if start is None:
+        return None
+    highs.setSolution(start)
+    return np.asarray(start.col_value, dtype=float)
+
+
+def _start_proven(
+    mm: MatrixModel,
+    problem: Problem,
+    x_lp: np.ndarray | None,
+    x_start: np.ndarray | None,
+    mip_gap: float,
+    log: Sequence[IO[str]],
+) -> tuple[str, bool, float | None, float | None] | None:
+    """The start as the optimal plan, when the LP relaxation already proves it within the gap.
+
+    The last LP of :func:`_separate_linking` is a relaxation of the full model (it has a subset
+    of its rows), so its value is a valid lower bound. When the start is within ``mip_gap`` of
+    it, HiGHS' branch and bound would only solve that LP again to find the same: 14 of 28
+    jeugdregio's measured (JZ13 Amsterdam: 0.030 %, 2.5 s of HiGHS after a 24 s start). Returns
+    ``None`` when it is not, or when there is no start.
+    """
+    if x_lp is None or x_start is None:
+        return None
+    costs = mm.weighted_objective(problem)
+    objective, bound = float(costs @ x_start), float(costs @ x_lp)
+    gap = _gap(objective, bound)
+    if gap is None or gap > mip_gap:
+        return None
+    for stream in log:
+        stream.write(
+            f"woonplanner: the start ({objective:.10g}) is within {100 * gap:.4f} % of the LP "
+            f"bound ({bound:.10g}): optimal at the {100 * mip_gap:g} % gap, no branch and bound\n"
+        )
+    return "optimal", True, objective, bound
 
 
 def _solve_lexicographic(
