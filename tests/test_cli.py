@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+import warnings
 from pathlib import Path
 
 import pytest
@@ -222,3 +223,40 @@ def test_benchmark_orlib_prints_json_lines(runner):
     assert set(row) >= {"instance", "objective", "optimum", "status", "build_s", "solve_s"}
     assert row["instance"] == "cap41"
     assert row["objective"] == pytest.approx(row["optimum"], rel=1e-6)
+
+
+SHARED_NL = REPO.parent / "shared" / "data" / "nl"
+DELFT_OSM = SHARED_NL / "osm_tudelft_2022-01-24.osm.bz2"
+
+
+@pytest.mark.shared_data
+@pytest.mark.skipif(not DELFT_OSM.is_file(), reason=f"{DELFT_OSM} not found")
+@pytest.mark.filterwarnings("always::woonplanner.travel.TravelFallbackWarning")
+def test_own_warnings_print_as_one_plain_line(runner, tmp_path):
+    """Delft's wijken mostly lie outside the small OSM extract and fall back to straight lines:
+    the command says so in one line, without Python's file name, line number and source."""
+    before = warnings.showwarning
+    result = invoke(
+        runner,
+        "run",
+        REPO / "scenarios" / "jeugdregio.toml",
+        "--data-dir",
+        SHARED_NL,
+        "--set",
+        'region.gemeenten=["GM0503"]',
+        "--set",
+        "travel.mode=network",
+        "--set",
+        f"travel.osm_file={DELFT_OSM}",
+        "--set",
+        f"travel.cache_dir={tmp_path / 'cache'}",
+        "--out",
+        tmp_path / "x",
+    )
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if "lie more than 500 m" in line]
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith("Warning: 12 of 13 points lie more than 500 m")
+    assert ".py:" not in result.output
+    assert "TravelFallbackWarning" not in result.output
+    assert warnings.showwarning is before  # restored: the Python API warns as usual

@@ -38,6 +38,24 @@ def test_budget_below_the_least_cost_is_diagnosed(tmp_path):
     assert leftovers(tmp_path) == []
 
 
+def test_a_soft_norm_is_not_advised_when_it_is_set(tmp_path):
+    """With a soft norm only the budget is a hard rule: its least cost leaves the norm unmet."""
+    result = invoke(
+        "run",
+        *SMALL,
+        "--set",
+        "budget.annual_eur=10000",
+        "--set",
+        "norm.mode=soft",
+        "--out",
+        tmp_path / "x",
+    )
+    assert result.exit_code == 3, result.output
+    assert "budget.annual_eur = 10,000 is below the least cost of" in result.output
+    assert "the norm not met); raise the budget" in result.output
+    assert "norm.mode" not in result.output
+
+
 def test_no_plan_within_the_time_limit_exits_4(tmp_path):
     result = invoke("run", "--time-limit", "0.001", "--out", tmp_path / "x")
     assert result.exit_code == 4, result.output

@@ -90,10 +90,44 @@ places = 8
     assert f"{bad}: demand.rate_per_1000: Input should be greater than or equal to 0" in text
     assert "shares must sum to 1, got 0.7" in text
     assert "min_km (20) is above max_km (10)" in text
-    assert "gezinshuis.places must be at most 6" in text
+    assert f"{bad}: facility_types.gezinshuis.places: must be at most 6" in text
     assert "--set: norm.typo: unknown key" in text
     assert "--set: solver.mip_gap:" in text
     assert "7 problems" in text
+
+
+def test_every_bad_facility_type_is_listed_and_named_by_the_set_that_made_it():
+    """``scenarios/demo.toml`` writes out every facility type; the overrides broke them."""
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(
+            "demo",
+            overrides=["facility_types.gezinshuis.places=10", "facility_types.woongroep.places=9"],
+        )
+    text = str(err.value)
+    assert "2 problems" in text
+    assert (
+        "--set: facility_types.gezinshuis.places: must be at most 6 (small-scale), got 10" in text
+    )
+    assert "--set: facility_types.woongroep.places: must be at most 6 (small-scale), got 9" in text
+    assert "demo.toml" not in text
+
+
+def test_a_section_error_caused_by_a_set_names_the_set(tmp_path):
+    """A section-level error has no key of its own: it goes to whoever changed the section last,
+    here the override of a section the file writes out in full."""
+    with pytest.raises(ScenarioError) as err:
+        load_scenario("demo", overrides=["reasons.safety_risk.max_km=2"])
+    assert "--set: reasons.safety_risk: Value error, min_km (3) is above max_km (2)" in str(
+        err.value
+    )
+    base = write(tmp_path / "base.toml", "[reasons.safety_risk]\nmin_km = 3\nmax_km = 15\n")
+    child = write(
+        tmp_path / "child.toml", 'extends = "base.toml"\n[reasons.safety_risk]\nmax_km = 2\n'
+    )
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(child)
+    assert f"{child}: reasons.safety_risk: Value error" in str(err.value)
+    assert f"{base}:" not in str(err.value)
 
 
 def test_unknown_key_in_extended_file_names_that_file(tmp_path):
@@ -155,6 +189,7 @@ def test_an_option_is_named_as_typed():
         ({"overrides": ["region.jeugdregio=JZ15"]}, "--set: region.jeugdregio = 'JZ15', but"),
         ({"data_dir": "/data/nl"}, "--data-dir: data.dir is set, but the built-in demo"),
         ({"overrides": ['data.schools="s.geojson"']}, "--set: data.schools is set, but"),
+        ({"overrides": ["region.level=buurt"]}, "--set: region.level = 'buurt', but the built-in"),
     ],
 )
 def test_cbs_settings_on_the_demo_region_are_refused(kwargs, message):

@@ -7,14 +7,16 @@ Exit codes: 0 plan written; 2 invalid input (scenario or data); 3 infeasible, wi
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO
 
 import typer
 
@@ -47,10 +49,13 @@ DataDirOption = Annotated[
 
 @app.callback()
 def main(
+    ctx: typer.Context,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
 ) -> None:
     """Plan small-scale out-of-home housing for children per neighbourhood."""
     _state["debug"] = debug
+    if not debug:
+        ctx.with_resource(_plain_own_warnings())
     if threading.current_thread() is threading.main_thread():
         # SIGTERM takes the Ctrl-C path: the solve is cancelled and the temporary run folder
         # removed, so a stopped run leaves nothing behind.
@@ -59,6 +64,36 @@ def main(
 
 def _terminate(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _plain_own_warnings() -> Iterator[None]:
+    """While a command runs, print woonplanner's own warnings as one ``Warning: …`` line.
+
+    They are notices for the user (points that fell back to a straight line, a cache that could
+    not be written), not for a developer: the source line Python adds means nothing on the
+    command line. Other libraries' warnings are shown as usual; warning filters still apply.
+    """
+    original = warnings.showwarning
+
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
+        if category.__module__.partition(".")[0] == "woonplanner":
+            typer.secho(f"Warning: {message}", fg=typer.colors.YELLOW, err=True)
+        else:
+            original(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = original
 
 
 def _progress(start: float) -> Callable[[str], None]:

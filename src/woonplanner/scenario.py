@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from woonplanner.errors import ScenarioError, raise_if_problems
 
@@ -258,14 +259,14 @@ class FacilityTypesConfig(_Section):
     woongroep: FacilityTypeConfig = Field(default_factory=_woongroep)
     """Small residential group: extra support, ages 12-17; at most 6, preferably 4 (SPEC §1)."""
 
-    @model_validator(mode="after")
-    def _small_scale(self) -> FacilityTypesConfig:
-        for name in ("gezinshuis", "woongroep"):
-            places = getattr(self, name).places
-            if places > 6:
-                msg = f"{name}.places must be at most 6 (small-scale), got {places:g}"
-                raise ValueError(msg)
-        return self
+    @field_validator(*SMALL_SCALE_TYPES)
+    @classmethod
+    def _small_scale(cls, v: FacilityTypeConfig) -> FacilityTypeConfig:
+        # A field validator, not a model validator: each bad type is its own error, all listed.
+        if v.places > 6:
+            msg = f"must be at most 6 (small-scale), got {v.places:g}"
+            raise PydanticCustomError("small_scale", msg, {"key": "places"})
+        return v
 
 
 class NormConfig(_Section):
@@ -450,12 +451,12 @@ def load_scenario(
         except ScenarioError as err:
             problems.append(f"--set {key}: {err}")
             continue
-        origin[key] = "--set"
+        _set_origin(origin, key, "--set")
     if data_dir is not None:
         flags = [("--data-dir", "data.dir", str(Path(data_dir).expanduser().resolve())), *flags]
     for flag, key, value in flags:
         _set_dotted(raw, key, value)
-        origin[key] = flag
+        _set_origin(origin, key, flag)
     raise_if_problems(problems, ScenarioError, header="Invalid scenario overrides")
     return validate_scenario(raw, origin=origin)
 
@@ -471,7 +472,9 @@ def validate_scenario(raw: dict[str, Any], *, origin: dict[str, str] | None = No
     except ValidationError as err:
         problems = []
         for e in err.errors():
-            key = ".".join(str(p) for p in e["loc"])
+            # A validator of a section that is about one of its keys names it in ``ctx["key"]``.
+            loc = (*e["loc"], e["ctx"]["key"]) if "key" in e.get("ctx", {}) else e["loc"]
+            key = ".".join(str(p) for p in loc)
             where = _origin_of(key, origin)
             what = _unknown_key(key) if e["type"] == "extra_forbidden" else e["msg"]
             if e["type"] != "extra_forbidden" and "input" in e and not isinstance(e["input"], dict):
@@ -499,6 +502,12 @@ def _demo_problems(scenario: Scenario, origin: dict[str, str]) -> list[str]:
             f"{scenario.region.jeugdregio!r}, but the scenario plans the built-in demo region "
             f'(region.source = "demo"); to plan a jeugdregio from CBS data, {use}'
         )
+    if scenario.region.level != "wijk":
+        problems.append(
+            f"{_origin_of('region.level', origin)}: region.level = "
+            f"{scenario.region.level!r}, but the built-in demo region has wijken only "
+            f'(region.source = "demo"); to plan buurten from CBS data, {use}'
+        )
     for key, value in scenario.data.model_dump().items():
         if value is not None:
             problems.append(
@@ -515,17 +524,28 @@ def _unknown_key(key: str) -> str:
     return f"unknown key (did you mean {near[0]}?)" if near else "unknown key"
 
 
+def _set_origin(origin: dict[str, str], key: str, source: str) -> None:
+    """Record that ``source`` set ``key`` last: ``origin`` keeps the order keys were applied."""
+    origin.pop(key, None)
+    origin[key] = source
+
+
 def _origin_of(key: str, origin: dict[str, str]) -> str:
-    """The file (or ``--set``) that set ``key`` or its nearest parent."""
+    """The file (or option) that last set ``key`` or one of its children, else its nearest parent.
+
+    ``origin`` is in the order keys were applied, so a section-level error (shares that do not
+    sum to 1, ``min_km`` above ``max_km``) goes to the ``--set`` that changed the section after
+    the file that wrote it out in full.
+    """
+    own = [src for k, src in origin.items() if k == key or k.startswith(key + ".")]
+    if own:
+        return own[-1]
     parts = key.split(".")
-    for n in range(len(parts), 0, -1):
+    for n in range(len(parts) - 1, 0, -1):
         source = origin.get(".".join(parts[:n]))
         if source:
             return source
-    # A key nobody set: a section-level error (e.g. shares that do not sum to 1) comes from the
-    # file that set one of its children.
-    children = [src for k, src in origin.items() if k.startswith(key + ".")]
-    return children[-1] if children else "scenario"
+    return "scenario"
 
 
 def _locate(name: str | Path, base: Path | None) -> Path:
@@ -578,7 +598,9 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> tuple[dict, dict[
         msg = f"{path}: extends: must be a file name or scenario name, got {parent!r}"
         raise ScenarioError(msg)
     base_raw, base_origin = _read_with_extends(_locate(parent, path.parent), (*chain, path))
-    return _merge(base_raw, data), {**base_origin, **origin}
+    for key, source in origin.items():
+        _set_origin(base_origin, key, source)
+    return _merge(base_raw, data), base_origin
 
 
 def _resolve_paths(data: dict, base: Path) -> None:
