@@ -280,3 +280,23 @@ def test_rows_of_uncapacitated_options_go_in_at_once(monkeypatch, tmp_path):
     assert len(calls) >= 2  # an LP, then the MIP
     plain = solve(mixed, mip_gap=1e-9, separate_linking=False)
     assert result.objective == pytest.approx(plain.objective, rel=1e-9)
+
+
+def test_progress_says_the_bound_the_first_plan_and_the_gap(monkeypatch):
+    """The solve's progress lines: the LP bound, the first plan, then the gap during the branch
+    and bound (every tick here, every 5 s for real), or that none was needed."""
+    solve_module = importlib.import_module("woonplanner.model.solve")
+    monkeypatch.setattr(solve_module, "PROGRESS_INTERVAL_S", 0.0)
+    for seed, mip_gap, early in [(1, 1e-9, False), (0, 0.05, True)]:
+        lines: list[str] = []
+        result = solve(random_problem(seed), mip_gap=mip_gap, progress=lines.append)
+        assert lines[0].startswith("  LP relaxation: bound ")
+        assert lines[1].startswith("  first plan ")
+        if early:
+            assert lines[2:] == ["  the first plan is within the 5 % gap: no branch and bound"]
+            assert f"{result.bound:,.0f}" in lines[0]
+        else:
+            ticks = [line for line in lines[2:] if line.startswith("  branch and bound: ")]
+            assert ticks
+            assert len(ticks) == len(lines) - 2
+            assert "gap " in ticks[-1] or "no plan yet" in ticks[-1]

@@ -265,6 +265,7 @@ def test_delft_planned_end_to_end_on_road_distances(tmp_path):
     assert plan.kpis["status"] == "optimal"
     assert plan.kpis["region"]["children_unplaced"] == pytest.approx(0, abs=1e-6)
     assert np.isfinite(plan.flows["km"]).all()
+    assert str(OSM.resolve()) in plan.manifest["inputs"]  # hashed like the CBS files
 
     # The run cached its distances: the same tables are now read, not computed.
     region = load_region(scenario)

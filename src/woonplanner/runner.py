@@ -86,6 +86,7 @@ def run(
         mip_gap=scenario.solver.mip_gap,
         threads=scenario.solver.threads,
         seed=scenario.solver.seed,
+        progress=progress,
     )
     timings["build"], timings["solve"] = result.build_s, result.solve_s
     progress(
@@ -198,8 +199,10 @@ def read_demand(scenario: Scenario, region: Region):
 def _with(
     plan, scenario, region: Region, problem: Problem, result: SolveResult, timings, travel: dict
 ) -> Plan:
+    # The road network's extract is an input like the region's files (its cache is not).
+    network = [Path(travel["osm_file"])] if travel.get("osm_file") else []
     manifest = make_manifest(
-        input_files=region.input_files,
+        input_files=[*region.input_files, *network],
         solve={
             "status": result.status,
             "objective": result.objective,
@@ -285,9 +288,15 @@ def diagnose_infeasible(problem: Problem, scenario: Scenario) -> list[str]:
                     f"{c.rhs - short:g} can be sited; raise facility_types.<type>."
                     'max_units_per_site or max_units_per_1000_households, or set norm.mode = "soft"'
                 )
+    # A soft norm is no hard rule: it neither raises the least cost nor is advice to give.
+    soft = scenario.norm.mode == "soft"
     if not reasons and problem.budget is not None:
         cheapest = replace(
             problem,
+            unit_constraints=tuple(
+                c if c.penalty is None else replace(c, penalty=0.0)
+                for c in problem.unit_constraints
+            ),
             budget=None,
             objective=replace(
                 problem.objective, mode="weighted", unplaced_penalty=0.0, km_weight=0.0
@@ -295,15 +304,22 @@ def diagnose_infeasible(problem: Problem, scenario: Scenario) -> list[str]:
         )
         least = solve(cheapest, time_limit=limit, mip_gap=gap, threads=scenario.solver.threads)
         if least.has_solution and least.parts.get("cost", 0.0) > problem.budget:
-            reasons.append(
-                f"budget.annual_eur = {problem.budget:,.0f} is below the least cost of "
-                f"{least.parts['cost']:,.0f} at which today's stock can be kept or closed and the "
-                "norm met (even with every child unplaced); raise the budget or set "
+            advice = (
+                "(even with every child unplaced and the norm not met); raise the budget"
+                if soft
+                else "and the norm met (even with every child unplaced); raise the budget or set "
                 'norm.mode = "soft"'
             )
+            reasons.append(
+                f"budget.annual_eur = {problem.budget:,.0f} is below the least cost of "
+                f"{least.parts['cost']:,.0f} at which today's stock can be kept or closed {advice}"
+            )
     if not reasons:
+        rules = (
+            "the site limits and the budget" if soft else "the norm, the site limits and the budget"
+        )
         reasons.append(
-            "the norm, the site limits and the budget cannot be met together, and the elastic "
-            f"re-solve found no single rule to blame within {limit:g} s"
+            f"{rules} cannot be met together, and the elastic re-solve found no single rule to "
+            f"blame within {limit:g} s"
         )
     return reasons

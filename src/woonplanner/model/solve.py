@@ -13,13 +13,14 @@ import io
 import math
 import sys
 import time
-from collections.abc import Callable, Sequence
-from contextlib import redirect_stdout
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field, replace
 from typing import IO
 
 import highspy
 import numpy as np
+from highspy.highs import HighsCallbackEvent
 from pyomo.common.tee import capture_output
 
 from woonplanner.model.build import (
@@ -85,6 +86,7 @@ def solve(
     merge_groups: bool = True,
     separate_linking: bool = True,
     aggregate_capacity: bool = True,
+    progress: Callable[[str], None] | None = None,
 ) -> SolveResult:
     """Build and solve ``problem`` with HiGHS.
 
@@ -113,6 +115,9 @@ def solve(
         Add the aggregate capacity rows (valid inequalities, see
         :func:`~woonplanner.model.build.aggregate_capacity_sets`); ``False`` leaves them out
         (for comparisons).
+    progress
+        Receives a line per step (the LP bound, the first plan and its gap) and, during the
+        branch and bound, the gap every :data:`PROGRESS_INTERVAL_S` seconds.
     """
     start = time.perf_counter()
     # Identical demand groups become one (exact; see merge_identical_groups); the result is
@@ -153,18 +158,32 @@ def solve(
         interrupted = outcome[0] == "interrupted"
         return outcome
 
+    say = progress or (lambda _message: None)
+    costs = mm.weighted_objective(problem)
     x_lp = x_start = None
     if separate or not separate_linking:  # not when every row went in at once
         x_lp = _separate_linking(highs, mm, problem, run, at_once=at_once if separate else None)
+        if x_lp is not None:
+            elapsed = time.perf_counter() - start
+            say(f"  LP relaxation: bound {costs @ x_lp:,.0f} ({elapsed:.1f} s)")
     if x_lp is not None and HEURISTIC_SHARE > 0:
         x_start = _lp_guided_start(highs, mm, x_lp, run, deadline, mip_gap)
+        if x_lp is not None and x_start is not None:
+            gap = _gap(float(costs @ x_start), float(costs @ x_lp))
+            elapsed = time.perf_counter() - start
+            say(
+                f"  first plan {costs @ x_start:,.0f}, {100 * (gap or 0.0):.2f} % above the LP "
+                f"bound ({elapsed:.1f} s)"
+            )
     proven = None
-    if problem.objective.mode == "lexicographic":
-        status, has_solution, objective, bound = _solve_lexicographic(highs, mm, problem, run)
-    elif (proven := _start_proven(mm, problem, x_lp, x_start, mip_gap, log)) is not None:
-        status, has_solution, objective, bound = proven
-    else:
-        status, has_solution, objective, bound = run()
+    with _reporting(highs, say, start):
+        if problem.objective.mode == "lexicographic":
+            status, has_solution, objective, bound = _solve_lexicographic(highs, mm, problem, run)
+        elif (proven := _start_proven(mm, problem, x_lp, x_start, mip_gap, log)) is not None:
+            status, has_solution, objective, bound = proven
+            say(f"  the first plan is within the {100 * mip_gap:g} % gap: no branch and bound")
+        else:
+            status, has_solution, objective, bound = run()
     if proven is not None:
         x = x_start
     else:
@@ -256,6 +275,41 @@ def _outcome(highs: highspy.Highs) -> tuple[str, bool, float | None, float | Non
 LINKING_TOLERANCE = 1e-6
 #: Separation rounds at most (JZ02, the largest jeugdregio, needs 18).
 LINKING_ROUNDS = 100
+
+
+#: Seconds between two progress lines during the branch and bound.
+PROGRESS_INTERVAL_S = 5.0
+
+
+@contextmanager
+def _reporting(highs: highspy.Highs, say: Callable[[str], None], since: float) -> Iterator[None]:
+    """Say the gap every :data:`PROGRESS_INTERVAL_S` seconds while HiGHS runs a MIP.
+
+    HiGHS calls its MIP interrupt callback many times a second (highspy already listens to it
+    for Ctrl-C); this reads the best plan and bound from it, at most once an interval.
+    """
+    last = time.perf_counter()
+
+    def tick(event: HighsCallbackEvent) -> None:
+        nonlocal last
+        now = time.perf_counter()
+        if now - last < PROGRESS_INTERVAL_S:
+            return
+        last = now
+        out = event.data_out
+        if math.isfinite(out.mip_primal_bound):
+            say(
+                f"  branch and bound: gap {100 * out.mip_gap:.2f} % after {now - since:.0f} s "
+                f"(plan {out.mip_primal_bound:,.0f}, bound {out.mip_dual_bound:,.0f})"
+            )
+        else:
+            say(f"  branch and bound: no plan yet after {now - since:.0f} s")
+
+    highs.cbMipInterrupt.subscribe(tick)
+    try:
+        yield
+    finally:
+        highs.cbMipInterrupt.unsubscribe(tick)
 
 
 def _separate_linking(
