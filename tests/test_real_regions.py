@@ -54,6 +54,9 @@ def test_jz15_haarlemmermeer(tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     assert any("wijken_2024_geoinzicht" in p for p in manifest["inputs"])
     assert any("gemeenten_kwb2021" in p for p in manifest["inputs"])  # youth-care index
+    # ... and the scenario files, the extends chain included.
+    assert str(SCENARIO.resolve()) in manifest["inputs"]
+    assert str((SCENARIO.parent / "demo.toml").resolve()) in manifest["inputs"]
     assert (out / "map.html").is_file()
     assert (out / "report.html").is_file()
 

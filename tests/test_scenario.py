@@ -207,3 +207,10 @@ def test_cbs_settings_are_fine_on_a_cbs_scenario():
         data_dir="/data/nl",
     )
     assert scenario.region.jeugdregio == "JZ15"
+
+
+def test_the_files_read_are_kept_for_the_manifest(tmp_path):
+    base = write(tmp_path / "base.toml", "[norm]\nmode = 'soft'\n")
+    child = write(tmp_path / "child.toml", 'extends = "base.toml"\nname = "child"\n')
+    assert load_scenario(child).source_files == (child.resolve(), base.resolve())
+    assert load_scenario(None).source_files == ()

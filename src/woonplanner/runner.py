@@ -199,10 +199,10 @@ def read_demand(scenario: Scenario, region: Region):
 def _with(
     plan, scenario, region: Region, problem: Problem, result: SolveResult, timings, travel: dict
 ) -> Plan:
-    # The road network's extract is an input like the region's files (its cache is not).
+    # The road network's extract and the scenario files are inputs like the region's files.
     network = [Path(travel["osm_file"])] if travel.get("osm_file") else []
     manifest = make_manifest(
-        input_files=[*region.input_files, *network],
+        input_files=[*region.input_files, *network, *scenario.source_files],
         solve={
             "status": result.status,
             "objective": result.objective,

@@ -17,7 +17,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from woonplanner.errors import ScenarioError, raise_if_problems
@@ -397,6 +405,15 @@ class Scenario(_Section):
     solver: SolverConfig = Field(default_factory=SolverConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
 
+    #: The scenario files it was read from (the ``extends`` chain), for the run's manifest.
+    _source_files: tuple[Path, ...] = PrivateAttr(default=())
+
+    @property
+    def source_files(self) -> tuple[Path, ...]:
+        """The scenario files it was read from, the ``extends`` chain included (none for the
+        built-in demo or a scenario made in Python)."""
+        return self._source_files
+
     def to_toml(self) -> str:
         """The fully resolved scenario as TOML (all defaults filled in)."""
         return dumps_toml(self.model_dump(mode="json"))
@@ -434,8 +451,9 @@ def load_scenario(
     """
     raw: dict[str, Any] = {}
     origin: dict[str, str] = {}
+    files: list[Path] = []
     if path is not None:
-        raw, origin = _read_with_extends(_locate(path, None), chain=())
+        raw, origin = _read_with_extends(_locate(path, None), chain=(), files=files)
     problems: list[str] = []
     for item in overrides:
         key, sep, text = item.partition("=")
@@ -458,7 +476,9 @@ def load_scenario(
         _set_dotted(raw, key, value)
         _set_origin(origin, key, flag)
     raise_if_problems(problems, ScenarioError, header="Invalid scenario overrides")
-    return validate_scenario(raw, origin=origin)
+    scenario = validate_scenario(raw, origin=origin)
+    scenario._source_files = tuple(files)
+    return scenario
 
 
 def validate_scenario(raw: dict[str, Any], *, origin: dict[str, str] | None = None) -> Scenario:
@@ -574,7 +594,11 @@ def _locate(name: str | Path, base: Path | None) -> Path:
     raise ScenarioError(msg)
 
 
-def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> tuple[dict, dict[str, str]]:
+def _read_with_extends(
+    path: Path, chain: tuple[Path, ...], files: list[Path]
+) -> tuple[dict, dict[str, str]]:
+    """The raw settings of ``path`` over those it extends, each key's file, and (in ``files``)
+    every file read."""
     if str(path) == "<builtin demo>":
         return {}, {}
     if path in chain:
@@ -588,6 +612,7 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> tuple[dict, dict[
     except OSError as err:
         msg = f"{path}: cannot be read: {err.strerror}"
         raise ScenarioError(msg) from None
+    files.append(path)
     _resolve_paths(data, path.parent)
     origin = {k: str(path) for k in _dotted_keys(data)}
     parent = data.pop("extends", None)
@@ -597,7 +622,7 @@ def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> tuple[dict, dict[
     if not isinstance(parent, str):
         msg = f"{path}: extends: must be a file name or scenario name, got {parent!r}"
         raise ScenarioError(msg)
-    base_raw, base_origin = _read_with_extends(_locate(parent, path.parent), (*chain, path))
+    base_raw, base_origin = _read_with_extends(_locate(parent, path.parent), (*chain, path), files)
     for key, source in origin.items():
         _set_origin(base_origin, key, source)
     return _merge(base_raw, data), base_origin
