@@ -408,6 +408,15 @@ class Scenario(_Section):
     #: The scenario files it was read from (the ``extends`` chain), for the run's manifest.
     _source_files: tuple[Path, ...] = PrivateAttr(default=())
 
+    def __eq__(self, other: object) -> bool:
+        """Equal settings make equal scenarios, whichever files they were read from."""
+        if not isinstance(other, Scenario):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    def __hash__(self) -> int:
+        return hash(self.model_dump_json())
+
     @property
     def source_files(self) -> tuple[Path, ...]:
         """The scenario files it was read from, the ``extends`` chain included (none for the
