@@ -9,15 +9,22 @@ A :class:`Plan` holds no Pyomo object. Its tables (all geometry in EPSG:28992):
     neighbourhood's facilities are drawn; no facility is ever placed at an address.
 ``facilities`` (DataFrame)
     one row per site and type that has or had units: ``neighbourhood, gemeente, type,
-    existing_units, opened_units, closed_units, units, places, occupied, change_reason, x, y``
-    (``change_reason``: see :data:`CHANGE_REASONS`).
+    existing_units, opened_units, closed_units, units, places, occupied, annual_cost_eur,
+    one_off_cost_eur, x, y, change_reason`` (``change_reason``: see :data:`CHANGE_REASONS`).
+    The costs of the row's decision: ``annual_cost_eur`` = units × annual cost per unit +
+    occupied × annual cost per place, ``one_off_cost_eur`` = opened × opening cost + closed ×
+    closing cost; the region's costs in ``kpis`` are their sums.
 ``flows`` (DataFrame)
     ``origin, reason, support_need, age_band, site, type, children, km`` with ``km`` the
     distance from the child's school (its home when it has no school) to the site.
 ``gemeenten`` (GeoDataFrame, polygons)
     ``code, name, inhabitants, small_scale_units, required_small_scale_units, norm_met``.
-``kpis`` (dict)
-    see :func:`woonplanner.plan.kpis`; ``status`` and ``mip_gap`` at the top level.
+``kpis`` (dict, written as ``kpis.json``)
+    ``status``, ``mip_gap``, ``objective``, ``bound``; ``region``: the region's figures
+    (children, km, units / places / occupied / opened / closed per type, costs, the norm and
+    ``unplaced_by_reason``, see :func:`unplaced_by_reason`); ``gemeenten``: one entry per
+    gemeente (see :func:`gemeente_kpis`). Where a region figure is a sum, it is the sum of the
+    gemeenten's.
 """
 
 from __future__ import annotations
@@ -122,6 +129,14 @@ def make_plan(
             "occupied": occupied,
         }
     )
+    fac["annual_cost_eur"] = (
+        fac["units"] * options["unit_cost"].to_numpy()
+        + fac["occupied"] * options["cost_per_place"].to_numpy()
+    )
+    fac["one_off_cost_eur"] = (
+        fac["opened_units"] * options["open_cost"].to_numpy()
+        + fac["closed_units"] * options["close_cost"].to_numpy()
+    )
     fac = fac[(fac["units"] > 0) | (fac["existing_units"] > 0)].reset_index(drop=True)
     fac["x"] = xy["x"].reindex(fac["neighbourhood"]).to_numpy()
     fac["y"] = xy["y"].reindex(fac["neighbourhood"]).to_numpy()
@@ -131,7 +146,8 @@ def make_plan(
     demand_by = groups.groupby("origin")["demand"].sum()
     # Shares below the flow threshold are solver round-off (2.7e-16 children), not children.
     unplaced = groups["demand"] * result.unplaced
-    unplaced_by = unplaced.where(unplaced > _FLOW_EPS, 0.0).groupby(groups["origin"]).sum()
+    unplaced = unplaced.where(unplaced > _FLOW_EPS, 0.0)
+    unplaced_by = unplaced.groupby(groups["origin"]).sum()
     placed_by = flows.groupby("origin")["children"].sum()
     km_by = (flows["children"] * flows["km"]).groupby(flows["origin"]).sum()
     nb = neighbourhoods[["code", "name", "gemeente", "gemeente_name", "inhabitants"]].copy()
@@ -175,7 +191,17 @@ def make_plan(
 
     fac["change_reason"] = change_reasons(fac, required, norm_types)
 
-    kpis = _kpis(result, flows, fac, nb, gem, options, required.get("region", 0), norm_types)
+    kpis = _kpis(
+        result,
+        flows=flows,
+        fac=fac,
+        nb=nb,
+        gem=gem,
+        types=sorted(options["type"].unique()),
+        unplaced_groups=groups.assign(children=unplaced.to_numpy()),
+        region_required=required.get("region", 0),
+        norm_types=norm_types,
+    )
     return Plan(neighbourhoods=nb, facilities=fac, flows=flows, gemeenten=gem, kpis=kpis)
 
 
@@ -275,22 +301,132 @@ def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> flo
     return float(values[order][np.searchsorted(cum, q * cum[-1])])
 
 
-def _kpis(result, flows, fac, nb, gem, options, region_required, norm_types) -> dict[str, Any]:
+#: Per-type sums of :attr:`Plan.facilities`: KPI name → (column, whole units or not).
+_BY_TYPE = {
+    "units_by_type": ("units", True),
+    "places_by_type": ("places", False),
+    "occupied_by_type": ("occupied", False),
+    "opened_by_type": ("opened_units", True),
+    "closed_by_type": ("closed_units", True),
+}
+
+
+def _by_type(fac: pd.DataFrame, types: Sequence[str]) -> dict[str, dict[str, float | int]]:
+    """``units_by_type``, ``places_by_type``, … of the facility rows ``fac``."""
+    sums = fac.groupby("type")[[column for column, _ in _BY_TYPE.values()]].sum()
+    sums = sums.reindex(list(types)).fillna(0)
+    return {
+        key: {t: int(sums.at[t, column]) if whole else float(sums.at[t, column]) for t in types}
+        for key, (column, whole) in _BY_TYPE.items()
+    }
+
+
+def _cost(fac: pd.DataFrame, column: str) -> float | None:
+    """A cost column's sum; None for a hand-built table without costs."""
+    return float(fac[column].sum()) if column in fac.columns else None
+
+
+def gemeente_kpis(
+    neighbourhoods: pd.DataFrame,
+    facilities: pd.DataFrame,
+    gemeenten: pd.DataFrame,
+    *,
+    types: Sequence[str] | None = None,
+) -> list[dict[str, Any]]:
+    """The figures of every gemeente, as in ``kpis.json`` (``gemeenten``).
+
+    Children count in the gemeente of their home neighbourhood; facilities, places and costs
+    in the gemeente where the facility is sited. Children's numbers are expected numbers from
+    rates (fractional), like the region's.
+
+    Parameters
+    ----------
+    neighbourhoods, facilities, gemeenten
+        The tables of a :class:`Plan`.
+    types
+        The types to list in the ``*_by_type`` figures (default: those in ``facilities``).
+
+    Returns
+    -------
+    list of dict
+        One per row of ``gemeenten``: ``code, name, inhabitants, small_scale_units,
+        required_small_scale_units, norm_met`` (the 1-per-40,000 check); ``children_demand,
+        children_placed, children_unplaced`` (children living in the gemeente), ``child_km``
+        and ``mean_km`` (their km to the site, ``mean_km`` None when none is placed);
+        ``children_placed_here`` (children, from anywhere, placed in the gemeente's
+        facilities); ``units_by_type, places_by_type, occupied_by_type, opened_by_type,
+        closed_by_type``; ``annual_cost_eur`` and ``one_off_cost_eur`` of the facilities sited
+        in the gemeente (None when ``facilities`` has no cost columns).
+    """
+    if types is None:
+        types = sorted(facilities["type"].unique())
+    children = ["children_demand", "children_placed", "children_unplaced", "child_km"]
+    home = neighbourhoods.groupby("gemeente")[children].sum()
+    rows = []
+    for g in gemeenten.itertuples():
+        mine = home.loc[g.code] if g.code in home.index else pd.Series(0.0, index=children)
+        fac = facilities[facilities["gemeente"] == g.code]
+        placed = float(mine["children_placed"])
+        child_km = float(mine["child_km"])
+        rows.append(
+            {
+                "code": g.code,
+                "name": g.name,
+                "inhabitants": int(g.inhabitants),
+                "small_scale_units": int(g.small_scale_units),
+                "required_small_scale_units": int(g.required_small_scale_units),
+                "norm_met": bool(g.norm_met),
+                "children_demand": float(mine["children_demand"]),
+                "children_placed": placed,
+                "children_unplaced": float(mine["children_unplaced"]),
+                "child_km": child_km,
+                "mean_km": child_km / placed if placed > 0 else None,
+                "children_placed_here": float(fac["occupied"].sum()),
+                **_by_type(fac, types),
+                "annual_cost_eur": _cost(fac, "annual_cost_eur"),
+                "one_off_cost_eur": _cost(fac, "one_off_cost_eur"),
+            }
+        )
+    return rows
+
+
+def unplaced_by_reason(groups: pd.DataFrame) -> list[dict[str, Any]]:
+    """Unplaced children per reason and support need (``region.unplaced_by_reason``).
+
+    Parameters
+    ----------
+    groups
+        Demand groups ``reason, support_need, children`` with ``children`` the unplaced
+        children of the group.
+
+    Returns
+    -------
+    list of dict
+        ``reason, support_need, children``, one per pair with demand (0 where all are placed),
+        sorted by reason and support need; ``children`` adds up to the region's
+        ``children_unplaced``.
+    """
+    sums = groups.groupby(["reason", "support_need"])["children"].sum()
+    return [
+        {"reason": str(reason), "support_need": str(need), "children": float(children)}
+        for (reason, need), children in sums.items()
+    ]
+
+
+def _kpis(
+    result: Any,
+    *,
+    flows: pd.DataFrame,
+    fac: pd.DataFrame,
+    nb: pd.DataFrame,
+    gem: pd.DataFrame,
+    types: Sequence[str],
+    unplaced_groups: pd.DataFrame,
+    region_required: int,
+    norm_types: Sequence[str],
+) -> dict[str, Any]:
     placed = float(flows["children"].sum())
     child_km = float((flows["children"] * flows["km"]).sum())
-    by_type = fac.groupby("type")
-    cost_of = options.drop_duplicates("type").set_index("type")
-    annual = sum(
-        float(rows["units"].sum()) * cost_of.at[t, "unit_cost"]
-        + float(rows["occupied"].sum()) * cost_of.at[t, "cost_per_place"]
-        for t, rows in by_type
-    )
-    one_off = sum(
-        float(rows["opened_units"].sum()) * cost_of.at[t, "open_cost"]
-        + float(rows["closed_units"].sum()) * cost_of.at[t, "close_cost"]
-        for t, rows in by_type
-    )
-    types = sorted(options["type"].unique())
     region_units = int(fac[fac["type"].isin(norm_types)]["units"].sum())
     return {
         "status": result.status,
@@ -304,32 +440,13 @@ def _kpis(result, flows, fac, nb, gem, options, region_required, norm_types) -> 
             "child_km": child_km,
             "mean_km": child_km / placed if placed > 0 else None,
             "p90_km": _weighted_quantile(flows["km"].to_numpy(), flows["children"].to_numpy(), 0.9),
-            "units_by_type": {t: int(fac.loc[fac["type"] == t, "units"].sum()) for t in types},
-            "places_by_type": {t: float(fac.loc[fac["type"] == t, "places"].sum()) for t in types},
-            "occupied_by_type": {
-                t: float(fac.loc[fac["type"] == t, "occupied"].sum()) for t in types
-            },
-            "opened_by_type": {
-                t: int(fac.loc[fac["type"] == t, "opened_units"].sum()) for t in types
-            },
-            "closed_by_type": {
-                t: int(fac.loc[fac["type"] == t, "closed_units"].sum()) for t in types
-            },
-            "annual_cost_eur": annual,
-            "one_off_cost_eur": one_off,
+            **_by_type(fac, types),
+            "annual_cost_eur": float(fac["annual_cost_eur"].sum()),
+            "one_off_cost_eur": float(fac["one_off_cost_eur"].sum()),
             "small_scale_units": region_units,
             "required_small_scale_units": region_required,
             "norm_met": region_units >= region_required,
+            "unplaced_by_reason": unplaced_by_reason(unplaced_groups),
         },
-        "gemeenten": [
-            {
-                "code": row.code,
-                "name": row.name,
-                "inhabitants": int(row.inhabitants),
-                "small_scale_units": int(row.small_scale_units),
-                "required_small_scale_units": int(row.required_small_scale_units),
-                "norm_met": bool(row.norm_met),
-            }
-            for row in gem.itertuples()
-        ],
+        "gemeenten": gemeente_kpis(nb, fac, gem, types=types),
     }

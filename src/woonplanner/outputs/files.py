@@ -33,8 +33,11 @@ FACILITY_COLUMNS = (
     "units",
     "places",
     "occupied",
+    "annual_cost_eur",
+    "one_off_cost_eur",
     "change_reason",
 )
+_COST_COLUMNS = ("annual_cost_eur", "one_off_cost_eur")
 FLOW_COLUMNS = ("origin", "reason", "support_need", "age_band", "site", "type", "children", "km")
 
 
@@ -101,8 +104,18 @@ def _replace(tmp: Path, out: Path, *, force: bool) -> None:
 
 
 def write_tables(folder: Path, plan: Plan) -> None:
-    """``plan.gpkg``, ``facilities.csv``, ``flows.csv`` and ``kpis.json`` into ``folder``."""
+    """``plan.gpkg``, ``facilities.csv``, ``flows.csv`` and ``kpis.json`` into ``folder``.
+
+    ``facilities.csv`` holds :data:`FACILITY_COLUMNS`: each open / keep / close decision per
+    neighbourhood and type with its annual and one-off cost (their sums are the region's
+    ``annual_cost_eur`` and ``one_off_cost_eur`` in ``kpis.json``). ``kpis.json`` is
+    :attr:`Plan.kpis`: the region's figures and each gemeente's
+    (:func:`woonplanner.plan.gemeente_kpis`).
+    """
     fac = plan.facilities[list(FACILITY_COLUMNS)]
+    # Euros to the cent: "%.6g" would write 1.43953e+07, and the column must add up to the
+    # region's total.
+    fac = fac.assign(**{c: fac[c].map("{:.2f}".format) for c in _COST_COLUMNS})
     flows = plan.flows[list(FLOW_COLUMNS)]
     fac.to_csv(folder / "facilities.csv", index=False, float_format="%.6g", lineterminator="\n")
     flows.to_csv(folder / "flows.csv", index=False, float_format="%.6g", lineterminator="\n")

@@ -6,17 +6,20 @@ this order:
 
 1. the title (region, scenario name and description) and the solver status;
 2. headline figures: children needing a place, placed, unplaced, mean and 90th-percentile km,
-   annual and one-off cost, and the norm;
+   annual and one-off cost, and the norm; then the same per gemeente (children by their home
+   gemeente, costs by where the facilities are, as in ``kpis.json``);
 3. the children who cannot be placed within the norms, and why (always shown, also when there
    are none);
 4. per gemeente the 1-per-40,000 check;
-5. per type existing / opened / closed / units / places / occupied;
+5. per type existing / opened / closed / units / places / occupied, then per gemeente and type
+   with the annual and one-off cost;
 6. the changes against the current stock per neighbourhood and type;
 7. every scenario value left at its default, listed as an assumption;
 8. versions and solver figures, so the page can be reproduced (no date: the same plan gives
    the same page).
 
-Privacy (SPEC §5): children counts per neighbourhood below the threshold read "<5"
+Privacy (SPEC §5): children counts per neighbourhood (and per gemeente) below the threshold
+read "<5"
 (:func:`~woonplanner.outputs.maps.format_count`), and every string that comes from input data
 or the scenario is HTML-escaped. Dutch is the default language (numbers as ``1.234,5``);
 ``lang="en"`` writes English. All texts are in :data:`LABELS`.
@@ -36,7 +39,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from woonplanner.outputs.maps import format_count
-from woonplanner.plan import Plan
+from woonplanner.plan import Plan, gemeente_kpis
 
 __all__ = [
     "LABELS",
@@ -82,7 +85,8 @@ LABELS: dict[str, dict[str, str]] = {
         "norm_headline_value": "gehaald in {met} van {total} gemeenten",
         "counts_note": (
             "Aantallen kinderen zijn verwachte aantallen (vraag uit percentages), afgerond op "
-            "hele kinderen. Aantallen onder {threshold} per buurt staan als “<{threshold}”."
+            "hele kinderen. Aantallen onder {threshold} (per buurt, gemeente of vorm) staan als "
+            "“<{threshold}”."
         ),
         "unplaced_title": "Niet geplaatste kinderen",
         "all_placed": "Alle kinderen hebben een plek binnen de normen van het scenario.",
@@ -100,10 +104,6 @@ LABELS: dict[str, dict[str, str]] = {
         "limit_per_households": "{type}: hooguit {n} per 1.000 huishoudens",
         "limit_per_site": "{type}: hooguit {n} per buurt",
         "unplaced_by_reason": "Naar reden en ondersteuningsbehoefte",
-        "unplaced_by_reason_note": (
-            "Afgeleid: verwachte vraag per reden en ondersteuningsbehoefte min de geplaatste "
-            "kinderen."
-        ),
         "unplaced_by_neighbourhood": "Naar buurt",
         "reason": "Reden",
         "support_need": "Ondersteuning",
@@ -184,6 +184,19 @@ LABELS: dict[str, dict[str, str]] = {
         "bound": "Ondergrens",
         "inputs": "Invoerbestanden (SHA-256)",
         "contents": "Inhoud",
+        "gemeenten_title": "Per gemeente",
+        "gemeenten_note": (
+            "Vraag, geplaatst, niet geplaatst en afstand: de kinderen die in de gemeente wonen. "
+            "Opgevangen: de kinderen in de voorzieningen van de gemeente, waar ze ook vandaan "
+            "komen. Kosten: de voorzieningen in de gemeente, per jaar de eenheden en bezette "
+            "plaatsen, eenmalig het openen en sluiten."
+        ),
+        "children_placed": "Geplaatst",
+        "placed_here": "Opgevangen in de gemeente",
+        "mean_km_short": "Gem. afstand",
+        "annual_cost_short": "Kosten per jaar",
+        "one_off_cost_short": "Eenmalige kosten",
+        "gemeente_types_title": "Per gemeente en vorm",
     },
     "en": {
         "html_lang": "en",
@@ -210,7 +223,8 @@ LABELS: dict[str, dict[str, str]] = {
         "norm_headline_value": "met in {met} of {total} gemeenten",
         "counts_note": (
             "Children's numbers are expected numbers (demand from rates), rounded to whole "
-            "children. Counts below {threshold} per neighbourhood are shown as “<{threshold}”."
+            "children. Counts below {threshold} (per neighbourhood, gemeente or type) are shown "
+            "as “<{threshold}”."
         ),
         "unplaced_title": "Unplaced children",
         "all_placed": "Every child has a place within the scenario's norms.",
@@ -227,9 +241,6 @@ LABELS: dict[str, dict[str, str]] = {
         "limit_per_households": "{type}: at most {n} per 1,000 households",
         "limit_per_site": "{type}: at most {n} per neighbourhood",
         "unplaced_by_reason": "By reason and support need",
-        "unplaced_by_reason_note": (
-            "Derived: expected demand per reason and support need minus the children placed."
-        ),
         "unplaced_by_neighbourhood": "By neighbourhood",
         "reason": "Reason",
         "support_need": "Support",
@@ -309,6 +320,19 @@ LABELS: dict[str, dict[str, str]] = {
         "bound": "Bound",
         "inputs": "Input files (SHA-256)",
         "contents": "Contents",
+        "gemeenten_title": "By gemeente",
+        "gemeenten_note": (
+            "Demand, placed, unplaced and distance: the children living in the gemeente. "
+            "Placed in the gemeente: the children in the gemeente's facilities, wherever they "
+            "come from. Costs: the facilities in the gemeente, annually its units and occupied "
+            "places, one-off the opening and closing."
+        ),
+        "children_placed": "Placed",
+        "placed_here": "Placed in the gemeente",
+        "mean_km_short": "Mean distance",
+        "annual_cost_short": "Annual cost",
+        "one_off_cost_short": "One-off cost",
+        "gemeente_types_title": "By gemeente and type",
     },
 }
 
@@ -369,6 +393,9 @@ th { background: var(--soft); font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.mid, th.mid { text-align: center; }
 tr.total td { font-weight: 700; border-top: 2px solid var(--ink); }
+#gemeenten-table th.num, #gemeente-types-table th.num { white-space: normal; }
+#gemeente-types-table td:nth-child(2) { white-space: nowrap; }
+#gemeente-types-table th, #gemeente-types-table td { padding: 5px 5px; }
 .code { color: var(--muted); font-size: 12px; }
 .plus { color: var(--green); font-weight: 700; }
 .minus { color: var(--red); font-weight: 700; }
@@ -568,7 +595,62 @@ def _headline(plan: Plan, fmt: Formatter) -> str:
             f'{_esc(labels[key])}</div><div class="value"{size}>{value_html}</div></div>'
         )
     note = labels["counts_note"].format(threshold=fmt.threshold)
-    return f'<div class="cards">{"".join(html_cards)}</div><p class="note">{_esc(note)}</p>'
+    return (
+        f'<div class="cards">{"".join(html_cards)}</div><p class="note">{_esc(note)}</p>'
+        f"{_gemeenten(plan, fmt)}"
+    )
+
+
+def _gemeenten(plan: Plan, fmt: Formatter) -> str:
+    """The headline figures per gemeente, with the region as the last row."""
+    labels = fmt.labels
+
+    def row(name: str, g: Mapping[str, Any], placed_here: Any) -> list[Any]:
+        unplaced = float(g["children_unplaced"])
+        return [
+            name,
+            _num(fmt.count(g["children_demand"])),
+            _num(fmt.count(g["children_placed"])),
+            _num(fmt.count(unplaced), css="minus" if unplaced > _EPS else ""),
+            _num(fmt.count(placed_here)),
+            _num(fmt.km(g.get("mean_km"))),
+            _num(fmt.money(g.get("annual_cost_eur"))),
+            _num(fmt.money(g.get("one_off_cost_eur"))),
+        ]
+
+    gemeenten = sorted(
+        gemeente_kpis(plan.neighbourhoods, plan.facilities, plan.gemeenten),
+        key=lambda g: str(g["code"]),
+    )
+    rows = [
+        row(
+            f'{_esc(g["name"])} <span class="code">{_esc(g["code"])}</span>',
+            g,
+            g["children_placed_here"],
+        )
+        for g in gemeenten
+    ]
+    region = _region(plan)
+    rows.append(row(_esc(labels["region_total"]), region, region["children_placed"]))
+    table = _table(
+        [
+            labels["gemeente"],
+            (labels["children_demand"], "num"),
+            (labels["children_placed"], "num"),
+            (labels["children_unplaced"], "num"),
+            (labels["placed_here"], "num"),
+            (labels["mean_km_short"], "num"),
+            (labels["annual_cost_short"], "num"),
+            (labels["one_off_cost_short"], "num"),
+        ],
+        rows,
+        total_last=True,
+        table_id="gemeenten-table",
+    )
+    return (
+        f"<h3>{_esc(labels['gemeenten_title'])}</h3>{table}"
+        f'<p class="note">{_esc(labels["gemeenten_note"])}</p>'
+    )
 
 
 def _unplaced(plan: Plan, fmt: Formatter) -> str:
@@ -583,31 +665,26 @@ def _unplaced(plan: Plan, fmt: Formatter) -> str:
     if scenario is not None:
         parts.append(f"<p>{_esc(_why_text(scenario, fmt))}</p>")
     by_reason = _unplaced_by_reason(plan)
-    if by_reason is not None and scenario is not None:
+    if by_reason is not None:
         rows = []
         for row in by_reason.itertuples(index=False):
-            rule = _reason_rule(scenario, row.reason, fmt)
-            rows.append(
-                [
-                    _esc(labels.get(f"reason_{row.reason}", row.reason)),
-                    _esc(labels.get(f"support_{row.support_need}", row.support_need)),
-                    _num(fmt.count(row.children)),
-                    _esc(rule),
-                ]
-            )
+            cells = [
+                _esc(labels.get(f"reason_{row.reason}", row.reason)),
+                _esc(labels.get(f"support_{row.support_need}", row.support_need)),
+                _num(fmt.count(row.children)),
+            ]
+            if scenario is not None:
+                cells.append(_esc(_reason_rule(scenario, row.reason, fmt)))
+            rows.append(cells)
+        headers: list[str | tuple[str, str]] = [
+            labels["reason"],
+            labels["support_need"],
+            (labels["unplaced"], "num"),
+        ]
+        if scenario is not None:
+            headers.append(labels["rule"])
         parts.append(f"<h3>{_esc(labels['unplaced_by_reason'])}</h3>")
-        parts.append(
-            _table(
-                [
-                    labels["reason"],
-                    labels["support_need"],
-                    (labels["unplaced"], "num"),
-                    labels["rule"],
-                ],
-                rows,
-            )
-        )
-        parts.append(f'<p class="note">{_esc(labels["unplaced_by_reason_note"])}</p>')
+        parts.append(_table(headers, rows))
     nb = plan.neighbourhoods
     nb = nb[nb["children_unplaced"] > _EPS].sort_values(
         ["children_unplaced", "code"], ascending=[False, True]
@@ -814,7 +891,61 @@ def _types(plan: Plan, fmt: Formatter) -> str:
         )
     )
     parts.append("</div>")
+    parts.append(_gemeente_types(plan, fmt))
     return "".join(parts)
+
+
+def _gemeente_types(plan: Plan, fmt: Formatter) -> str:
+    """Units, places, occupancy and costs per gemeente and type, with the region's total."""
+    labels = fmt.labels
+    table = _gemeente_type_table(plan.facilities)
+    names = plan.gemeenten.set_index("code")["name"]
+
+    def cells(r: Mapping[str, Any]) -> list[Any]:
+        return [
+            _num(fmt.number(r["existing_units"])),
+            _html_num(_signed(r["opened_units"], fmt, plus_only=True)),
+            _html_num(_signed(-r["closed_units"], fmt)),
+            _num(fmt.number(r["units"])),
+            _num(fmt.number(r["places"])),
+            _num(fmt.count(r["occupied"])),
+            _num(fmt.money(r.get("annual_cost_eur"))),
+            _num(fmt.money(r.get("one_off_cost_eur"))),
+        ]
+
+    rows = []
+    previous = None
+    for _, r in table.iterrows():
+        # The gemeente heads its first row only, so its types read as one block.
+        first = r["gemeente"] != previous
+        previous = r["gemeente"]
+        gemeente = (
+            f"{_esc(names.get(r['gemeente'], r['gemeente']))} "
+            f'<span class="code">{_esc(r["gemeente"])}</span>'
+            if first
+            else ""
+        )
+        kind = f'<span class="swatch" style="background:{_colour(r["type"])}"></span>' + _esc(
+            fmt.type_label(r["type"], short=True)
+        )
+        rows.append([gemeente, kind, *cells(r)])
+    totals = table.drop(columns=["gemeente", "type"]).sum()
+    rows.append([_esc(labels["region_total"]), "", *cells(totals)])
+    headers: list[str | tuple[str, str]] = [
+        labels["gemeente"],
+        labels["type"],
+        (labels["existing_units"], "num"),
+        (labels["opened_units"], "num"),
+        (labels["closed_units"], "num"),
+        (labels["units"], "num"),
+        (labels["places"], "num"),
+        (labels["occupied"], "num"),
+        (labels["annual_cost_short"], "num"),
+        (labels["one_off_cost_short"], "num"),
+    ]
+    return f"<h3>{_esc(labels['gemeente_types_title'])}</h3>" + _table(
+        headers, rows, total_last=True, table_id="gemeente-types-table"
+    )
 
 
 def _changes(plan: Plan, fmt: Formatter) -> str:
@@ -995,40 +1126,44 @@ def _type_table(facilities: pd.DataFrame) -> pd.DataFrame:
     return table.reindex(kinds).fillna(0.0)
 
 
-def _unplaced_by_reason(plan: Plan) -> pd.DataFrame | None:
-    """Unplaced children per reason and support need, or None where it cannot be derived.
+def _gemeente_type_table(facilities: pd.DataFrame) -> pd.DataFrame:
+    """Sums per gemeente and type that has or had units, with the costs where the plan has them.
 
-    The plan records unplaced children per neighbourhood only. With estimated demand (no
-    caseload) every neighbourhood's demand splits over reasons and support needs by the
-    scenario's shares, so expected demand per segment minus the children placed in it is the
-    unplaced part. A caseload has its own split per neighbourhood: then None.
+    Returns
+    -------
+    DataFrame
+        ``gemeente, type, existing_units, opened_units, closed_units, units, places, occupied``
+        and ``annual_cost_eur, one_off_cost_eur``, by gemeente code and type in
+        :data:`FACILITY_TYPES` order.
     """
-    scenario = plan.scenario
-    if scenario is None or scenario.demand.caseload is not None:
+    columns = ["existing_units", "opened_units", "closed_units", "units", "places", "occupied"]
+    columns += [c for c in ("annual_cost_eur", "one_off_cost_eur") if c in facilities.columns]
+    table = facilities.groupby(["gemeente", "type"], as_index=False)[columns].sum()
+    order = {kind: i for i, kind in enumerate(FACILITY_TYPES)}
+    table["_order"] = table["type"].map(order).fillna(len(order))
+    table = table.sort_values(["gemeente", "_order", "type"]).drop(columns="_order")
+    return table.reset_index(drop=True)
+
+
+def _unplaced_by_reason(plan: Plan) -> pd.DataFrame | None:
+    """Unplaced children per reason and support need, from ``kpis.json`` (None without it).
+
+    The plan reads them from the solver's demand groups
+    (:func:`woonplanner.plan.unplaced_by_reason`); here only pairs with unplaced children, in
+    the order of :data:`REASONS`, children without extra support first.
+    """
+    found = _region(plan).get("unplaced_by_reason")
+    if found is None:
         return None
-    shares = scenario.demand.reason_shares
-    extra = scenario.demand.extra_support_share
-    nb = plan.neighbourhoods.set_index("code")["children_demand"]
-    placed = plan.flows.groupby(["origin", "reason", "support_need"])["children"].sum()
-    rows = []
-    for reason in REASONS:
-        for need in ("none", "extra"):
-            share = getattr(shares, reason) * (
-                getattr(extra, reason) if need == "extra" else 1 - getattr(extra, reason)
-            )
-            expected = nb * share
-            got = pd.Series(
-                {origin: placed.get((origin, reason, need), 0.0) for origin in expected.index},
-                dtype=float,
-            )
-            missing = (expected - got).clip(lower=0.0).sum()
-            rows.append((reason, need, float(missing)))
-    table = pd.DataFrame(rows, columns=["reason", "support_need", "children"])
-    total = float(plan.neighbourhoods["children_unplaced"].sum())
-    # The derivation holds only if the split adds up to what the plan reports.
-    if not math.isclose(table["children"].sum(), total, rel_tol=1e-3, abs_tol=1e-3):
-        return None
-    return table[table["children"] > _EPS].reset_index(drop=True)
+    table = pd.DataFrame(found, columns=["reason", "support_need", "children"])
+    reason_order = {reason: i for i, reason in enumerate(REASONS)}
+    need_order = {"none": 0, "extra": 1}
+    table = table.assign(
+        _reason=table["reason"].map(reason_order).fillna(len(reason_order)),
+        _need=table["support_need"].map(need_order).fillna(len(need_order)),
+    ).sort_values(["_reason", "reason", "_need", "support_need"])
+    table = table[table["children"] > _EPS]
+    return table[["reason", "support_need", "children"]].reset_index(drop=True)
 
 
 def _why_text(scenario: Any, fmt: Formatter) -> str:
