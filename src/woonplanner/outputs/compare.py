@@ -25,8 +25,6 @@ from __future__ import annotations
 import html
 import json
 import math
-import shutil
-import tempfile
 import tomllib
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
@@ -43,7 +41,7 @@ from branca.element import Element, Figure, MacroElement
 from folium.template import Template
 
 from woonplanner.errors import InputDataError, raise_if_problems
-from woonplanner.outputs.files import _replace, check_out_dir
+from woonplanner.outputs.files import check_out_dir, write_folder
 from woonplanner.outputs.maps import _icon_svg
 from woonplanner.outputs.report import TYPE_COLOURS, Formatter
 
@@ -413,23 +411,17 @@ def compare_runs(
         raise ValueError(msg)
     folders = [Path(d).expanduser().resolve() for d in run_dirs]
     check_run_folders(folders)
-    out = Path(out).expanduser().resolve()
-    check_out_dir(out, force=force)
+    check_out_dir(Path(out).expanduser().resolve(), force=force)
     runs = [read_run(f) for f in folders]
     runs = _unique_names(runs)
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
-    try:
+    def fill(tmp: Path) -> None:
         table = kpi_differences(runs)
         table.to_csv(tmp / "compare.csv", index=False, float_format="%.6g", lineterminator="\n")
         figure = compare_figure(runs, table, lang=lang)
         (tmp / "compare.html").write_text(figure.render(), encoding="utf-8")
-        _replace(tmp, out, force=force)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
+
+    return write_folder(out, fill, force=force)
 
 
 def check_run_folders(folders: Sequence[Path]) -> None:

@@ -69,12 +69,9 @@ def write_run(
         More writers, name → function that writes that file into the temporary folder
         (``map.html``, ``report.html``).
     """
-    out = Path(out).resolve()
-    check_out_dir(out, force=force)
-    out.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
-    try:
+
+    def fill(tmp: Path) -> None:
         write_tables(tmp, plan)
         for _name, writer in (extra_files or {}).items():
             writer(tmp)
@@ -84,6 +81,28 @@ def write_run(
         if "timings_s" in plan.manifest:
             plan.manifest["timings_s"]["outputs"] = round(time.perf_counter() - start, 3)
         _write_json(tmp / "manifest.json", plan.manifest)
+
+    return write_folder(out, fill, force=force)
+
+
+def write_folder(out: str | Path, fill: Callable[[Path], object], *, force: bool) -> Path:
+    """Create the folder ``out`` whole or not at all.
+
+    ``fill`` writes into a temporary folder beside ``out``, which then takes its place; if
+    ``fill`` fails (or Ctrl-C), the temporary folder goes and an existing ``out`` is untouched.
+    An existing ``out`` is replaced only with ``force``.
+
+    Returns
+    -------
+    Path
+        ``out``, resolved.
+    """
+    out = Path(out).expanduser().resolve()
+    check_out_dir(out, force=force)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    try:
+        fill(tmp)
         _replace(tmp, out, force=force)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
