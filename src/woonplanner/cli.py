@@ -248,6 +248,71 @@ def compare(
     typer.echo(f"Open: {folder / 'compare.html'}")
 
 
+@app.command()
+def sweep(
+    vary: Annotated[
+        str,
+        typer.Option(
+            "--vary",
+            help="KEY=V1,V2,…: plan once per value, e.g. objective.km_weight_eur=0,500,1000,5000",
+        ),
+    ],
+    scenario: Annotated[
+        str | None,
+        typer.Argument(help="Scenario TOML file (or a name in scenarios/); default: the demo."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder to write (default runs/<name>-sweep).")
+    ] = None,
+    set_: SetOption = None,
+    data_dir: DataDirOption = None,
+    time_limit: Annotated[
+        float | None, typer.Option("--time-limit", help="Solver time limit per value (s).")
+    ] = None,
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="Language of sweep.html: nl or en.")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing folder.")] = False,
+) -> None:
+    """Plan a scenario once per value of one key: sweep.csv and the cost-proximity curve."""
+    from woonplanner.outputs.files import check_out_dir
+    from woonplanner.sweep import parse_vary, write_sweep
+    from woonplanner.sweep import sweep as run_sweep
+
+    start = time.perf_counter()
+    flags: list[tuple[str, str, Any]] = []
+    if time_limit is not None:
+        flags.append(("--time-limit", "solver.time_limit_s", time_limit))
+    if lang is not None:
+        flags.append(("--lang", "output.lang", lang))
+    try:
+        key, values = parse_vary(vary)
+        sc = _scenario(scenario, set_, data_dir, flags)
+        folder = (out or Path("runs") / f"{sc.name}-sweep").resolve()
+        check_out_dir(folder, force=force)
+        table = run_sweep(
+            scenario,
+            key,
+            values,
+            overrides=set_ or [],
+            data_dir=data_dir,
+            flags=flags,
+            progress=_progress(start),
+        )
+        write_sweep(folder, table, key, scenario=sc, lang=sc.output.lang, force=force)
+    except (Exception, KeyboardInterrupt) as err:
+        _fail(err)
+        return
+    planned = int(table["annual_cost_eur"].notna().sum())
+    typer.echo(f"Planned {planned} of {len(table)} values of {key}: {folder / 'sweep.csv'}")
+    typer.echo(f"Curve: {folder / 'sweep.html'}")
+    # Like run-all: values without a plan set the exit code; the others are written.
+    if (table["status"] == "InfeasibleError").any():
+        raise typer.Exit(3)
+    if (table["status"] == "NoSolutionError").any():
+        raise typer.Exit(4)
+
+
 @app.command("run-all")
 def run_all(
     scenario: Annotated[
