@@ -45,6 +45,14 @@ SetOption = Annotated[
 DataDirOption = Annotated[
     Path | None, typer.Option("--data-dir", help="Folder with CBS open data (sets data.dir).")
 ]
+ScenarioArgument = Annotated[
+    str | None,
+    typer.Argument(help="Scenario TOML file (or a name in scenarios/); default: the demo."),
+]
+TimeLimitOption = Annotated[
+    float | None, typer.Option("--time-limit", help="Solver time limit in seconds.")
+]
+LangOption = Annotated[str | None, typer.Option("--lang", help="Language of the pages: nl or en.")]
 
 
 @app.callback()
@@ -133,34 +141,33 @@ def _scenario(
     return load_scenario(scenario, overrides=overrides or [], data_dir=data_dir, flags=flags)
 
 
+def _flags(time_limit: float | None, lang: str | None) -> list[tuple[str, str, Any]]:
+    """The options that set one scenario key each, as ``load_scenario``'s ``flags``."""
+    flags: list[tuple[str, str, Any]] = []
+    if time_limit is not None:
+        flags.append(("--time-limit", "solver.time_limit_s", time_limit))
+    if lang is not None:
+        flags.append(("--lang", "output.lang", lang))
+    return flags
+
+
 @app.command()
 def run(
-    scenario: Annotated[
-        str | None,
-        typer.Argument(help="Scenario TOML file (or a name in scenarios/); default: the demo."),
-    ] = None,
+    scenario: ScenarioArgument = None,
     out: Annotated[
         Path | None, typer.Option("--out", help="Run folder to write (default runs/<name>).")
     ] = None,
     set_: SetOption = None,
     data_dir: DataDirOption = None,
-    time_limit: Annotated[
-        float | None, typer.Option("--time-limit", help="Solver time limit in seconds.")
-    ] = None,
-    lang: Annotated[
-        str | None, typer.Option("--lang", help="Language of map and report: nl or en.")
-    ] = None,
+    time_limit: TimeLimitOption = None,
+    lang: LangOption = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing run folder.")] = False,
 ) -> None:
     """Plan a scenario and write the run folder (plan.gpkg, CSVs, kpis.json, map.html, …)."""
     from woonplanner.runner import run as run_plan
 
     start = time.perf_counter()
-    flags: list[tuple[str, str, Any]] = []
-    if time_limit is not None:
-        flags.append(("--time-limit", "solver.time_limit_s", time_limit))
-    if lang is not None:
-        flags.append(("--lang", "output.lang", lang))
+    flags = _flags(time_limit, lang)
     try:
         sc = _scenario(scenario, set_, data_dir, flags)
         folder = (out or Path("runs") / sc.name).resolve()
@@ -257,21 +264,14 @@ def sweep(
             help="KEY=V1,V2,…: plan once per value, e.g. objective.km_weight_eur=0,500,1000,5000",
         ),
     ],
-    scenario: Annotated[
-        str | None,
-        typer.Argument(help="Scenario TOML file (or a name in scenarios/); default: the demo."),
-    ] = None,
+    scenario: ScenarioArgument = None,
     out: Annotated[
         Path | None, typer.Option("--out", help="Folder to write (default runs/<name>-sweep).")
     ] = None,
     set_: SetOption = None,
     data_dir: DataDirOption = None,
-    time_limit: Annotated[
-        float | None, typer.Option("--time-limit", help="Solver time limit per value (s).")
-    ] = None,
-    lang: Annotated[
-        str | None, typer.Option("--lang", help="Language of sweep.html: nl or en.")
-    ] = None,
+    time_limit: TimeLimitOption = None,
+    lang: LangOption = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing folder.")] = False,
 ) -> None:
     """Plan a scenario once per value of one key: sweep.csv and the cost-proximity curve."""
@@ -280,11 +280,7 @@ def sweep(
     from woonplanner.sweep import sweep as run_sweep
 
     start = time.perf_counter()
-    flags: list[tuple[str, str, Any]] = []
-    if time_limit is not None:
-        flags.append(("--time-limit", "solver.time_limit_s", time_limit))
-    if lang is not None:
-        flags.append(("--lang", "output.lang", lang))
+    flags = _flags(time_limit, lang)
     try:
         key, values = parse_vary(vary)
         sc = _scenario(scenario, set_, data_dir, flags)
@@ -334,7 +330,7 @@ def run_all(
     from woonplanner.batch import run_all as plan_all
 
     start = time.perf_counter()
-    flags = [] if time_limit is None else [("--time-limit", "solver.time_limit_s", time_limit)]
+    flags = _flags(time_limit, None)
     codes = [c.strip() for c in regions.split(",") if c.strip()] if regions else None
     try:
         summary = plan_all(
