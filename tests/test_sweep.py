@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from woonplanner.cli import app
 from woonplanner.errors import ScenarioError
-from woonplanner.sweep import parse_vary, sweep
+from woonplanner.sweep import parse_vary, sweep, sweep_html
 
 SMALL = 'region.gemeenten=["GM9904"]'  # the smallest demo gemeente: fast
 
@@ -23,6 +23,23 @@ def test_parse_vary():
     for bad in ("objective.km_weight_eur", "objective.km_weight_eur=", "=1,2", "a.b=1,1"):
         with pytest.raises(ScenarioError, match="--vary"):
             parse_vary(bad)
+    with pytest.raises(ScenarioError, match="is a list; a sweep varies one number"):
+        parse_vary("reasons.safety_risk.types=a,b")
+
+
+def test_every_bad_value_is_listed_under_vary():
+    with pytest.raises(ScenarioError) as err:
+        sweep(None, "demand.rate_per_1000", ["4", "x", "-1"], overrides=["norm.levle=region"])
+    text = str(err.value)
+    assert text.startswith("Invalid sweep (3 problems)")
+    assert "--vary: demand.rate_per_1000: Input should be a valid number" in text
+    assert "--vary: demand.rate_per_1000: Input should be greater than or equal to 0" in text
+    assert "--set: norm.levle: unknown key (did you mean norm.level?)" in text  # once
+
+
+def test_the_varied_key_cannot_also_be_set():
+    with pytest.raises(ScenarioError, match="also set with --set"):
+        sweep(None, "demand.rate_per_1000", ["4", "6"], overrides=["demand.rate_per_1000=5"])
 
 
 def test_a_higher_km_weight_never_buys_longer_distances_or_costs_less():
@@ -84,11 +101,25 @@ def test_a_value_without_a_plan_is_a_row_and_sets_the_exit_code(tmp_path):
     )
     assert result.exit_code == 3
     table = pd.read_csv(out / "sweep.csv")
-    assert table["status"].tolist() == ["optimal", "InfeasibleError"]
+    assert table["status"].tolist() == ["optimal", "infeasible"]
     assert "budget.annual_eur" in table.loc[1, "message"]
     page = (out / "sweep.html").read_text(encoding="utf-8")
-    assert "No plan for: 10000." in page
+    assert "No plan for budget.annual_eur = 10000: No plan satisfies the hard rules" in page
+    assert "no plan possible" in page
     assert len(re.findall(r'<circle class="point"', page)) == 1
+
+
+def test_one_key_per_sweep(tmp_path):
+    result = CliRunner().invoke(
+        app,
+        [
+            *("sweep", "--vary", "demand.rate_per_1000=4,6", "--vary", "norm.mode=hard,soft"),
+            *("--out", str(tmp_path / "x")),
+        ],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 2
+    assert "--vary given 2 times; a sweep varies one key" in result.output
 
 
 def test_a_bad_value_fails_before_any_solve(tmp_path):
@@ -105,26 +136,53 @@ def test_a_bad_value_fails_before_any_solve(tmp_path):
     assert not out.exists()
 
 
-def test_counts_below_the_threshold_are_hidden_on_the_page():
-    from woonplanner.sweep import sweep_html
-
+def page_rows(**changes) -> pd.DataFrame:
+    """Three planned values, the third with ``changes`` (lists of one value per row)."""
     table = pd.DataFrame(
         {
-            "value": ["1"],
-            "status": ["optimal"],
-            "mip_gap": [0.0005],
-            "children_demand": [40.0],
-            "children_placed": [37.6],
-            "children_unplaced": [2.4],
-            "child_km": [100.0],
-            "mean_km": [2.66],
-            "p90_km": [5.0],
-            "annual_cost_eur": [1e6],
-            "one_off_cost_eur": [1e5],
-            "cost_eur": [1.1e6],
-            "message": [None],
+            "key": "reasons.safety_risk.max_km",
+            "value": ["5", "10", "20"],
+            "status": ["optimal"] * 3,
+            "mip_gap": [0.0005] * 3,
+            "children_demand": [40.0] * 3,
+            "children_placed": [40.0] * 3,
+            "children_unplaced": [0.0] * 3,
+            "child_km": [100.0, 90.0, 90.0],
+            "mean_km": [2.5, 2.25, 2.25],
+            "p90_km": [5.0] * 3,
+            "annual_cost_eur": [1e6, 1.1e6, 1.1e6],
+            "one_off_cost_eur": [1e5] * 3,
+            "cost_eur": [1.1e6, 1.2e6, 1.2e6],
+            "message": [None] * 3,
         }
     )
-    page = sweep_html(table, "demand.rate_per_1000")
-    assert "&lt;5" in page
-    assert "2.4" not in page
+    for column, values in changes.items():
+        table[column] = values
+    return table
+
+
+def test_values_with_the_same_plan_share_a_point_and_a_label():
+    page = sweep_html(page_rows(), "reasons.safety_risk.max_km")
+    assert len(re.findall(r'<circle class="point"', page)) == 2
+    assert ">10, 20</text>" in page
+
+
+def test_unproven_and_unplaced_points_are_marked():
+    """A time-limited plan is drawn hollow; one that leaves children unplaced gets a red ring
+    and says how many (below the privacy threshold as "<5")."""
+    rows = page_rows(
+        status=["time_limit", "optimal", "optimal"],
+        children_placed=[40.0, 37.6, 23.4],
+        children_unplaced=[0.0, 2.4, 16.6],
+        mean_km=[2.5, 2.25, 1.5],
+    )
+    page = sweep_html(rows, "reasons.safety_risk.max_km")
+    circles = re.findall(r"<circle [^>]*>", page)
+    assert 'fill="#fff"' in circles[0]  # hollow: not proven
+    assert "5 (niet bewezen)" in page
+    assert 'stroke="#c62828"' in circles[1]
+    assert 'stroke="#c62828"' in circles[2]
+    assert "10 · &lt;5 niet geplaatst" in page
+    assert "20 · 17 niet geplaatst" in page
+    assert "<td>&lt;5</td>" in page  # counts below 5 are hidden in the table too
+    assert "<td>2,4</td>" not in page

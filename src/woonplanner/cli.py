@@ -258,7 +258,7 @@ def compare(
 @app.command()
 def sweep(
     vary: Annotated[
-        str,
+        list[str],
         typer.Option(
             "--vary",
             help="KEY=V1,V2,…: plan once per value, e.g. objective.km_weight_eur=0,500,1000,5000",
@@ -275,6 +275,7 @@ def sweep(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing folder.")] = False,
 ) -> None:
     """Plan a scenario once per value of one key: sweep.csv and the cost-proximity curve."""
+    from woonplanner.errors import ScenarioError
     from woonplanner.outputs.files import check_out_dir
     from woonplanner.sweep import parse_vary, write_sweep
     from woonplanner.sweep import sweep as run_sweep
@@ -282,7 +283,10 @@ def sweep(
     start = time.perf_counter()
     flags = _flags(time_limit, lang)
     try:
-        key, values = parse_vary(vary)
+        if len(vary) > 1:
+            msg = f"--vary given {len(vary)} times; a sweep varies one key"
+            raise ScenarioError(msg)
+        key, values = parse_vary(vary[0])
         sc = _scenario(scenario, set_, data_dir, flags)
         folder = (out or Path("runs") / f"{sc.name}-sweep").resolve()
         check_out_dir(folder, force=force)
@@ -295,7 +299,7 @@ def sweep(
             flags=flags,
             progress=_progress(start),
         )
-        write_sweep(folder, table, key, scenario=sc, lang=sc.output.lang, force=force)
+        write_sweep(folder, table, key, scenario=sc, force=force)
     except (Exception, KeyboardInterrupt) as err:
         _fail(err)
         return
@@ -303,9 +307,9 @@ def sweep(
     typer.echo(f"Planned {planned} of {len(table)} values of {key}: {folder / 'sweep.csv'}")
     typer.echo(f"Curve: {folder / 'sweep.html'}")
     # Like run-all: values without a plan set the exit code; the others are written.
-    if (table["status"] == "InfeasibleError").any():
+    if (table["status"] == "infeasible").any():
         raise typer.Exit(3)
-    if (table["status"] == "NoSolutionError").any():
+    if (table["status"] == "no_plan_in_time").any():
         raise typer.Exit(4)
 
 

@@ -470,7 +470,7 @@ def load_scenario(
         if not sep or not key:
             problems.append(f"--set {item}: expected KEY=VALUE, e.g. demand.rate_per_1000=8")
             continue
-        value = _parse_value(text.strip())
+        value = parse_value(text.strip())
         if key in PATH_KEYS and isinstance(value, str):
             value = str(Path(value).expanduser().resolve())
         try:
@@ -665,7 +665,7 @@ def _merge(base: dict, over: dict) -> dict:
     return out
 
 
-def _parse_value(text: str) -> Any:
+def parse_value(text: str) -> Any:
     """A TOML value (``8``, ``true``, ``["GM0503"]``, ``"x"``); anything else is a string."""
     try:
         return tomllib.loads(f"v = {text}")["v"]

@@ -4,20 +4,21 @@
 the scenario for each value and writes ``DIR`` atomically, like a run folder:
 
 ``sweep.csv``
-    one row per value (:data:`SWEEP_COLUMNS`): status, gap, children placed and unplaced,
-    child-km, mean and 90th-percentile km, annual and one-off cost, units per type, and the
-    error of a value that has no plan.
+    one row per value (:data:`SWEEP_COLUMNS`): the key and value, status, gap, children placed
+    and unplaced, child-km, mean and 90th-percentile km, annual, one-off and total cost, units
+    per type, and why a value has no plan.
 ``sweep.html``
     the trade-off between cost and proximity as a curve (cost, annual plus one-off as the
     objective counts it, against the mean distance to school, a point per value) above the
-    same table.
+    same table. A point whose plan is not proven optimal is drawn hollow, one that leaves
+    children unplaced has a red ring: such a point is cheap because children go without.
 
 With the km weight as the key this is SPEC §4's curve: every point is a plan that is optimal
 (to the solver's gap) for its weight, so a higher weight never buys longer distances, and
-never costs less (tested with exact solves; at the default 0.1 % gap the points can wiggle by
-that much: ``--set solver.mip_gap=0.0001`` for a smooth curve). Any other scalar key works
-the same way (``demand.rate_per_1000``, ``reasons.safety_risk.max_km``, ``budget.annual_eur``,
-…): a sweep is a set of scenarios that differ in one value, and nothing here knows which key.
+never costs less (derived in docs/model.md, tested with exact solves; at the default 0.1 % gap
+the points can wiggle by that much: ``--set solver.mip_gap=0.0001`` for a smooth curve). Any
+other scalar key works the same way (``demand.rate_per_1000``, ``reasons.safety_risk.max_km``,
+``budget.annual_eur``, …): a sweep is a set of scenarios that differ in one value.
 """
 
 from __future__ import annotations
@@ -30,15 +31,16 @@ from typing import Any
 
 import pandas as pd
 
-from woonplanner.errors import InfeasibleError, NoSolutionError, ScenarioError
+from woonplanner.errors import InfeasibleError, NoSolutionError, ScenarioError, raise_if_problems
 from woonplanner.outputs.files import write_folder
-from woonplanner.outputs.maps import format_count
-from woonplanner.scenario import Scenario, load_scenario
+from woonplanner.outputs.report import Formatter
+from woonplanner.scenario import Scenario, load_scenario, parse_value
 
-__all__ = ["SWEEP_COLUMNS", "parse_vary", "sweep", "write_sweep"]
+__all__ = ["SWEEP_COLUMNS", "parse_vary", "sweep", "sweep_html", "write_sweep"]
 
 #: Columns of ``sweep.csv`` before the units per type (``units_<type>``).
 SWEEP_COLUMNS = (
+    "key",
     "value",
     "status",
     "mip_gap",
@@ -53,23 +55,67 @@ SWEEP_COLUMNS = (
     "cost_eur",
     "message",
 )
+#: The region figures a row copies from ``kpis.json``.
+_FIGURES = SWEEP_COLUMNS[4:12]
+#: The status of a value without a plan (``status`` otherwise is the solver's, as in kpis.json).
+_NO_PLAN = {InfeasibleError: "infeasible", NoSolutionError: "no_plan_in_time"}
+#: Children unplaced from this many up count as such on the curve (below: solver round-off).
+_UNPLACED_MIN = 0.05
 
 _LABELS = {
     "nl": {
         "title": "Afweging kosten en nabijheid",
         "x": "gemiddelde afstand tot school (km)",
         "y": "kosten jaarlijks + eenmalig (€ mln)",
-        "caption": "Elk punt is een plan, optimaal voor zijn waarde van {key}; het getal bij het "
-        "punt is die waarde.",
-        "no_plan": "Geen plan voor: {values}.",
+        "caption": "Elk punt is een plan voor één waarde van {key} (het getal bij het punt), "
+        "optimaal voor die waarde. Open punt: niet bewezen optimaal (tijdslimiet). Rode ring: "
+        "er blijven kinderen zonder plek; zo'n plan is goedkoop omdat zij geen plek krijgen.",
+        "no_plan": "Geen plan voor {key} = {value}: {message}",
+        "unplaced": "{count} niet geplaatst",
+        "not_proven": "niet bewezen",
+        "value": "waarde",
+        "status": "status",
+        "mip_gap": "gap",
+        "children_demand": "kinderen",
+        "children_placed": "geplaatst",
+        "children_unplaced": "niet geplaatst",
+        "mean_km": "gem. afstand",
+        "p90_km": "90 % binnen",
+        "annual_cost_eur": "kosten per jaar",
+        "one_off_cost_eur": "eenmalig",
+        "cost_eur": "samen",
+        "units": "eenheden {type}",
+        "optimal": "optimaal",
+        "time_limit": "tijdslimiet",
+        "infeasible": "geen plan mogelijk",
+        "no_plan_in_time": "geen plan binnen de tijd",
     },
     "en": {
         "title": "Trade-off between cost and proximity",
         "x": "mean distance to school (km)",
         "y": "annual + one-off cost (€ million)",
-        "caption": "Each point is a plan, optimal for its value of {key}; the number by the "
-        "point is that value.",
-        "no_plan": "No plan for: {values}.",
+        "caption": "Each point is a plan for one value of {key} (the number by the point), "
+        "optimal for that value. Hollow point: not proven optimal (time limit). Red ring: "
+        "children are left without a place; such a plan is cheap because they go without.",
+        "no_plan": "No plan for {key} = {value}: {message}",
+        "unplaced": "{count} unplaced",
+        "not_proven": "not proven",
+        "value": "value",
+        "status": "status",
+        "mip_gap": "gap",
+        "children_demand": "children",
+        "children_placed": "placed",
+        "children_unplaced": "unplaced",
+        "mean_km": "mean distance",
+        "p90_km": "90 % within",
+        "annual_cost_eur": "annual cost",
+        "one_off_cost_eur": "one-off",
+        "cost_eur": "together",
+        "units": "units {type}",
+        "optimal": "optimal",
+        "time_limit": "time limit",
+        "infeasible": "no plan possible",
+        "no_plan_in_time": "no plan in time",
     },
 }
 
@@ -80,7 +126,8 @@ def parse_vary(text: str) -> tuple[str, list[str]]:
     Raises
     ------
     ScenarioError
-        Without ``=``, without a value, or with the same value twice.
+        Without ``=``, without a value, with the same value twice, or for a key whose value is
+        a list or a section (a sweep varies one number, word or true/false).
     """
     key, sep, values_text = text.partition("=")
     key = key.strip()
@@ -90,6 +137,15 @@ def parse_vary(text: str) -> tuple[str, list[str]]:
         raise ScenarioError(msg)
     if len(set(values)) < len(values):
         msg = f"--vary {text}: a value is given twice"
+        raise ScenarioError(msg)
+    default: Any = Scenario().model_dump()
+    for part in key.split("."):
+        if not isinstance(default, dict) or part not in default:
+            return key, values  # an unknown key: the scenario check names it
+        default = default[part]
+    if isinstance(default, list | dict):
+        what = "a list" if isinstance(default, list) else "a section"
+        msg = f"--vary {key}: is {what}; a sweep varies one number, word or true/false"
         raise ScenarioError(msg)
     return key, values
 
@@ -106,9 +162,9 @@ def sweep(
 ) -> pd.DataFrame:
     """Plan ``scenario`` once per value of ``key``; one row per value (see the module doc).
 
-    Every value is checked before the first solve, so a typo fails at once. A value whose
-    scenario has no plan (infeasible, nothing within the time limit) is a row with its error
-    and the others go on; any other error (the data) stops the sweep.
+    Every value is checked before the first solve, and every problem of every value is listed
+    at once. A value whose scenario has no plan (infeasible, nothing within the time limit) is
+    a row with its reason and the others go on; any other error (the data) stops the sweep.
 
     Parameters
     ----------
@@ -118,55 +174,78 @@ def sweep(
     key, values
         The key to vary and its values, each as TOML text (``"500"``, ``'"soft"'``).
     overrides, data_dir, flags
-        As for :func:`~woonplanner.scenario.load_scenario`, the same for every value.
+        As for :func:`~woonplanner.scenario.load_scenario`, the same for every value;
+        ``overrides`` must not set ``key``.
     progress
-        Receives a line per value.
+        Receives a line per value, and the gap of a long solve.
     """
     from woonplanner.runner import run
 
-    scenarios = [
-        load_scenario(
-            scenario,
-            overrides=[*overrides, f"{key}={value}"],
-            data_dir=data_dir,
-            flags=flags,
-        )
-        for value in values
-    ]
-    rows = []
-    for k, (value, sc) in enumerate(zip(values, scenarios, strict=True), start=1):
+    if any(item.partition("=")[0].strip() == key for item in overrides):
+        msg = f"--vary {key}: also set with --set; the sweep sets it, once per value"
+        raise ScenarioError(msg)
+    scenarios, problems = [], []
+    for value in values:
+        vary = ("--vary", key, parse_value(value))
         try:
-            plan = run(sc)
+            scenarios.append(
+                load_scenario(
+                    scenario, overrides=list(overrides), data_dir=data_dir, flags=[*flags, vary]
+                )
+            )
+        except ScenarioError as err:
+            problems += [p for p in _problems(err) if p not in problems]
+    raise_if_problems(problems, ScenarioError, header="Invalid sweep")
+    rows = []
+    n = len(values)
+    for k, (value, sc) in enumerate(zip(values, scenarios, strict=True), start=1):
+        where = f"[{k}/{n}] {key}={value}"
+
+        def solving(message: str, where: str = where) -> None:
+            if message.startswith("  branch and bound:"):  # a long solve's gap, no more
+                progress(f"{where}:{message}")
+
+        try:
+            plan = run(sc, progress=solving)
         except (InfeasibleError, NoSolutionError) as err:
             row: dict[str, Any] = {
+                "key": key,
                 "value": value,
-                "status": type(err).__name__,
+                "status": _NO_PLAN[type(err)],
                 "message": str(err).replace("\n", " "),
             }
         else:
             region = plan.kpis["region"]
             row = {
+                "key": key,
                 "value": value,
                 "status": plan.kpis["status"],
                 "mip_gap": plan.kpis["mip_gap"],
-                **{c: region[c] for c in SWEEP_COLUMNS[3:-2]},
+                **{c: region[c] for c in _FIGURES},
                 "cost_eur": region["annual_cost_eur"] + region["one_off_cost_eur"],
                 **{f"units_{t}": n for t, n in region["units_by_type"].items()},
             }
         rows.append(row)
-        progress(_line(k, len(values), key, row))
+        progress(_line(where, row))
     table = pd.DataFrame(rows)
     units = sorted(c for c in table.columns if c.startswith("units_"))
     return table.reindex(columns=[*SWEEP_COLUMNS, *units])
 
 
-def _line(k: int, n: int, key: str, row: dict[str, Any]) -> str:
-    if "annual_cost_eur" not in row:
-        return f"[{k}/{n}] {key}={row['value']}: {row['status']} — {row['message']}"
-    mean = row["mean_km"]
+def _problems(err: ScenarioError) -> list[str]:
+    """The problems an error lists (``  - …`` lines), or its one message."""
+    lines = [line[4:] for line in str(err).splitlines() if line.startswith("  - ")]
+    return lines or [str(err)]
+
+
+def _line(where: str, row: dict[str, Any]) -> str:
+    if "cost_eur" not in row:
+        return f"{where}: {row['status']} — {row['message']}"
+    gap = row["mip_gap"]
     return (
-        f"[{k}/{n}] {key}={row['value']}: {row['status']}, cost "
-        f"{row['cost_eur']:,.0f}, mean {mean or 0:.2f} km, "
+        f"{where}: {row['status']}"
+        + (f" (gap {100 * gap:.3f} %)" if row["status"] != "optimal" and gap is not None else "")
+        + f", cost {row['cost_eur']:,.0f}, mean {row['mean_km'] or 0:.2f} km, "
         f"{row['children_unplaced']:.1f} unplaced"
     )
 
@@ -177,7 +256,6 @@ def write_sweep(
     key: str,
     *,
     scenario: Scenario | None = None,
-    lang: str = "nl",
     force: bool = False,
 ) -> Path:
     """Write ``sweep.csv`` and ``sweep.html`` into the folder ``out``, atomically.
@@ -191,82 +269,91 @@ def write_sweep(
     key
         The key that was varied (for the page's text).
     scenario
-        The sweep's scenario (its name heads the page); optional.
-    lang
-        ``nl`` or ``en``.
+        The sweep's scenario: its region names the page, its ``output`` sets the language and
+        the privacy threshold (defaults: Dutch, 5).
     force
         Replace an existing folder (only after the new one is complete).
     """
 
     def fill(tmp: Path) -> None:
         table.to_csv(tmp / "sweep.csv", index=False, float_format="%.10g", lineterminator="\n")
-        page = sweep_html(
-            table,
-            key,
-            title=None if scenario is None else scenario.name,
-            lang=lang,
-            privacy_threshold=5 if scenario is None else scenario.output.privacy_threshold,
-        )
-        (tmp / "sweep.html").write_text(page, encoding="utf-8")
+        (tmp / "sweep.html").write_text(sweep_html(table, key, scenario=scenario), "utf-8")
 
     return write_folder(out, fill, force=force)
 
 
-def sweep_html(
-    table: pd.DataFrame,
-    key: str,
-    *,
-    title: str | None = None,
-    lang: str = "nl",
-    privacy_threshold: int = 5,
-) -> str:
-    """The page: the curve of cost against mean km, then the table.
+def sweep_html(table: pd.DataFrame, key: str, *, scenario: Scenario | None = None) -> str:
+    """The page: the curve of cost against mean km, the values without a plan, the table.
 
-    The page is made to be shared like the report: counts of children below
-    ``privacy_threshold`` read "<5" (``sweep.csv`` keeps the expected numbers, like
-    ``kpis.json``).
+    Made to be shared like the report: counts of children below the privacy threshold read
+    "<5" (``sweep.csv`` keeps the expected numbers, like ``kpis.json``).
     """
+    lang = "nl" if scenario is None else scenario.output.lang
+    fmt = Formatter(
+        lang=lang, threshold=5 if scenario is None else scenario.output.privacy_threshold
+    )
     labels = _LABELS[lang]
-    heading = labels["title"] + (f" — {title}" if title else "")
+    place = None if scenario is None else (scenario.region.jeugdregio or scenario.name)
+    heading = labels["title"] + (f" — {place}" if place else "")
     planned = table.dropna(subset=["cost_eur", "mean_km"])
-    failed = table.loc[table["annual_cost_eur"].isna(), "value"].astype(str).tolist()
+    failed = table[table["cost_eur"].isna()]
     parts = [
         "<!DOCTYPE html>",
         f'<html lang="{lang}"><head><meta charset="utf-8">',
         f"<title>{html.escape(heading)}</title>",
-        "<style>body{font-family:system-ui,sans-serif;margin:2em auto;max-width:62em;"
+        "<style>body{font-family:system-ui,sans-serif;margin:2em auto;max-width:66em;"
         "color:#222}table{border-collapse:collapse;font-size:14px}td,th{padding:4px 8px;"
-        "border-bottom:1px solid #ddd;text-align:right}th:first-child,td:first-child"
+        "border-bottom:1px solid #ddd;text-align:right;white-space:nowrap}th:first-child,"
+        "td:first-child"
         "{text-align:left}svg text{font-size:12px;fill:#333}</style></head><body>",
         f"<h1>{html.escape(heading)}</h1>",
-        _curve_svg(planned, labels),
+        _curve_svg(planned, labels, fmt),
         f"<p>{html.escape(labels['caption'].format(key=key))}</p>",
     ]
-    if failed:
-        parts.append(f"<p>{html.escape(labels['no_plan'].format(values=', '.join(failed)))}</p>")
-    shown = table.assign(mip_gap=table["mip_gap"] * 100).rename(columns={"mip_gap": "gap_%"})
-    counts = {
-        c: (lambda v: format_count(v, privacy_threshold))
-        for c in ("children_demand", "children_placed", "children_unplaced")
-    }
-    parts.append('<div style="overflow-x:auto">')
-    parts.append(
-        shown.to_html(
-            index=False, na_rep="", float_format=lambda v: f"{v:,.2f}", formatters=counts, border=0
-        )
-    )
-    parts.append("</div>")
+    for row in failed.itertuples():
+        text = labels["no_plan"].format(key=key, value=row.value, message=row.message)
+        parts.append(f"<p>{html.escape(text)}</p>")
+    parts.append(f'<div style="overflow-x:auto">{_table_html(table, labels, fmt)}</div>')
     parts.append("</body></html>")
     return "\n".join(parts)
 
 
-def _curve_svg(points: pd.DataFrame, labels: dict[str, str]) -> str:
-    """Cost (y) against mean km (x), one labelled point per plan, joined in order.
+def _table_html(table: pd.DataFrame, labels: dict[str, str], fmt: Formatter) -> str:
+    """The table in the page's language, numbers formatted as in the report."""
+    units = [c for c in table.columns if c.startswith("units_")]
+    columns: list[tuple[str, Callable[[Any], str]]] = [
+        ("value", str),
+        ("status", lambda s: labels.get(str(s), str(s))),
+        ("mip_gap", lambda g: fmt.percent(g, decimals=3)),
+        ("children_demand", fmt.count),
+        ("children_placed", fmt.count),
+        ("children_unplaced", fmt.count),
+        ("mean_km", fmt.km),
+        ("p90_km", fmt.km),
+        ("annual_cost_eur", fmt.money),
+        ("one_off_cost_eur", fmt.money),
+        ("cost_eur", fmt.money),
+        *[(c, fmt.number) for c in units],
+    ]
+    head = [labels[c] for c, _ in columns[: -len(units) or None]]
+    head += [labels["units"].format(type=fmt.type_label(c.removeprefix("units_"))) for c in units]
+    body = []
+    for _, row in table.iterrows():
+        # A value without a plan has only its value and status.
+        cells = ["" if pd.isna(row[c]) else show(row[c]) for c, show in columns]
+        body.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+    header = "<tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>"
+    return f"<table><thead>{header}</thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _curve_svg(points: pd.DataFrame, labels: dict[str, str], fmt: Formatter) -> str:
+    """Cost (y) against mean km (x), one point per plan, joined in the order of the values.
 
     The cost is the objective's: annual plus one-off (opening, closing). Annual cost alone can
-    fall as the km weight rises, when a plan opens more units nearer to the children.
+    fall as the km weight rises, when a plan opens more units nearer to the children. Values
+    with the same plan share one point and one label.
     """
-    width, height, left, right, top, bottom = 720, 420, 80, 30, 20, 50
+    width, height, left, right, top, bottom = 760, 440, 80, 150, 20, 50
     if points.empty:
         return ""
     x = points["mean_km"].to_numpy(dtype=float)
@@ -289,10 +376,14 @@ def _curve_svg(points: pd.DataFrame, labels: dict[str, str]) -> str:
     ]
     for v in _ticks(x0, x1):
         svg.append(
-            f'<text x="{sx(v):.1f}" y="{height - bottom + 16}" text-anchor="middle">{v:g}</text>'
+            f'<text x="{sx(v):.1f}" y="{height - bottom + 16}" text-anchor="middle">'
+            f"{fmt.number(v, decimals=1)}</text>"
         )
     for v in _ticks(y0, y1):
-        svg.append(f'<text x="{left - 6}" y="{sy(v) + 4:.1f}" text-anchor="end">{v:g}</text>')
+        svg.append(
+            f'<text x="{left - 6}" y="{sy(v) + 4:.1f}" text-anchor="end">'
+            f"{fmt.number(v, decimals=2)}</text>"
+        )
     svg.append(
         f'<text x="{(left + width - right) / 2}" y="{height - 10}" text-anchor="middle">'
         f"{html.escape(labels['x'])}</text>"
@@ -303,10 +394,26 @@ def _curve_svg(points: pd.DataFrame, labels: dict[str, str]) -> str:
     )
     path = " ".join(f"{sx(a):.1f},{sy(b):.1f}" for a, b in zip(x, y, strict=True))
     svg.append(f'<polyline points="{path}" fill="none" stroke="#7a4fa0" stroke-width="1.5"/>')
-    for a, b, value in zip(x, y, points["value"].astype(str), strict=True):
+    spots: dict[tuple[float, float], list[Any]] = {}
+    for a, b, row in zip(x, y, points.itertuples(), strict=True):
+        spots.setdefault((round(sx(a), 1), round(sy(b), 1)), []).append(row)
+    for (px, py), rows in spots.items():
+        proven = all(r.status == "optimal" for r in rows)
+        unplaced = max(float(r.children_unplaced) for r in rows)
+        text = ", ".join(str(r.value) for r in rows)
+        if not proven:
+            text += f" ({labels['not_proven']})"
+        if unplaced >= _UNPLACED_MIN:
+            text += " · " + labels["unplaced"].format(count=fmt.count(unplaced))
+        fill = "#7a4fa0" if proven else "#fff"
+        ring = (
+            ' stroke="#c62828" stroke-width="3"'
+            if unplaced >= _UNPLACED_MIN
+            else (' stroke="#7a4fa0" stroke-width="1.5"')
+        )
         svg.append(
-            f'<circle class="point" cx="{sx(a):.1f}" cy="{sy(b):.1f}" r="5" fill="#7a4fa0"/>'
-            f'<text x="{sx(a) + 8:.1f}" y="{sy(b) - 8:.1f}">{html.escape(value)}</text>'
+            f'<circle class="point" cx="{px}" cy="{py}" r="5" fill="{fill}"{ring}/>'
+            f'<text x="{px + 8:.1f}" y="{py - 8:.1f}">{html.escape(text)}</text>'
         )
     svg.append("</svg>")
     return "\n".join(svg)
