@@ -265,3 +265,15 @@ def test_write_report_into_a_run_folder(plan: Plan, tmp_path: Path) -> None:
     assert not re.search(r"<(script|link|img)\b", text)
     assert "http" not in text.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert text == report_html(plan, lang="en")  # no date: the same plan, the same page
+
+
+def test_one_unit_is_singular():
+    """'1 eenheden erbij' read wrong in the changes summary."""
+    from woonplanner.outputs.report import Formatter, _plural
+
+    nl, en = Formatter(lang="nl", threshold=5), Formatter(lang="en", threshold=5)
+    assert _plural(nl, "n_units", 1) == "1 eenheid"
+    assert _plural(nl, "n_units", 3) == "3 eenheden"
+    assert _plural(nl, "n_sites", 1) == "1 buurt"
+    assert _plural(en, "n_units", 1) == "1 unit"
+    assert _plural(en, "n_sites", 2) == "2 neighbourhoods"

@@ -299,7 +299,7 @@ def _reporting(highs: highspy.Highs, say: Callable[[str], None], since: float) -
         out = event.data_out
         if math.isfinite(out.mip_primal_bound):
             say(
-                f"  branch and bound: gap {100 * out.mip_gap:.2f} % after {now - since:.0f} s "
+                f"  branch and bound: gap {100 * out.mip_gap:.3f} % after {now - since:.0f} s "
                 f"(plan {out.mip_primal_bound:,.0f}, bound {out.mip_dual_bound:,.0f})"
             )
         else:
@@ -571,7 +571,7 @@ def _result(
         cols = mm.columns
         units = x[cols["units"]].copy()
         integer = problem.options["integer"].to_numpy(dtype=bool)
-        units[integer] = np.round(units[integer])
+        units[integer] = np.round(units[integer]) + 0.0  # + 0.0: no "-0" from -1e-12
         if cols["opened"].stop > cols["opened"].start:
             opened, closed = x[cols["opened"]].copy(), x[cols["closed"]].copy()
         else:  # greenfield: no existing units, every unit is opened

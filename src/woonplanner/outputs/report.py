@@ -152,7 +152,9 @@ LABELS: dict[str, dict[str, str]] = {
         "type_gezinshuis": "Gezinshuis",
         "type_woongroep": "Woongroep",
         "changes_title": "Veranderingen ten opzichte van de huidige voorraad",
-        "changes_summary": "{opened} eenheden erbij en {closed} eraf, in {sites} buurten.",
+        "changes_summary": "{opened} erbij en {closed} eraf, in {sites}.",
+        "n_units": "{n} eenheid|{n} eenheden",
+        "n_sites": "{n} buurt|{n} buurten",
         "no_changes": "Het plan verandert niets aan de huidige voorraad.",
         "change": "Verandering",
         "change_reason": "Reden",
@@ -289,7 +291,9 @@ LABELS: dict[str, dict[str, str]] = {
         "type_gezinshuis": "Family home (gezinshuis)",
         "type_woongroep": "Group home (woongroep)",
         "changes_title": "Changes against the current stock",
-        "changes_summary": "{opened} units added and {closed} removed, in {sites} neighbourhoods.",
+        "changes_summary": "{opened} added and {closed} removed, in {sites}.",
+        "n_units": "{n} unit|{n} units",
+        "n_sites": "{n} neighbourhood|{n} neighbourhoods",
         "no_changes": "The plan changes nothing in the current stock.",
         "change": "Change",
         "change_reason": "Reason",
@@ -954,9 +958,9 @@ def _changes(plan: Plan, fmt: Formatter) -> str:
     if changes.empty:
         return f'<p class="callout">{_esc(labels["no_changes"])}</p>'
     summary = labels["changes_summary"].format(
-        opened=fmt.number(changes["opened_units"].sum()),
-        closed=fmt.number(changes["closed_units"].sum()),
-        sites=fmt.number(changes["neighbourhood"].nunique()),
+        opened=_plural(fmt, "n_units", changes["opened_units"].sum()),
+        closed=_plural(fmt, "n_units", changes["closed_units"].sum()),
+        sites=_plural(fmt, "n_sites", changes["neighbourhood"].nunique()),
     )
     rows = [
         [
@@ -1370,6 +1374,12 @@ def _met(met: bool, labels: Mapping[str, str]) -> str:
     if met:
         return f'<span class="ok" title="{_esc(labels["norm_met"])}">✓</span>'
     return f'<span class="notok" title="{_esc(labels["norm_not_met"])}">✗</span>'
+
+
+def _plural(fmt: Formatter, label: str, n: float) -> str:
+    """``1 eenheid`` / ``3 eenheden``: the label's singular or plural form (``one|many``)."""
+    one, many = LABELS[fmt.lang][label].split("|")
+    return (one if n == 1 else many).format(n=fmt.number(n))
 
 
 def _num(text: str, *, css: str = "") -> tuple[str, str]:
