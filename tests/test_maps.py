@@ -209,6 +209,19 @@ def test_map_without_tiles_has_no_tile_layer(tiny_plan: Plan, tmp_path: Path) ->
     assert "tile.openstreetmap" not in _saved(fmap, tmp_path / "map.html")
 
 
+def test_the_title_names_the_region_as_the_report_does(tiny_plan: Plan, tmp_path: Path) -> None:
+    import dataclasses
+
+    named = dataclasses.replace(tiny_plan, manifest={"region": "JZ15 <Haarlemmermeer>"})
+    page = _saved(plan_map(named), tmp_path / "map.html")
+    assert (
+        "<h1>Plan kleinschalige woonvoorzieningen jeugd — JZ15 &lt;Haarlemmermeer&gt;</h1>" in page
+    )
+    assert "<h1>Plan kleinschalige woonvoorzieningen jeugd</h1>" in _saved(
+        plan_map(tiny_plan), tmp_path / "plain.html"
+    )
+
+
 def test_names_from_input_are_escaped(tiny_plan: Plan, tmp_path: Path) -> None:
     text = _saved(plan_map(tiny_plan, title="Regio <b>Eem</b>"), tmp_path / "map.html")
     assert SCRIPT_NAME not in text

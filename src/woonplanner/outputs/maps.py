@@ -935,8 +935,11 @@ def _title_html(
             f'<div class="wp-banner">⚠ {_esc(text)} '
             f"<small>({_esc(labels['solver_status'])}: {_esc(status)})</small></div>"
         )
+    # Like the report: the region's name after the generic title.
+    region = (plan.manifest or {}).get("region")
+    heading = title or (f"{labels['title']} — {region}" if region else labels["title"])
     return (
-        f'<div class="wp-title"><h1>{_esc(title or labels["title"])}</h1>'
+        f'<div class="wp-title"><h1>{_esc(heading)}</h1>'
         f'<div class="wp-summary">{_esc(summary)}</div>{banner}</div>'
     )
 
