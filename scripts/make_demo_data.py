@@ -97,6 +97,7 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "dictionary-neighbourhoods": lambda: dictionary_table("neighbourhoods"),
     "dictionary-schools": lambda: dictionary_table("schools"),
     "dictionary-stock": lambda: dictionary_table("stock"),
+    "dictionary-sites": lambda: dictionary_table("sites"),
     "demo-summary": demo_summary,
 }
 

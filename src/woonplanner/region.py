@@ -1,4 +1,4 @@
-"""Load and check the input tables a scenario names: neighbourhoods, schools, stock.
+"""Load and check the input tables a scenario names: neighbourhoods, schools, stock, sites.
 
 This module dispatches to the adapters in :mod:`woonplanner.data` and checks what they return
 against the column contracts of :mod:`woonplanner.schema` (PyPSA-style ``check_*`` functions
@@ -7,7 +7,7 @@ that collect every problem before raising once).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -17,6 +17,15 @@ import pandas as pd
 from woonplanner.errors import InputDataError, raise_if_problems
 from woonplanner.scenario import Scenario
 from woonplanner.schema import CRS, FACILITY_TYPES, NEIGHBOURHOOD_COLUMNS, STOCK_COLUMNS
+
+#: Coordinates (RD New, m) a stock row may give instead of its neighbourhood.
+STOCK_POINT_COLUMNS = ("x", "y")
+
+#: A stock point on a border or this close (m) outside every polygon goes to the nearest one.
+BORDER_TOLERANCE_M = 100.0
+
+#: Candidate sites (``sites.file``): at most ``max_units`` units of a type in a neighbourhood.
+CANDIDATE_SITE_COLUMNS = ("neighbourhood", "type", "max_units")
 
 
 @dataclass(frozen=True)
@@ -28,12 +37,20 @@ class Region:
     schools: gpd.GeoDataFrame | None
     stock: pd.DataFrame
     youth_care_index: pd.Series | None = None
+    #: ``neighbourhood, type, max_units`` from ``sites.file``; ``None``: every site may host.
+    candidates: pd.DataFrame | None = None
     input_files: tuple[Path, ...] = field(default_factory=tuple)
 
 
 def load_region(scenario: Scenario) -> Region:
     """Read every input the scenario names, check it, and return a :class:`Region`."""
     region = _load_demo(scenario) if scenario.region.source == "demo" else _load_cbs(scenario)
+    if scenario.sites.file:
+        region = replace(
+            region,
+            candidates=read_candidate_sites(scenario.sites.file),
+            input_files=(*region.input_files, Path(scenario.sites.file)),
+        )
     check_region(region)
     return region
 
@@ -55,7 +72,7 @@ def _load_demo(scenario: Scenario) -> Region:
     )
     if scenario.stock.file or scenario.stock.from_run:
         # A planner's own stock is checked in full: a row outside the region is an error.
-        stock, stock_file = read_scenario_stock(scenario)
+        stock, stock_file = read_scenario_stock(scenario, neighbourhoods)
         files = (*files, stock_file)
     else:
         stock = data.stock[data.stock["neighbourhood"].isin(neighbourhoods["code"])]
@@ -109,7 +126,7 @@ def _load_cbs(scenario: Scenario) -> Region:
         school_points = schools.load_schools(d.schools)
         files.append(Path(d.schools))
     if scenario.stock.file or scenario.stock.from_run:
-        stock, stock_file = read_scenario_stock(scenario)
+        stock, stock_file = read_scenario_stock(scenario, neighbourhoods)
         files.append(stock_file)
     else:
         stock = pd.DataFrame({c: pd.Series(dtype=object) for c in STOCK_COLUMNS}).astype(
@@ -126,13 +143,17 @@ def _load_cbs(scenario: Scenario) -> Region:
     )
 
 
-def read_scenario_stock(scenario: Scenario) -> tuple[pd.DataFrame, Path]:
-    """The stock a scenario names: a stock CSV, or the planned units of a previous run."""
+def read_scenario_stock(
+    scenario: Scenario, neighbourhoods: gpd.GeoDataFrame
+) -> tuple[pd.DataFrame, Path]:
+    """The stock a scenario names: a stock CSV (its points placed in ``neighbourhoods``), or the
+    planned units of a previous run."""
     if scenario.stock.file and scenario.stock.from_run:
         msg = "stock.file and stock.from_run are both set; keep one of them"
         raise InputDataError(msg)
     if scenario.stock.file:
-        return read_stock(scenario.stock.file), Path(scenario.stock.file)
+        stock = read_stock(scenario.stock.file, neighbourhoods=neighbourhoods)
+        return stock, Path(scenario.stock.file)
     run_dir = Path(str(scenario.stock.from_run))
     return read_run_stock(run_dir), run_dir / "facilities.csv"
 
@@ -156,20 +177,142 @@ def read_run_stock(run_dir: Path) -> pd.DataFrame:
     return stock
 
 
-def read_stock(path: str | Path) -> pd.DataFrame:
-    """Read a stock CSV (``neighbourhood, type, units``)."""
+def read_stock(path: str | Path, *, neighbourhoods: gpd.GeoDataFrame | None = None) -> pd.DataFrame:
+    """Read a stock CSV (``neighbourhood, type, units``).
+
+    A row may give ``x, y`` (RD New, m) instead of ``neighbourhood``: :func:`locate_stock` then
+    places it in one of ``neighbourhoods``, which a file with coordinates needs.
+    """
+    table = _read_csv(path, what="stock")
+    points = set(STOCK_POINT_COLUMNS) <= set(table.columns)
+    missing = [c for c in STOCK_COLUMNS if c not in table.columns]
+    if points and "neighbourhood" in missing:
+        missing.remove("neighbourhood")
+    if missing:
+        msg = (
+            f"{path}: missing columns {missing}; expected {list(STOCK_COLUMNS)}, or x, y "
+            "(RD New, EPSG:28992) instead of neighbourhood"
+        )
+        raise InputDataError(msg)
+    if not points:
+        return _keep(table, STOCK_COLUMNS)
+    if neighbourhoods is None:
+        msg = f"{path}: x, y: points need the neighbourhood polygons to be placed in"
+        raise InputDataError(msg)
+    return locate_stock(table, neighbourhoods)
+
+
+def locate_stock(stock: pd.DataFrame, neighbourhoods: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Give every stock row with ``x, y`` instead of a ``neighbourhood`` the code of the polygon
+    that holds its point.
+
+    A point on a border, or up to :data:`BORDER_TOLERANCE_M` outside every polygon, goes to the
+    nearest polygon (the lowest code of equally near ones). Every row that cannot be placed is
+    listed in one :class:`InputDataError`, with the type and unit problems of the table.
+    """
+    where = stock.attrs.get("source", "stock")
+    given = stock.get("neighbourhood", pd.Series("", index=stock.index)).fillna("").astype(str)
+    given = given.str.strip()
+    x = pd.to_numeric(stock["x"], errors="coerce").to_numpy(dtype=float)
+    y = pd.to_numeric(stock["y"], errors="coerce").to_numpy(dtype=float)
+    has_point = stock["x"].notna().to_numpy() | stock["y"].notna().to_numpy()
+    has_code = (given != "").to_numpy()
+    problems = []
+    both = has_code & has_point
+    if both.any():
+        problems.append(
+            f"{where}: neighbourhood, x, y: both a neighbourhood and a point in rows "
+            f"{_lines(both)}; give one of them"
+        )
+    neither = ~has_code & ~has_point
+    if neither.any():
+        problems.append(
+            f"{where}: neighbourhood, x, y: neither a neighbourhood nor a point in rows "
+            f"{_lines(neither)}"
+        )
+    bad = has_point & ~has_code & ~(np.isfinite(x) & np.isfinite(y))
+    if bad.any():
+        problems.append(f"{where}: x, y: not two numbers in rows {_lines(bad)}")
+    todo = has_point & ~has_code & ~bad
+    codes = given.to_numpy(dtype=object)
+    codes[todo] = _neighbourhood_at(x[todo], y[todo], neighbourhoods)
+    outside = todo & (codes == "")
+    if outside.any():
+        problems.append(
+            f"{where}: x, y: points outside the planned region in rows {_lines(outside)}; "
+            f"x, y are RD New (EPSG:28992) metres, at most {BORDER_TOLERANCE_M:g} m outside it"
+        )
+    if problems:
+        problems += _unknown_types(stock, where, rows=False) + _not_whole(stock, "units", where)
+        raise_if_problems(problems, InputDataError, header="Invalid input data")
+    located = stock.assign(neighbourhood=codes)
+    return _keep(located, STOCK_COLUMNS)
+
+
+def _neighbourhood_at(x: np.ndarray, y: np.ndarray, neighbourhoods: gpd.GeoDataFrame) -> np.ndarray:
+    """The code of the polygon holding each point, else of the nearest within the tolerance,
+    else ``""``."""
+    codes = np.full(len(x), "", dtype=object)
+    if not len(x):
+        return codes
+    points = gpd.GeoSeries(gpd.points_from_xy(x, y), crs=neighbourhoods.crs)
+    nb_codes = neighbourhoods["code"].to_numpy(dtype=object)
+    tree = neighbourhoods.sindex
+    point_i, nb_i = tree.query(points, predicate="within")
+    codes[point_i] = nb_codes[nb_i]
+    rest = np.flatnonzero(codes == "")
+    if len(rest):
+        near_i, near_nb = tree.nearest(
+            points.iloc[rest], max_distance=BORDER_TOLERANCE_M, return_all=True
+        )
+        # On a shared border both polygons are at 0 m: the lowest code decides, not file order.
+        nearest = pd.Series(nb_codes[near_nb]).groupby(near_i).min()
+        codes[rest[nearest.index.to_numpy()]] = nearest.to_numpy()
+    return codes
+
+
+def read_candidate_sites(path: str | Path) -> pd.DataFrame:
+    """Read a candidate-site CSV (``neighbourhood, type, max_units``)."""
+    return _read_table(path, CANDIDATE_SITE_COLUMNS, what="candidate-site")
+
+
+def candidate_sites(scenario: Scenario, neighbourhoods: pd.DataFrame) -> pd.DataFrame | None:
+    """The checked candidate sites ``sites.file`` names, or ``None`` (every site may host)."""
+    if not scenario.sites.file:
+        return None
+    sites = read_candidate_sites(scenario.sites.file)
+    raise_if_problems(
+        check_candidate_sites(sites, neighbourhoods), InputDataError, header="Invalid input data"
+    )
+    return sites
+
+
+def _read_table(path: str | Path, columns: tuple[str, ...], *, what: str) -> pd.DataFrame:
+    """A CSV with (at least) ``columns``, codes and types read as text."""
+    table = _read_csv(path, what=what)
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        msg = f"{path}: missing columns {missing}; expected {list(columns)}"
+        raise InputDataError(msg)
+    return _keep(table, columns)
+
+
+def _read_csv(path: str | Path, *, what: str) -> pd.DataFrame:
     path = Path(path)
     try:
-        stock = pd.read_csv(path, dtype={"neighbourhood": str, "type": str})
+        table = pd.read_csv(path, dtype={"neighbourhood": str, "type": str})
     except (OSError, pd.errors.ParserError) as err:
-        msg = f"{path}: cannot read the stock table: {err}"
+        msg = f"{path}: cannot read the {what} table: {err}"
         raise InputDataError(msg) from None
-    missing = [c for c in STOCK_COLUMNS if c not in stock.columns]
-    if missing:
-        msg = f"{path}: missing columns {missing}; expected {list(STOCK_COLUMNS)}"
-        raise InputDataError(msg)
-    stock.attrs["source"] = str(path)
-    return stock[list(STOCK_COLUMNS)]
+    table.attrs["source"] = str(path)
+    return table
+
+
+def _keep(table: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """Only ``columns`` of ``table``, its source kept for messages."""
+    kept = table[list(columns)]
+    kept.attrs["source"] = table.attrs.get("source", "")
+    return kept
 
 
 def check_region(region: Region) -> None:
@@ -177,6 +320,8 @@ def check_region(region: Region) -> None:
     problems = check_neighbourhoods(region.neighbourhoods) + check_stock(
         region.stock, region.neighbourhoods
     )
+    if region.candidates is not None:
+        problems += check_candidate_sites(region.candidates, region.neighbourhoods)
     raise_if_problems(problems, InputDataError, header="Invalid input data")
 
 
@@ -216,21 +361,68 @@ def check_neighbourhoods(nb: gpd.GeoDataFrame) -> list[str]:
 def check_stock(stock: pd.DataFrame, nb: pd.DataFrame) -> list[str]:
     """Stock rows refer to known neighbourhoods and types and have whole units ≥ 0."""
     where = stock.attrs.get("source", "stock")
-    problems = []
-    unknown_nb = sorted(set(stock["neighbourhood"]) - set(nb["code"]))
-    if unknown_nb:
+    return [
+        *_unknown_neighbourhoods(
+            stock, nb, where, why="stock must be in a planned neighbourhood", rows=False
+        ),
+        *_unknown_types(stock, where, rows=False),
+        *_not_whole(stock, "units", where),
+    ]
+
+
+def check_candidate_sites(sites: pd.DataFrame, nb: pd.DataFrame) -> list[str]:
+    """Candidate sites as stock (known neighbourhoods and types, whole ``max_units`` ≥ 0), and
+    at most one row per neighbourhood and type."""
+    where = sites.attrs.get("source", "candidate sites")
+    problems = [
+        *_unknown_neighbourhoods(
+            sites, nb, where, why="candidate sites must be planned neighbourhoods"
+        ),
+        *_unknown_types(sites, where),
+        *_not_whole(sites, "max_units", where),
+    ]
+    duplicated = sites.duplicated(["neighbourhood", "type"], keep=False).to_numpy()
+    if duplicated.any():
         problems.append(
-            f"{where}: neighbourhood: unknown codes {unknown_nb[:10]}; "
-            "stock must be in a planned neighbourhood"
+            f"{where}: neighbourhood, type: the same pair on more than one row "
+            f"(rows {_lines(duplicated)}); give each candidate site and type once"
         )
-    unknown_type = sorted(set(stock["type"]) - set(FACILITY_TYPES))
-    if unknown_type:
-        problems.append(
-            f"{where}: type: unknown types {unknown_type}; expected one of {list(FACILITY_TYPES)}"
-        )
-    units = pd.to_numeric(stock["units"], errors="coerce").to_numpy(dtype=float)
-    bad = ~np.isfinite(units) | (units < 0) | (units != np.round(units))
-    if bad.any():
-        rows = [int(r) + 2 for r in np.flatnonzero(bad)[:5]]  # +2: header line, 1-based
-        problems.append(f"{where}: units: must be whole numbers ≥ 0 (rows {rows})")
     return problems
+
+
+def _lines(mask: np.ndarray) -> list[int]:
+    """The file lines of the first rows where ``mask`` holds (line 1 is the header)."""
+    return [int(r) + 2 for r in np.flatnonzero(mask)[:5]]
+
+
+def _unknown_neighbourhoods(
+    table: pd.DataFrame, nb: pd.DataFrame, where: str, *, why: str, rows: bool = True
+) -> list[str]:
+    # Rows are left out for a previous run's stock: its zero rows were dropped, so positions
+    # are not the file's lines.
+    codes = table["neighbourhood"].fillna("").astype(str)
+    unknown = ~codes.isin(set(nb["code"])).to_numpy()
+    if not unknown.any():
+        return []
+    at = f" (rows {_lines(unknown)})" if rows else ""
+    return [f"{where}: neighbourhood: unknown codes {sorted(set(codes[unknown]))[:10]}{at}; {why}"]
+
+
+def _unknown_types(table: pd.DataFrame, where: str, *, rows: bool = True) -> list[str]:
+    types = table["type"].fillna("").astype(str)
+    unknown = ~types.isin(FACILITY_TYPES).to_numpy()
+    if not unknown.any():
+        return []
+    at = f" (rows {_lines(unknown)})" if rows else ""
+    return [
+        f"{where}: type: unknown types {sorted(set(types[unknown]))}{at}; "
+        f"expected one of {list(FACILITY_TYPES)}"
+    ]
+
+
+def _not_whole(table: pd.DataFrame, column: str, where: str) -> list[str]:
+    values = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(values) | (values < 0) | (values != np.round(values))
+    if not bad.any():
+        return []
+    return [f"{where}: {column}: must be whole numbers ≥ 0 (rows {_lines(bad)})"]

@@ -172,6 +172,7 @@ def prepare(
         stock=region.stock,
         demand=demand,
         distances=distances,
+        candidates=region.candidates,
     )
     timings["arcs"] = time.perf_counter() - start
     progress(

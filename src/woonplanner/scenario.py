@@ -48,6 +48,7 @@ PATH_KEYS = (
     "data.schools",
     "stock.file",
     "stock.from_run",
+    "sites.file",
     "demand.caseload",
     "travel.osm_file",
     "travel.cache_dir",
@@ -363,6 +364,15 @@ class StockConfig(_Section):
     """A previous run folder whose planned units become this year's stock."""
 
 
+class SitesConfig(_Section):
+    """Where units may be (the candidate sites)."""
+
+    file: str | None = None
+    """CSV with ``neighbourhood, type, max_units``: only the listed neighbourhoods may host a type
+    the file names, at most ``max_units`` each; types it does not name keep the per-type limits of
+    ``facility_types``. ``None``: every neighbourhood may host every type (docs/data.md)."""
+
+
 class SolverConfig(_Section):
     """HiGHS settings."""
 
@@ -402,6 +412,7 @@ class Scenario(_Section):
     objective: ObjectiveConfig = Field(default_factory=ObjectiveConfig)
     budget: BudgetConfig = Field(default_factory=BudgetConfig)
     stock: StockConfig = Field(default_factory=StockConfig)
+    sites: SitesConfig = Field(default_factory=SitesConfig)
     solver: SolverConfig = Field(default_factory=SolverConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
 

@@ -5,7 +5,9 @@ scenario into a :class:`~woonplanner.problem.Problem`:
 
 * every neighbourhood is a candidate site for every type, limited per type (foster families:
   households × recruitment rate; gezinshuizen and woongroepen: at most N per neighbourhood),
-  never below the existing stock;
+  never below the existing stock; a candidate-site list (``sites.file``) replaces these limits
+  for the types it names: only its rows are candidates, and existing stock elsewhere can only be
+  kept or closed;
 * a demand group is an origin neighbourhood × segment (reason, support need, age band);
 * an arc (group, site, type) exists only where the type suits the reason, support need and age
   band, the site is at least ``min_km`` from home and at most ``max_km`` from the school;
@@ -25,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from woonplanner.problem import Objective, Problem, UnitConstraint
+from woonplanner.region import candidate_sites
 from woonplanner.scenario import FacilityTypeConfig, Scenario
 from woonplanner.schema import FACILITY_TYPES
 from woonplanner.travel import TravelMatrices, travel_matrices
@@ -45,6 +48,7 @@ def build_problem(
     stock: pd.DataFrame,
     demand: pd.DataFrame,
     distances: TravelMatrices | None = None,
+    candidates: pd.DataFrame | None = None,
 ) -> Problem:
     """The youth-care instance of ``scenario`` (see the module docstring).
 
@@ -62,8 +66,13 @@ def build_problem(
         ``origin, reason, support_need, age_band, children``.
     distances
         From :func:`travel_tables` (computed here when not given).
+    candidates
+        ``neighbourhood, type, max_units`` (:attr:`Region.candidates
+        <woonplanner.region.Region.candidates>`); read from ``sites.file`` when not given.
     """
-    options = build_options(scenario, neighbourhoods, stock)
+    if candidates is None:
+        candidates = candidate_sites(scenario, neighbourhoods)
+    options = build_options(scenario, neighbourhoods, stock, candidates=candidates)
     groups = build_groups(demand, neighbourhoods)
     arcs = build_arcs(scenario, groups, options, points, anchors, distances=distances)
     return Problem(
@@ -110,12 +119,24 @@ def unit_limit(config: FacilityTypeConfig, households: np.ndarray, fallback: int
 
 
 def build_options(
-    scenario: Scenario, neighbourhoods: pd.DataFrame, stock: pd.DataFrame
+    scenario: Scenario,
+    neighbourhoods: pd.DataFrame,
+    stock: pd.DataFrame,
+    *,
+    candidates: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """One option per neighbourhood × type that exists or may exist."""
+    """One option per neighbourhood × type that exists or may exist.
+
+    ``candidates`` (``neighbourhood, type, max_units``) gives the limit of every type it names
+    (0 where it has no row); the other types keep the limits of ``scenario.facility_types``.
+    """
     codes = neighbourhoods["code"].to_numpy()
     households = neighbourhoods["households"].to_numpy(dtype=float)
     existing_by = stock.groupby(["neighbourhood", "type"])["units"].sum()
+    if candidates is None:
+        candidates = pd.DataFrame({"neighbourhood": [], "type": [], "max_units": []})
+    listed = candidates.set_index(["neighbourhood", "type"])["max_units"].astype(float)
+    listed_types = set(candidates["type"])
     frames = []
     for t in FACILITY_TYPES:
         cfg: FacilityTypeConfig = getattr(scenario.facility_types, t)
@@ -126,7 +147,13 @@ def build_options(
         ).to_numpy()
         # Without any limit a site could host every child of the region; that bounds it.
         fallback = max(1, int(np.ceil(len(codes) * 10 / cfg.places)))
-        max_units = np.maximum(unit_limit(cfg, households, fallback), existing)
+        limit = (
+            listed.xs(t, level="type").reindex(codes).fillna(0.0).to_numpy()
+            if t in listed_types
+            else unit_limit(cfg, households, fallback)
+        )
+        # Never below the stock: units outside the list can be kept or closed, not grown.
+        max_units = np.maximum(limit, existing)
         frames.append(
             pd.DataFrame(
                 {
