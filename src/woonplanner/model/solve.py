@@ -176,7 +176,7 @@ def solve(
                 f"bound ({elapsed:.1f} s)"
             )
     proven = None
-    with _reporting(highs, say, start):
+    with _reporting(highs, progress, start):
         if problem.objective.mode == "lexicographic":
             status, has_solution, objective, bound = _solve_lexicographic(highs, mm, problem, run)
         elif (proven := _start_proven(mm, problem, x_lp, x_start, mip_gap, log)) is not None:
@@ -282,12 +282,18 @@ PROGRESS_INTERVAL_S = 5.0
 
 
 @contextmanager
-def _reporting(highs: highspy.Highs, say: Callable[[str], None], since: float) -> Iterator[None]:
+def _reporting(
+    highs: highspy.Highs, say: Callable[[str], None] | None, since: float
+) -> Iterator[None]:
     """Say the gap every :data:`PROGRESS_INTERVAL_S` seconds while HiGHS runs a MIP.
 
     HiGHS calls its MIP interrupt callback many times a second (highspy already listens to it
-    for Ctrl-C); this reads the best plan and bound from it, at most once an interval.
+    for Ctrl-C); this reads the best plan and bound from it, at most once an interval. Without
+    ``say`` nothing listens.
     """
+    if say is None:
+        yield
+        return
     last = time.perf_counter()
 
     def tick(event: HighsCallbackEvent) -> None:
