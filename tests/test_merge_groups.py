@@ -176,18 +176,16 @@ def test_demo_region_merges_and_solves_to_the_same_optimum(demo_problem):
     assert plain.bound <= fast.objective + 1e-6
 
 
-def test_start_stops_at_its_own_gap_and_the_solve_at_the_requested_one(monkeypatch):
-    """The LP-guided start's sub-MIP runs at START_GAP, the main solve at the requested gap
-    again (were it left at 0.5 %, the plan would stop there), and the optimum is that of a
-    solve without these steps."""
+def spy_on_runs(monkeypatch) -> tuple[list[float], list[float]]:
+    """Record, for every HiGHS run of the solve module, its relative gap and the widest range
+    of an integer column (1 in the RENS start, ``max_units`` in the main MIP)."""
     solve_module = importlib.import_module("woonplanner.model.solve")
     gaps: list[float] = []
-    widths: list[float] = []  # widest range of an integer column in each run
+    widths: list[float] = []
     original_solve = solve_module.highspy.Highs.solve
 
     def spy_solve(highs):
-        _, gap = highs.getOptionValue("mip_rel_gap")
-        gaps.append(gap)
+        gaps.append(highs.getOptionValue("mip_rel_gap")[1])
         lp = highs.getLp()
         integer = np.array(
             [t == solve_module.highspy.HighsVarType.kInteger for t in lp.integrality_]
@@ -197,6 +195,15 @@ def test_start_stops_at_its_own_gap_and_the_solve_at_the_requested_one(monkeypat
         return original_solve(highs)
 
     monkeypatch.setattr(solve_module.highspy.Highs, "solve", spy_solve)
+    return gaps, widths
+
+
+def test_start_stops_at_its_own_gap_and_the_solve_at_the_requested_one(monkeypatch):
+    """The LP-guided start's sub-MIP runs at START_GAP, the main solve at the requested gap
+    again (were it left at 0.5 %, the plan would stop there), and the optimum is that of a
+    solve without these steps."""
+    solve_module = importlib.import_module("woonplanner.model.solve")
+    gaps, widths = spy_on_runs(monkeypatch)
     for seed in range(3):
         p = random_problem(seed)
         gaps.clear()
@@ -217,20 +224,7 @@ def test_a_start_the_lp_proves_within_the_gap_ends_the_solve(monkeypatch):
     """When the start is within the gap of the LP bound, HiGHS' branch and bound is not run:
     the start is the plan and the LP value the bound. Both must be right: the bound below the
     true optimum, the plan at most the gap above it."""
-    solve_module = importlib.import_module("woonplanner.model.solve")
-    widths: list[float] = []  # widest range of an integer column in each run
-    original_solve = solve_module.highspy.Highs.solve
-
-    def spy_solve(highs):
-        lp = highs.getLp()
-        integer = np.array(
-            [t == solve_module.highspy.HighsVarType.kInteger for t in lp.integrality_]
-        )
-        width = np.asarray(lp.col_upper_) - np.asarray(lp.col_lower_)
-        widths.append(float(width[integer].max()) if integer.any() else 0.0)
-        return original_solve(highs)
-
-    monkeypatch.setattr(solve_module.highspy.Highs, "solve", spy_solve)
+    _, widths = spy_on_runs(monkeypatch)
     proven = 0
     for seed in range(8):
         p = random_problem(seed)
