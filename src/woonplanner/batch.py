@@ -15,9 +15,6 @@ status and message.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -26,7 +23,8 @@ from typing import Any
 
 import pandas as pd
 
-from woonplanner.errors import InputDataError, OutputExistsError, WoonplannerError
+from woonplanner.errors import InputDataError, WoonplannerError
+from woonplanner.outputs.files import check_out_dir, write_folder
 from woonplanner.scenario import load_scenario
 
 SUMMARY_COLUMNS = (
@@ -80,9 +78,7 @@ def run_all(
         The summary table (``regions.csv``).
     """
     out = Path(out).resolve()
-    if out.exists() and not force:
-        msg = f"{out} already exists; choose another --out or pass --force to replace it"
-        raise OutputExistsError(msg)
+    check_out_dir(out, force=force)
     # Validate the scenario once, before any worker starts, so a typo fails fast.
     load_scenario(scenario_path, overrides=list(overrides), data_dir=data_dir, flags=flags)
     known = list_regions(data_dir)
@@ -92,23 +88,20 @@ def run_all(
     if unknown:
         msg = f"--regions: unknown jeugdregio codes {unknown}; known: {', '.join(names)}"
         raise InputDataError(msg)
-    # Like a single run, the batch folder appears whole or not at all.
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
-    try:
+    from woonplanner.outputs.national import write_national_map
+
+    planned: list[pd.DataFrame] = []
+
+    def fill(tmp: Path) -> None:
         summary = _plan_regions(
             scenario_path, data_dir, tmp, codes, names, list(overrides), list(flags), jobs, progress
         )
-        from woonplanner.outputs.national import write_national_map
-
         write_national_map(tmp, summary)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return summary
+        planned.append(summary)
+
+    # Like a single run, the batch folder appears whole or not at all.
+    write_folder(out, fill, force=force)
+    return planned[0]
 
 
 def _plan_regions(

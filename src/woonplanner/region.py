@@ -276,17 +276,6 @@ def read_candidate_sites(path: str | Path) -> pd.DataFrame:
     return _read_table(path, CANDIDATE_SITE_COLUMNS, what="candidate-site")
 
 
-def candidate_sites(scenario: Scenario, neighbourhoods: pd.DataFrame) -> pd.DataFrame | None:
-    """The checked candidate sites ``sites.file`` names, or ``None`` (every site may host)."""
-    if not scenario.sites.file:
-        return None
-    sites = read_candidate_sites(scenario.sites.file)
-    raise_if_problems(
-        check_candidate_sites(sites, neighbourhoods), InputDataError, header="Invalid input data"
-    )
-    return sites
-
-
 def _read_table(path: str | Path, columns: tuple[str, ...], *, what: str) -> pd.DataFrame:
     """A CSV with (at least) ``columns``, codes and types read as text."""
     table = _read_csv(path, what=what)

@@ -223,7 +223,7 @@ def sweep(
                 "mip_gap": plan.kpis["mip_gap"],
                 **{c: region[c] for c in _FIGURES},
                 "cost_eur": region["annual_cost_eur"] + region["one_off_cost_eur"],
-                **{f"units_{t}": n for t, n in region["units_by_type"].items()},
+                **{f"units_{t}": units for t, units in region["units_by_type"].items()},
             }
         rows.append(row)
         progress(_line(where, row))

@@ -27,7 +27,6 @@ import numpy as np
 import pandas as pd
 
 from woonplanner.problem import Objective, Problem, UnitConstraint
-from woonplanner.region import candidate_sites
 from woonplanner.scenario import FacilityTypeConfig, Scenario
 from woonplanner.schema import FACILITY_TYPES
 from woonplanner.travel import TravelMatrices, travel_matrices
@@ -68,10 +67,9 @@ def build_problem(
         From :func:`travel_tables` (computed here when not given).
     candidates
         ``neighbourhood, type, max_units`` (:attr:`Region.candidates
-        <woonplanner.region.Region.candidates>`); read from ``sites.file`` when not given.
+        <woonplanner.region.Region.candidates>`, read from ``sites.file``); ``None``: every
+        site may host every type, within the scenario's limits.
     """
-    if candidates is None:
-        candidates = candidate_sites(scenario, neighbourhoods)
     options = build_options(scenario, neighbourhoods, stock, candidates=candidates)
     groups = build_groups(demand, neighbourhoods)
     arcs = build_arcs(scenario, groups, options, points, anchors, distances=distances)

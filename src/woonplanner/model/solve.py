@@ -168,7 +168,7 @@ def solve(
             say(f"  LP relaxation: bound {costs @ x_lp:,.0f} ({elapsed:.1f} s)")
     if x_lp is not None and HEURISTIC_SHARE > 0:
         x_start = _lp_guided_start(highs, mm, x_lp, run, deadline, mip_gap)
-        if x_lp is not None and x_start is not None:
+        if x_start is not None:
             gap = _gap(float(costs @ x_start), float(costs @ x_lp))
             elapsed = time.perf_counter() - start
             say(
@@ -179,7 +179,7 @@ def solve(
     with _reporting(highs, progress, start):
         if problem.objective.mode == "lexicographic":
             status, has_solution, objective, bound = _solve_lexicographic(highs, mm, problem, run)
-        elif (proven := _start_proven(mm, problem, x_lp, x_start, mip_gap, log)) is not None:
+        elif (proven := _start_proven(costs, x_lp, x_start, mip_gap, log)) is not None:
             status, has_solution, objective, bound = proven
             say(f"  the first plan is within the {100 * mip_gap:g} % gap: no branch and bound")
         else:
@@ -465,8 +465,7 @@ def _lp_guided_start(
 
 
 def _start_proven(
-    mm: MatrixModel,
-    problem: Problem,
+    costs: np.ndarray,
     x_lp: np.ndarray | None,
     x_start: np.ndarray | None,
     mip_gap: float,
@@ -482,7 +481,6 @@ def _start_proven(
     """
     if x_lp is None or x_start is None:
         return None
-    costs = mm.weighted_objective(problem)
     objective, bound = float(costs @ x_start), float(costs @ x_lp)
     gap = _gap(objective, bound)
     if gap is None or gap > mip_gap:
