@@ -14,8 +14,6 @@ from woonplanner.model import build_matrix, solve
 from woonplanner.model.build import aggregate_capacity_rows, aggregate_capacity_sets
 from woonplanner.model.solve import _highs
 from woonplanner.problem import Objective, Problem
-from woonplanner.runner import prepare
-from woonplanner.scenario import load_scenario
 
 
 def three_types() -> Problem:
@@ -219,10 +217,10 @@ def test_rounded_row_raises_the_lp_bound_by_hand():
     assert solve(problem, mip_gap=1e-9).objective == pytest.approx(200.0)
 
 
-def test_demo_plan_satisfies_every_row_and_each_set_keeps_its_children_inside():
+def test_demo_plan_satisfies_every_row_and_each_set_keeps_its_children_inside(demo_problem):
     """Re-derived from the demo's plan: every arc of G_T leads into O_T, and the places of O_T
     hold the placed children of G_T."""
-    problem = prepare(load_scenario("demo")).problem
+    problem = demo_problem
     sets = aggregate_capacity_sets(problem)
     assert {s.types for s in sets} >= {
         ("gezinshuis", "pleeggezin", "woongroep"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import geopandas as gpd
@@ -10,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from browser import BROWSER_SKIP_REASON, LEAFLET_DIR, load_page
+from conftest import NL, needs_nl
 from test_maps import SCRIPT_NAME, make_tiny_plan
 
 import woonplanner
@@ -202,12 +202,6 @@ def test_facility_popup_opens_on_click(tmp_path: Path) -> None:
 
 # --- a real region, to see the map at the size planners use ----------------------------------
 
-SHARED_DATA = Path(
-    os.environ.get(
-        "WOONPLANNER_SHARED_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
-    )
-)
-
 
 def make_region_plan(jeugdregio: str = "JZ06") -> Plan:
     """A made-up plan on the real wijken of one jeugdregio (CBS 2024), for looking at.
@@ -216,7 +210,7 @@ def make_region_plan(jeugdregio: str = "JZ06") -> Plan:
     the busiest wijken, a few gezinshuizen and woongroepen (some new, some closing), flows to the
     nearest site of each type, and a few remote wijken left with unplaced children.
     """
-    nl = SHARED_DATA / "nl"
+    nl = NL
     regions = pd.read_csv(nl / "gemeente_jeugdregio_2024_derived.csv")
     codes = set(regions.loc[regions["jeugdregiocode"] == jeugdregio, "gemeentecode"])
     wijken = gpd.read_file(nl / "wijken_2024_geoinzicht.geojson")
@@ -354,7 +348,7 @@ def make_region_plan(jeugdregio: str = "JZ06") -> Plan:
 
 
 @pytest.mark.shared_data
-@pytest.mark.skipif(not (SHARED_DATA / "nl").is_dir(), reason=f"needs {SHARED_DATA}/nl")
+@needs_nl
 def test_region_map_loads_without_errors(tmp_path: Path) -> None:
     path = tmp_path / "map.html"
     plan = make_region_plan("JZ06")

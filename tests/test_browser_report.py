@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from browser import BROWSER_SKIP_REASON, load_page
-from outputs_helpers import small_runs
 from test_maps import SCRIPT_NAME
 
 from woonplanner.outputs.compare import LABELS, compare_runs, read_run, unit_differences
@@ -58,8 +57,8 @@ def assert_same_view(views: list[list[float]], target: list[float]) -> None:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    return small_runs(tmp_path_factory.getbasetemp())
+def runs(small: dict) -> dict:
+    return small
 
 
 def test_report_in_browser(runs: dict, tmp_path: Path) -> None:

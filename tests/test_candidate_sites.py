@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import NL, REPO
 
 import woonplanner
 from woonplanner.errors import InputDataError
@@ -147,10 +147,6 @@ def test_missing_columns_and_missing_file(tmp_path):
         load_region(scenario(f'sites.file="{path}"'))
     with pytest.raises(InputDataError, match="cannot read the candidate-site table"):
         load_region(scenario(f'sites.file="{tmp_path / "nope.csv"}"'))
-
-
-REPO = Path(__file__).resolve().parents[1]
-NL = Path(os.environ.get("WOONPLANNER_SHARED_DATA", REPO.parent / "shared" / "data")) / "nl"
 
 
 @pytest.mark.skipif(not (NL / "wijken_2024_geoinzicht.geojson").is_file(), reason=f"{NL} not found")

@@ -15,15 +15,13 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pytest
+from conftest import NL
 from shapely.geometry import box, mapping
 
 from woonplanner.data import cbs
 from woonplanner.errors import InputDataError, ScenarioError
 from woonplanner.schema import CRS, NEIGHBOURHOOD_COLUMNS
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("WOONPLANNER_SHARED_DATA", REPO.parent / "shared" / "data"))
-NL = SHARED / "nl"
 needs_shared_data = [
     pytest.mark.shared_data,
     pytest.mark.skipif(

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from outputs_helpers import small_runs
 from test_real_regions import NL, plan_region
 
 from woonplanner.plan import Plan, change_reasons
@@ -149,8 +148,8 @@ def assert_norm_units_within_shortfall(plan: Plan) -> dict[str, int]:
     return found
 
 
-def test_demo_run_labels_no_more_norm_units_than_lacking(tmp_path_factory) -> None:
-    _, plan = small_runs(tmp_path_factory.getbasetemp())["basis"]
+def test_demo_run_labels_no_more_norm_units_than_lacking(small: dict) -> None:
+    _, plan = small["basis"]
     assert_norm_units_within_shortfall(plan)
 
 

@@ -1,29 +1,23 @@
-"""The command line through Typer's test runner: outputs, exit codes, messages."""
+"""The command line through Typer's test cli: outputs, exit codes, messages."""
 
 from __future__ import annotations
 
 import json
 import tomllib
 import warnings
-from pathlib import Path
 
 import pytest
+from conftest import NL, ORLIB, REPO
 from typer.testing import CliRunner
 
 from woonplanner.cli import app
 from woonplanner.scenario import Scenario
 
-REPO = Path(__file__).resolve().parents[1]
 SMALL = ["--set", 'region.gemeenten=["GM9904"]']  # the smallest demo gemeente: fast
 
 
-@pytest.fixture
-def runner():
-    return CliRunner()
-
-
-def invoke(runner, *args):
-    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+def invoke(cli, *args):
+    return cli.invoke(app, [str(a) for a in args], catch_exceptions=False)
 
 
 @pytest.fixture(scope="module")
@@ -79,26 +73,24 @@ def test_geopackage_has_the_four_layers(demo_run):
     assert layers == {"neighbourhoods", "facilities", "flows", "gemeenten"}
 
 
-def test_same_scenario_twice_gives_identical_tables(runner, tmp_path):
+def test_same_scenario_twice_gives_identical_tables(cli, tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
-    assert invoke(runner, "run", *SMALL, "--out", a).exit_code == 0
-    assert invoke(runner, "run", *SMALL, "--out", b).exit_code == 0
+    assert invoke(cli, "run", *SMALL, "--out", a).exit_code == 0
+    assert invoke(cli, "run", *SMALL, "--out", b).exit_code == 0
     for name in ("facilities.csv", "flows.csv"):
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
 
 
-def test_existing_folder_needs_force(runner, tmp_path):
+def test_existing_folder_needs_force(cli, tmp_path):
     out = tmp_path / "run"
-    assert invoke(runner, "run", *SMALL, "--out", out).exit_code == 0
+    assert invoke(cli, "run", *SMALL, "--out", out).exit_code == 0
     before = (out / "kpis.json").read_bytes()
-    result = invoke(runner, "run", *SMALL, "--set", "demand.rate_per_1000=6", "--out", out)
+    result = invoke(cli, "run", *SMALL, "--set", "demand.rate_per_1000=6", "--out", out)
     assert result.exit_code == 2
     assert "already exists" in result.output
     assert "--force" in result.output
     assert (out / "kpis.json").read_bytes() == before
-    result = invoke(
-        runner, "run", *SMALL, "--set", "demand.rate_per_1000=6", "--out", out, "--force"
-    )
+    result = invoke(cli, "run", *SMALL, "--set", "demand.rate_per_1000=6", "--out", out, "--force")
     assert result.exit_code == 0, result.output
     assert (out / "kpis.json").read_bytes() != before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], (
@@ -106,9 +98,9 @@ def test_existing_folder_needs_force(runner, tmp_path):
     )
 
 
-def test_invalid_scenario_exits_2_without_traceback(runner, tmp_path):
+def test_invalid_scenario_exits_2_without_traceback(cli, tmp_path):
     result = invoke(
-        runner,
+        cli,
         "run",
         "--set",
         "demand.rate_per_1000=-1",
@@ -131,18 +123,18 @@ def test_invalid_scenario_exits_2_without_traceback(runner, tmp_path):
         (["--lang", "fr"], "--lang: output.lang: Input should be 'nl' or 'en'"),
     ],
 )
-def test_an_invalid_option_is_named_as_typed(runner, tmp_path, args, message):
-    result = invoke(runner, "run", *args, "--out", tmp_path / "x")
+def test_an_invalid_option_is_named_as_typed(cli, tmp_path, args, message):
+    result = invoke(cli, "run", *args, "--out", tmp_path / "x")
     assert result.exit_code == 2
     assert message in result.output
     assert "--set" not in result.output
 
 
-def test_run_all_refuses_the_demo_scenario(runner, tmp_path):
+def test_run_all_refuses_the_demo_scenario(cli, tmp_path):
     """run-all on demo.toml used to plan the demo region once per jeugdregio, under each real
     region's name."""
     result = invoke(
-        runner,
+        cli,
         "run-all",
         REPO / "scenarios" / "demo.toml",
         "--data-dir",
@@ -155,9 +147,9 @@ def test_run_all_refuses_the_demo_scenario(runner, tmp_path):
     assert not (tmp_path / "x").exists()
 
 
-def test_infeasible_norm_exits_3_with_diagnosis(runner, tmp_path):
+def test_infeasible_norm_exits_3_with_diagnosis(cli, tmp_path):
     result = invoke(
-        runner,
+        cli,
         "run",
         *SMALL,
         "--set",
@@ -173,10 +165,10 @@ def test_infeasible_norm_exits_3_with_diagnosis(runner, tmp_path):
     assert not (tmp_path / "x").exists()
 
 
-def test_soft_norm_reports_the_gemeente_instead(runner, tmp_path):
+def test_soft_norm_reports_the_gemeente_instead(cli, tmp_path):
     out = tmp_path / "soft"
     result = invoke(
-        runner,
+        cli,
         "run",
         *SMALL,
         "--set",
@@ -192,32 +184,24 @@ def test_soft_norm_reports_the_gemeente_instead(runner, tmp_path):
     assert "norm NOT met in: GM9904" in result.output
 
 
-def test_validate_checks_without_writing(runner, tmp_path, monkeypatch):
+def test_validate_checks_without_writing(cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    result = invoke(runner, "validate", "demo")
+    result = invoke(cli, "validate", "demo")
     assert result.exit_code == 0, result.output
     assert "is valid: 56 neighbourhoods in 4 gemeenten" in result.output
     assert list(tmp_path.iterdir()) == []
-    one = invoke(runner, "validate", "demo", *SMALL)
+    one = invoke(cli, "validate", "demo", *SMALL)
     assert "neighbourhoods in 1 gemeente," in one.output
-    bad = invoke(runner, "validate", "demo", "--set", 'region.gemeenten=["GM0000"]')
+    bad = invoke(cli, "validate", "demo", "--set", 'region.gemeenten=["GM0000"]')
     assert bad.exit_code == 2
     assert "unknown gemeente codes ['GM0000']" in bad.output
 
 
-def test_benchmark_orlib_prints_json_lines(runner):
-    import os
-    from pathlib import Path
-
-    shared = Path(
-        os.environ.get(
-            "WOONPLANNER_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"
-        )
-    )
-    cap41 = shared / "orlib" / "cap" / "cap41.txt"
+def test_benchmark_orlib_prints_json_lines(cli):
+    cap41 = ORLIB / "cap" / "cap41.txt"
     if not cap41.is_file():
         pytest.skip(f"{cap41} not found; set WOONPLANNER_SHARED_DATA to ../shared/data")
-    result = invoke(runner, "benchmark", "orlib", cap41, "--json")
+    result = invoke(cli, "benchmark", "orlib", cap41, "--json")
     assert result.exit_code == 0, result.output
     row = json.loads(result.output.strip().splitlines()[-1])
     assert set(row) >= {"instance", "objective", "optimum", "status", "build_s", "solve_s"}
@@ -225,23 +209,22 @@ def test_benchmark_orlib_prints_json_lines(runner):
     assert row["objective"] == pytest.approx(row["optimum"], rel=1e-6)
 
 
-SHARED_NL = REPO.parent / "shared" / "data" / "nl"
-DELFT_OSM = SHARED_NL / "osm_tudelft_2022-01-24.osm.bz2"
+DELFT_OSM = NL / "osm_tudelft_2022-01-24.osm.bz2"
 
 
 @pytest.mark.shared_data
 @pytest.mark.skipif(not DELFT_OSM.is_file(), reason=f"{DELFT_OSM} not found")
 @pytest.mark.filterwarnings("always::woonplanner.travel.TravelFallbackWarning")
-def test_own_warnings_print_as_one_plain_line(runner, tmp_path):
+def test_own_warnings_print_as_one_plain_line(cli, tmp_path):
     """Delft's wijken mostly lie outside the small OSM extract and fall back to straight lines:
     the command says so in one line, without Python's file name, line number and source."""
     before = warnings.showwarning
     result = invoke(
-        runner,
+        cli,
         "run",
         REPO / "scenarios" / "jeugdregio.toml",
         "--data-dir",
-        SHARED_NL,
+        NL,
         "--set",
         'region.gemeenten=["GM0503"]',
         "--set",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from outputs_helpers import html_tables, small_runs
+from outputs_helpers import html_tables
 from test_maps import SCRIPT_NAME
 
 from woonplanner.errors import InputDataError, OutputExistsError
@@ -21,13 +21,13 @@ from woonplanner.outputs.compare import (
     unit_differences,
 )
 from woonplanner.outputs.files import write_run
+from woonplanner.plan import Plan
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def runs(small: dict[str, tuple[Path, Plan]]) -> dict[str, Path]:
     """Folders of the small basis, fewer-placements and wider-band runs."""
-    made = small_runs(tmp_path_factory.getbasetemp())
-    return {name: folder for name, (folder, _plan) in made.items()}
+    return {name: folder for name, (folder, _plan) in small.items()}
 
 
 def region_value(folder: Path, kpi: str) -> float:
@@ -158,8 +158,8 @@ def test_existing_output_needs_force(runs: dict[str, Path], tmp_path: Path) -> N
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cmp"]
 
 
-def test_names_from_data_are_escaped(runs: dict[str, Path], tmp_path: Path) -> None:
-    folder, plan = small_runs(runs["basis"].parents[1])["basis"]
+def test_names_from_data_are_escaped(small: dict[str, tuple[Path, Plan]], tmp_path: Path) -> None:
+    folder, plan = small["basis"]
     nb = plan.neighbourhoods.copy()
     nb["name"] = SCRIPT_NAME
     gem = plan.gemeenten.copy()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from outputs_helpers import html_tables, small_runs
+from outputs_helpers import html_tables
 from test_maps import make_tiny_plan
 
 import woonplanner
@@ -31,7 +31,9 @@ COSTS = ("annual_cost_eur", "one_off_cost_eur")
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Plan]]:
+def runs(
+    tmp_path_factory: pytest.TempPathFactory, small: dict[str, tuple[Path, Plan]]
+) -> dict[str, tuple[Path, Plan]]:
     """The demo (4 gemeenten, units opened), a re-assessment that closes units, and the small
     basis run (one gemeente, children unplaced)."""
     base = tmp_path_factory.mktemp("gemeente-kpis")
@@ -43,7 +45,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Plan
     return {
         "demo": (base / "demo", demo),
         "fewer": (base / "fewer", fewer),
-        "basis": small_runs(tmp_path_factory.getbasetemp())["basis"],
+        "basis": small["basis"],
     }
 
 

@@ -15,8 +15,6 @@ from woonplanner.model import build_matrix, solve
 from woonplanner.model.build import uncapacitated_options
 from woonplanner.orlib import read_pmed
 from woonplanner.problem import Objective, Problem, merge_identical_groups
-from woonplanner.runner import prepare
-from woonplanner.scenario import load_scenario
 
 
 def toy() -> Problem:
@@ -153,11 +151,6 @@ def test_random_instances_same_optimum_and_lp_bound(seed):
     relaxed = p.options.assign(integer=False)
     lp = dataclasses.replace(p, options=relaxed)
     assert solve(lp).objective == pytest.approx(solve(lp, merge_groups=False).objective, rel=1e-7)
-
-
-@pytest.fixture(scope="module")
-def demo_problem() -> Problem:
-    return prepare(load_scenario("demo")).problem
 
 
 def test_demo_region_merges_and_solves_to_the_same_optimum(demo_problem):

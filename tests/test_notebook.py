@@ -9,15 +9,10 @@ and never writes it back.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
+from conftest import NL, REPO
 
-REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO / "notebooks" / "open_data_region.ipynb"
-SHARED = Path(os.environ.get("WOONPLANNER_SHARED_DATA", REPO.parent / "shared" / "data"))
-NL = SHARED / "nl"
 #: Per cell: the two plans of the notebook take a few seconds each; a hung kernel fails fast.
 CELL_TIMEOUT_S = 120
 

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 import pytest
+from conftest import ORLIB, needs_orlib
 from pyomo.repn import generate_standard_repn
 
 from woonplanner.errors import InputDataError
@@ -31,15 +30,6 @@ from woonplanner.orlib import (
     run_benchmark,
 )
 from woonplanner.problem import Objective, Problem, UnitConstraint
-
-SHARED = Path(
-    os.environ.get("WOONPLANNER_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared/data")
-)
-ORLIB = SHARED / "orlib"
-needs_orlib = pytest.mark.skipif(
-    not (ORLIB / "cap" / "optima.tsv").is_file(),
-    reason=f"OR-Library data not found at {ORLIB} (set WOONPLANNER_SHARED_DATA)",
-)
 
 
 def check_plan(problem: Problem, result) -> None:

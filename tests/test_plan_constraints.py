@@ -13,16 +13,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import woonplanner
 from woonplanner.data import demo
-from woonplanner.scenario import load_scenario
 
 TOL = 1e-6
 
 
 @pytest.fixture(scope="module")
-def scenario():
-    return load_scenario("demo")
+def scenario(demo_scenario):
+    return demo_scenario
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +29,8 @@ def region():
 
 
 @pytest.fixture(scope="module")
-def plan(scenario):
-    return woonplanner.run(scenario)
+def plan(demo_plan):
+    return demo_plan
 
 
 def test_demo_plan_is_optimal_and_meets_every_norm(plan):

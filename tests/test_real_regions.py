@@ -4,23 +4,17 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import NL, REPO, needs_nl
 
 import woonplanner
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("WOONPLANNER_SHARED_DATA", REPO.parent / "shared" / "data"))
-NL = SHARED / "nl"
 SCENARIO = REPO / "scenarios" / "jeugdregio.toml"
 
-pytestmark = pytest.mark.skipif(
-    not (NL / "wijken_2024_geoinzicht.geojson").is_file(),
-    reason=f"{NL} not found; set WOONPLANNER_SHARED_DATA to the shared data folder",
-)
+pytestmark = [pytest.mark.shared_data, needs_nl]
 
 
 def plan_region(tmp_path: Path, *overrides: str):

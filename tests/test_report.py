@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from outputs_helpers import html_tables, small_runs
+from outputs_helpers import html_tables
 from test_maps import SCRIPT_NAME, make_tiny_plan
 
 from woonplanner.outputs.files import write_run
@@ -25,9 +25,9 @@ from woonplanner.scenario import Scenario
 
 
 @pytest.fixture(scope="module")
-def plan(tmp_path_factory: pytest.TempPathFactory) -> Plan:
+def plan(small: dict[str, tuple[Path, Plan]]) -> Plan:
     """The small basis run (one gemeente, some children unplaced)."""
-    return small_runs(tmp_path_factory.getbasetemp())["basis"][1]
+    return small["basis"][1]
 
 
 def cards(text: str) -> dict[str, str]:

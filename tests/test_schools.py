@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
+from conftest import NL
 
 from woonplanner.data.schools import load_schools
 from woonplanner.errors import InputDataError
 from woonplanner.schema import CRS, SCHOOL_COLUMNS
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("WOONPLANNER_SHARED_DATA", REPO.parent / "shared" / "data"))
-ALKMAAR = SHARED / "nl" / "alkmaar_schools_duo_geocoded_2026.geojson"
+ALKMAAR = NL / "alkmaar_schools_duo_geocoded_2026.geojson"
 
 
 def _points_file(path: Path, rows: list[tuple[str | None, str | None, dict | None]]) -> Path:

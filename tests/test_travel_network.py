@@ -8,13 +8,13 @@ whole module (``travel._road_network`` keeps it in memory); every test gets its 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import NL, REPO
 from pyproj import Transformer
 
 import woonplanner
@@ -31,9 +31,6 @@ from woonplanner.travel import (
 )
 from woonplanner.youthcare import travel_tables
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("WOONPLANNER_SHARED_DATA", REPO.parent / "shared" / "data"))
-NL = SHARED / "nl"
 OSM = NL / "osm_tudelft_2022-01-24.osm.bz2"
 JEUGDREGIO = REPO / "scenarios" / "jeugdregio.toml"
 
