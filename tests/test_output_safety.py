@@ -41,7 +41,8 @@ def test_force_refuses_a_folder_woonplanner_did_not_write(tmp_path):
     docs = _user_folder(tmp_path / "documents")
     result = invoke("run", *SMALL, "--out", docs, "--force")
     assert result.exit_code == 2
-    assert str(docs) in result.output and "nothing was touched" in result.output
+    assert str(docs) in result.output
+    assert "nothing was touched" in result.output
     assert (docs / "thesis.docx").read_text() == "years of work"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["documents"]
 
@@ -149,9 +150,7 @@ def test_leftovers_of_a_killed_run_are_cleaned_by_the_next(tmp_path):
     live.mkdir()
     (live / MARKER).write_text("")
     write_folder(tmp_path / "run", lambda folder: (folder / "a.txt").write_text("a"), force=False)
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        ["run", foreign.name, live.name]
-    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["run", foreign.name, live.name])
     assert clean_stale(tmp_path) == []
 
 
@@ -168,7 +167,8 @@ def test_out_under_a_file_exits_2_before_the_work(tmp_path):
     (tmp_path / "file.txt").write_text("x")
     result = invoke("run", *SMALL, "--out", tmp_path / "file.txt" / "run")
     assert result.exit_code == 2
-    assert "file.txt" in result.output and "not a folder" in result.output
+    assert "file.txt" in result.output
+    assert "not a folder" in result.output
     assert "Building" not in result.output
 
 

@@ -142,12 +142,12 @@ def clean_stale(parent: Path) -> list[Path]:
     for entry in entries:
         match = _PARTIAL.match(entry.name)
         stale = (
-            match is not None
-            and (entry / MARKER).is_file()
-            and not _alive(int(match["pid"]))
-        ) or (entry.name.startswith(".") and entry.name.endswith(".old") and (
-            is_woonplanner_folder(entry)
-        ))
+            match is not None and (entry / MARKER).is_file() and not _alive(int(match["pid"]))
+        ) or (
+            entry.name.startswith(".")
+            and entry.name.endswith(".old")
+            and (is_woonplanner_folder(entry))
+        )
         if stale and entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry, ignore_errors=True)
             removed.append(entry)
