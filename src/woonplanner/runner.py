@@ -115,6 +115,7 @@ def run(
         plan,
         force=force,
         inputs=scenario.input_paths(),
+        caseload_cells=prepared.demand if scenario.demand.caseload else None,
         extra_files={
             "map.html": _map_writer(plan, scenario),
             "report.html": lambda folder: write_report(

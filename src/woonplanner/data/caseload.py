@@ -10,9 +10,8 @@ adapter is built around one rule: **no child-level row leaves this module** (SPE
   on an error the finished frames of the checks are cleared, so the traceback holds no child
   rows either. It is never kept on ``attrs``, returned, cached or logged.
 - Error messages name columns, row numbers and counts. The only cell values they quote are
-  category labels (unknown reasons and support needs) and unknown neighbourhood codes, and only
-  when the value looks like one (a short label, or a code like ``WK036101``); ages, postcodes,
-  sibling group ids and every other column are never quoted.
+  unknown neighbourhood codes, and only when the value looks like one (``WK036101``); labels,
+  ages, postcodes, sibling group ids and every other column are never quoted.
 - Log records carry aggregated counts only.
 
 The result has the same columns as :func:`woonplanner.demand.estimate_demand`
@@ -469,17 +468,13 @@ def _labels(
     ids = normal.map(aliases)
     unknown = ids.isna()
     if unknown.any():
-        counts = children.loc[unknown, column].value_counts()
-        shown = [
-            f"{repr(label) if label else '(empty)'} ({_plural(n, 'row')})"
-            for label, n in counts.items()
-            if len(label) <= _MAX_QUOTED_LABEL
-        ]
-        hidden = int(counts[[len(label) > _MAX_QUOTED_LABEL for label in counts.index]].sum())
-        if hidden:
-            shown.append(f"longer text in {_plural(hidden, 'row')} (not shown)")
+        # A label typed into the wrong column may be a child's name ("Jan de Vries"): rows and
+        # counts only, never the value.
+        rows = pd.Series(children.index, index=children.index)
+        distinct = children.loc[unknown, column].nunique()
         problems.append(
-            f"{where}: {column}: unknown values {', '.join(shown)}; expected one of "
+            f"{where}: {column}: not a known value {_in_rows(rows, unknown)} "
+            f"({_plural(distinct, 'distinct value')}, not shown); expected one of "
             f"{list(valid)} or an alias from docs/caseload.md"
         )
     return ids

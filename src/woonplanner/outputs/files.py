@@ -16,13 +16,18 @@ import shutil
 import time
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from woonplanner.errors import OutputExistsError
 from woonplanner.fingerprint import file_sha256
 from woonplanner.plan import Plan
+from woonplanner.privacy import Disclosure, disclosure, protect_flows, protect_neighbourhoods
 
 FACILITY_COLUMNS = (
     "neighbourhood",
@@ -173,6 +178,7 @@ def write_run(
     force: bool = False,
     extra_files: dict[str, Callable[[Path], object]] | None = None,
     inputs: Sequence[str | Path] = (),
+    caseload_cells: pd.DataFrame | None = None,
 ) -> Path:
     """Write the run folder ``out`` atomically (see SPEC §5 for its files).
 
@@ -189,11 +195,23 @@ def write_run(
         (``map.html``, ``report.html``).
     inputs
         The run's input files and folders: ``out`` may be none of them nor hold one.
+    caseload_cells
+        The aggregated caseload (``origin, reason, support_need, age_band, children``) when
+        demand comes from one: the files then publish no small cell
+        (:mod:`woonplanner.privacy`), and ``kpis.json`` and the manifest say so.
     """
     start = time.perf_counter()
+    rule = None
+    if caseload_cells is not None:
+        threshold = plan.scenario.output.privacy_threshold if plan.scenario is not None else 5
+        gemeente_of = dict(
+            zip(plan.neighbourhoods["code"], plan.neighbourhoods["gemeente"], strict=True)
+        )
+        rule = disclosure(caseload_cells, gemeente_of, threshold)
+        plan.manifest["privacy"] = rule.note()
 
     def fill(tmp: Path) -> None:
-        write_tables(tmp, plan)
+        write_tables(tmp, plan, rule=rule)
         for _name, writer in (extra_files or {}).items():
             writer(tmp)
         if plan.scenario is not None:
@@ -261,7 +279,7 @@ def _replace(tmp: Path, out: Path, *, force: bool, inputs: Sequence[str | Path])
         os.replace(tmp, out)
 
 
-def write_tables(folder: Path, plan: Plan) -> None:
+def write_tables(folder: Path, plan: Plan, *, rule: Disclosure | None = None) -> None:
     """``plan.gpkg``, ``facilities.csv``, ``flows.csv`` and ``kpis.json`` into ``folder``.
 
     ``facilities.csv`` holds :data:`FACILITY_COLUMNS`: each open / keep / close decision per
@@ -269,7 +287,19 @@ def write_tables(folder: Path, plan: Plan) -> None:
     ``annual_cost_eur`` and ``one_off_cost_eur`` in ``kpis.json``). ``kpis.json`` is
     :attr:`Plan.kpis`: the region's figures and each gemeente's
     (:func:`woonplanner.plan.gemeente_kpis`).
+
+    With a caseload's ``rule``, ``flows`` (CSV and layer) merge small cells and the
+    neighbourhood layer leaves out the figures of pooled neighbourhoods
+    (:mod:`woonplanner.privacy`); ``kpis.json`` gets a ``privacy`` note.
     """
+    kpis = plan.kpis
+    if rule is not None:
+        plan = replace(
+            plan,
+            flows=protect_flows(plan.flows[list(FLOW_COLUMNS)], rule),
+            neighbourhoods=protect_neighbourhoods(plan.neighbourhoods, rule),
+        )
+        kpis = {**plan.kpis, "privacy": rule.note()}
     fac = plan.facilities[list(FACILITY_COLUMNS)]
     # Euros to the cent: "%.6g" would write 1.43953e+07, and the column must add up to the
     # region's total.
@@ -277,7 +307,7 @@ def write_tables(folder: Path, plan: Plan) -> None:
     flows = plan.flows[list(FLOW_COLUMNS)]
     fac.to_csv(folder / "facilities.csv", index=False, float_format="%.6g", lineterminator="\n")
     flows.to_csv(folder / "flows.csv", index=False, float_format="%.6g", lineterminator="\n")
-    _write_json(folder / "kpis.json", plan.kpis)
+    _write_json(folder / "kpis.json", kpis)
     write_geopackage(folder / "plan.gpkg", plan)
 
 
@@ -298,9 +328,13 @@ def write_geopackage(path: Path, plan: Plan) -> None:
     flows = plan.flows
     start = xy.reindex(flows["origin"]).to_numpy()
     end = xy.reindex(flows["site"]).to_numpy()
+    # A pooled origin (a gemeente's small neighbourhoods, SPEC §5) has no point: no line.
     lines = gpd.GeoDataFrame(
         flows,
-        geometry=[LineString([tuple(a), tuple(b)]) for a, b in zip(start, end, strict=True)],
+        geometry=[
+            LineString([tuple(a), tuple(b)]) if np.isfinite([*a, *b]).all() else None
+            for a, b in zip(start, end, strict=True)
+        ],
         crs=crs,
     )
     with warnings.catch_warnings():
