@@ -35,6 +35,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from woonplanner.data.geo import no_features, with_crs
 from woonplanner.errors import InputDataError, ScenarioError, raise_if_problems
 from woonplanner.schema import CRS, NEIGHBOURHOOD_COLUMNS
 
@@ -288,6 +289,8 @@ def _read_neighbourhood_file(
     except Exception as exc:  # GDAL errors differ by driver; all mean the file is unusable
         msg = f"{path}: cannot read as GeoJSON / GeoPackage: {exc}"
         raise InputDataError(msg) from exc
+    if info.get("features") == 0:
+        raise no_features(path, "neighbourhoods")
     chosen, problems = _resolve_columns(path, info["fields"], dict(overrides))
     raise_if_problems(problems, InputDataError, header=f"{path}: not a Wijk- en Buurtkaart")
 
@@ -378,10 +381,8 @@ def _read_neighbourhood_file(
     gdf["inhabitants"] = gdf["inhabitants"].round().astype("int64")
     gdf["households"] = gdf["households"].round().astype("int64")
 
-    # GeoJSON is WGS84 by definition, so a file without a CRS is read as such
-    if gdf.crs is None:
-        gdf = gdf.set_crs("EPSG:4326")
-    gdf = _fix_geometries(gdf.to_crs(CRS))
+    # GeoJSON is WGS84 by definition; RD New metres without a CRS are recognised (a warning)
+    gdf = _fix_geometries(with_crs(gdf, path, "neighbourhoods").to_crs(CRS))
     # jeugdregio is only present when the file carries it; flags feed the caller's warnings
     keep = [c for c in (*NEIGHBOURHOOD_COLUMNS, *_FLAGS) if c in gdf]
     out = gdf[[*keep, "geometry"]].sort_values("code", kind="stable").reset_index(drop=True)
@@ -538,9 +539,9 @@ def _read_jeugdregio_polygons(key: tuple[str, int, int]) -> gpd.GeoDataFrame:
     raise_if_problems(problems, InputDataError, header=f"{path}: invalid jeugdregio polygons")
     gdf = gdf.rename(columns=renamed)[["jeugdregio", "jeugdregio_name", "geometry"]]
     gdf["jeugdregio"] = gdf["jeugdregio"].astype("string").str.strip()
-    if gdf.crs is None:
-        gdf = gdf.set_crs("EPSG:4326")
-    gdf = _fix_geometries(gdf.to_crs(CRS))
+    if len(gdf) == 0:
+        raise no_features(path, "jeugdregio polygons")
+    gdf = _fix_geometries(with_crs(gdf, path, "jeugdregio polygons").to_crs(CRS))
     return gdf.sort_values("jeugdregio").reset_index(drop=True)
 
 
