@@ -25,22 +25,22 @@ def no_features(path: Path, what: str) -> InputDataError:
 
 
 def with_crs(gdf: gpd.GeoDataFrame, path: Path, what: str) -> gpd.GeoDataFrame:
-    """``gdf`` with its CRS set when the file gave none.
+    """``gdf`` with its CRS set when the file gave none (or GDAL assumed WGS84).
 
     GeoJSON is WGS84 by definition, so longitude / latitude coordinates are read as such; but
     older Dutch GeoJSON often holds RD New metres without saying so: coordinates in the range of
     RD New are read as EPSG:28992, with a warning. Anything else cannot be placed (exit 2).
     """
-    if gdf.crs is not None:
-        return gdf
-    if len(gdf) == 0 or gdf.geometry.isna().all():
-        return gdf.set_crs("EPSG:4326")
+    # GDAL reads every GeoJSON as WGS84, CRS member or not: degrees that are no degrees tell.
+    geographic = gdf.crs is None or gdf.crs.is_geographic
+    if not geographic or len(gdf) == 0 or gdf.geometry.isna().all():
+        return gdf if gdf.crs is not None else gdf.set_crs("EPSG:4326")
     x0, y0, x1, y1 = (float(v) for v in gdf.total_bounds)
     if not np.isfinite([x0, y0, x1, y1]).all():
         msg = f"{path}: geometry: coordinates are not finite numbers"
         raise InputDataError(msg)
     if x0 >= -180 and x1 <= 180 and y0 >= -90 and y1 <= 90:
-        return gdf.set_crs("EPSG:4326")
+        return gdf if gdf.crs is not None else gdf.set_crs("EPSG:4326")
     rx0, ry0, rx1, ry1 = NL_BOUNDS_RD
     if rx0 <= x0 and x1 <= rx1 and ry0 <= y0 and y1 <= ry1:
         warnings.warn(
@@ -49,9 +49,9 @@ def with_crs(gdf: gpd.GeoDataFrame, path: Path, what: str) -> gpd.GeoDataFrame:
             GeodataWarning,
             stacklevel=2,
         )
-        return gdf.set_crs("EPSG:28992")
+        return gdf.set_crs("EPSG:28992", allow_override=True)
     msg = (
-        f"{path}: geometry: no coordinate system given, and the coordinates ({x0:.6g} … "
+        f"{path}: geometry: no projected coordinate system given, and the coordinates ({x0:.6g} … "
         f"{x1:.6g}, {y0:.6g} … {y1:.6g}) are neither longitude / latitude nor RD New metres; "
         "save the file with its CRS"
     )
