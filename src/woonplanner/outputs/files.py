@@ -7,12 +7,14 @@ with ``force`` (and then only once the new one is complete).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
 import re
 import secrets
 import shutil
+import sqlite3
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -255,11 +257,50 @@ def write_folder(
     try:
         (tmp / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
         fill(tmp)
+        make_reproducible(tmp)
         _replace(tmp, out, force=force, inputs=inputs)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+#: Folium / branca name every element ``<kind>_<32 random hex digits>``.
+_ELEMENT_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9A-Za-z])")
+
+#: The time written into a GeoPackage's ``gpkg_contents.last_change`` (it would be now).
+FIXED_TIMESTAMP = "2000-01-01T00:00:00.000Z"
+
+
+def make_reproducible(folder: Path) -> None:
+    """Make the pages and GeoPackages in ``folder`` the same bytes for the same plan.
+
+    Folium gives every element a random id; they are renumbered in order of first appearance
+    (``map_000…001``), so one input gives one ``map.html``. A GeoPackage records when each
+    layer was written; that time is set to :data:`FIXED_TIMESTAMP` (the manifest keeps the
+    run's timings).
+    """
+    for page in sorted(folder.glob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        seen: dict[str, str] = {}
+
+        def renumber(match: re.Match[str], seen: dict[str, str] = seen) -> str:
+            return seen.setdefault(match.group(0), f"{len(seen) + 1:032x}")
+
+        stable = _ELEMENT_ID.sub(renumber, text)
+        if stable != text:
+            page.write_text(stable, encoding="utf-8")
+    for gpkg in sorted(folder.glob("*.gpkg")):
+        _fix_gpkg_times(gpkg)
+
+
+def _fix_gpkg_times(path: Path) -> None:
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "gpkg_contents" in tables:
+            db.execute("UPDATE gpkg_contents SET last_change = ?", (FIXED_TIMESTAMP,))
+        if "gpkg_metadata_reference" in tables:
+            db.execute("UPDATE gpkg_metadata_reference SET timestamp = ?", (FIXED_TIMESTAMP,))
 
 
 def _replace(tmp: Path, out: Path, *, force: bool, inputs: Sequence[str | Path]) -> None:
