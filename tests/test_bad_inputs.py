@@ -34,7 +34,7 @@ def _stock_lines() -> list[str]:
 # --- stock and sites files ---------------------------------------------------------------
 
 
-@pytest.mark.filterwarnings("always::woonplanner.region.InputWarning")
+@pytest.mark.filterwarnings("always::woonplanner.errors.InputWarning")
 def test_stock_in_windows_1252_is_read_with_a_warning(tmp_path):
     lines = _stock_lines()
     path = tmp_path / "voorraad.csv"
@@ -271,3 +271,73 @@ def test_benchmark_orlib_lists_every_bad_file(tmp_path):
     assert result.exit_code == 2
     for path in bad:
         assert str(path) in result.output
+
+
+# --- neighbours: the same classes of input in the other files -----------------------------
+
+
+def _with_schools(tmp_path: Path, content: str) -> Path:
+    scenario = _wijken(tmp_path / "w.geojson")
+    (tmp_path / "sch.geojson").write_text(content)
+    scenario.write_text(scenario.read_text() + f'schools = "{tmp_path / "sch.geojson"}"\n')
+    return scenario
+
+
+def _school(lon: float, lat: float) -> str:
+    return json.dumps(
+        {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "properties": {"name": "De Klimop", "type": "basisschool"},
+                    "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                }
+            ],
+        }
+    )
+
+
+def test_schools_with_latitude_and_longitude_swapped_exit_2(tmp_path):
+    result = invoke("validate", _with_schools(tmp_path, _school(52.6, 4.7)))
+    assert result.exit_code == 2
+    assert "outside the Netherlands" in result.output
+
+
+def test_an_empty_schools_file_says_no_features(tmp_path):
+    empty = '{"type": "FeatureCollection", "features": []}'
+    result = invoke("validate", _with_schools(tmp_path, empty))
+    assert result.exit_code == 2
+    assert "no features" in result.output
+
+
+@pytest.mark.filterwarnings("always::woonplanner.errors.InputWarning")
+def test_membership_in_windows_1252_is_read_with_a_warning(tmp_path):
+    scenario = _wijken(tmp_path / "w.geojson")
+    (tmp_path / "membership.csv").write_bytes(
+        "gemeentecode;gemeentenaam;jeugdregiocode;jeugdregionaam\n"
+        "GM9001;Eerstedorp;JZ90;Regio café\n".encode("cp1252")
+    )
+    result = invoke("validate", scenario)
+    assert result.exit_code == 0, result.output
+    assert "Windows-1252" in result.output
+
+
+@pytest.mark.parametrize("name", ["roads.osm", "roads.graphml"])
+def test_an_osm_file_that_is_no_xml_exits_2(tmp_path, name):
+    pytest.importorskip("osmnx")
+    path = tmp_path / name
+    path.write_bytes(b"\x00 not xml")
+    result = invoke(
+        "run",
+        *SMALL,
+        "--set",
+        'travel.mode="network"',
+        "--set",
+        f'travel.osm_file="{path}"',
+        "--out",
+        tmp_path / "run",
+    )
+    assert result.exit_code == 2
+    assert "travel.osm_file" in result.output
+    assert not (tmp_path / "run").exists()

@@ -4,7 +4,7 @@ Whatever the input, a command ends with exit 0, 2, 3 or 4 — never 1 (unexpecte
 traceback — and leaves nothing on disk but what it was asked to write. Hypothesis runs
 derandomised (the same examples every time) and bounded: about 1-2 minutes in all. The input
 classes tried, with counts, are in docs/errors.md; ``WOONPLANNER_FUZZ_COUNTS=FILE`` writes the
-counts of a run to FILE.
+counts of a run to FILE, ``WOONPLANNER_FUZZ_SCALE=N`` tries N times as many examples.
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ SETTINGS = settings(
     phases=[Phase.explicit, Phase.generate],
 )
 COUNTS: collections.Counter[str] = collections.Counter()
+#: ``WOONPLANNER_FUZZ_SCALE=N`` tries N times as many examples (a longer run than the suite's).
+SCALE = max(1, int(os.environ.get("WOONPLANNER_FUZZ_SCALE", "1")))
 
 NUMERIC_KEYS = (
     "demand.rate_per_1000",
@@ -104,7 +106,7 @@ def _check(result, folder: Path, allowed: set[str]) -> None:
 
 
 @pytest.mark.parametrize("kind", range(len(VALUE_KINDS)))
-@settings(SETTINGS, max_examples=8)
+@settings(SETTINGS, max_examples=8 * SCALE)
 @given(data=st.data())
 def test_scenario_values(kind: int, data) -> None:
     key = data.draw(st.sampled_from(NUMERIC_KEYS))
@@ -179,7 +181,7 @@ def corrupted_csv(draw, key: str, how: str):
 
 @pytest.mark.parametrize("how", CORRUPTIONS)
 @pytest.mark.parametrize("key", sorted(CSV_KEYS))
-@settings(SETTINGS, max_examples=3)
+@settings(SETTINGS, max_examples=3 * SCALE)
 @given(data=st.data())
 def test_corrupted_csv_files(key: str, how: str, data) -> None:
     key, label, data = data.draw(corrupted_csv(key, how))
@@ -249,7 +251,7 @@ def corrupted_geojson(draw, shape: str):
 
 
 @pytest.mark.parametrize("shape", sorted(GEOMETRIES))
-@settings(SETTINGS, max_examples=3)
+@settings(SETTINGS, max_examples=3 * SCALE)
 @given(data=st.data())
 def test_corrupted_geometry(shape: str, data) -> None:
     label, data = data.draw(corrupted_geojson(shape))
@@ -291,7 +293,7 @@ def corrupted_toml(draw, how: str):
 
 
 @pytest.mark.parametrize("how", ["truncated", "encoding", "random bytes", "nested", "bom"])
-@settings(SETTINGS, max_examples=4)
+@settings(SETTINGS, max_examples=4 * SCALE)
 @given(data=st.data())
 def test_corrupted_scenario_files(how: str, data) -> None:
     label, data = data.draw(corrupted_toml(how))
@@ -306,7 +308,7 @@ def test_corrupted_scenario_files(how: str, data) -> None:
 # --- whole runs: something written whole, or nothing --------------------------------------------
 
 
-@settings(SETTINGS, max_examples=4)
+@settings(SETTINGS, max_examples=4 * SCALE)
 @given(key=st.sampled_from(NUMERIC_KEYS[:-1]), value=ODD_NUMBERS)
 def test_runs_write_a_whole_folder_or_nothing(key: str, value: object) -> None:
     COUNTS["run with an extreme number"] += 1

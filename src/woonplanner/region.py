@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 
 from woonplanner.data.geo import SWAPPED_HINT, outside_netherlands
-from woonplanner.errors import InputDataError, raise_if_problems
+from woonplanner.errors import InputDataError, InputWarning, raise_if_problems
 from woonplanner.scenario import Scenario
 from woonplanner.schema import CRS, FACILITY_TYPES, NEIGHBOURHOOD_COLUMNS, STOCK_COLUMNS
 
@@ -38,10 +38,6 @@ MAX_INHABITANTS = 2_000_000
 
 #: Candidate sites (``sites.file``): at most ``max_units`` units of a type in a neighbourhood.
 CANDIDATE_SITE_COLUMNS = ("neighbourhood", "type", "max_units")
-
-
-class InputWarning(UserWarning):
-    """An input that is odd but usable: it is read, and the user told how."""
 
 
 @dataclass(frozen=True)

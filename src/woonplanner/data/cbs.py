@@ -21,10 +21,12 @@ batch run over the 42 jeugdregio's reads the same national file once per region.
 
 from __future__ import annotations
 
+import csv
 import difflib
 import functools
 import logging
 import re
+import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Literal
@@ -36,7 +38,7 @@ import pyogrio
 import shapely
 
 from woonplanner.data.geo import no_features, with_crs
-from woonplanner.errors import InputDataError, ScenarioError, raise_if_problems
+from woonplanner.errors import InputDataError, InputWarning, ScenarioError, raise_if_problems
 from woonplanner.schema import CRS, NEIGHBOURHOOD_COLUMNS
 
 logger = logging.getLogger(__name__)
@@ -422,9 +424,23 @@ def _read_csv(path: Path) -> pd.DataFrame:
     try:
         # sep=None sniffs "," or ";" (Dutch exports often use ";"); BOM-safe encoding
         return pd.read_csv(path, sep=None, engine="python", dtype=str, encoding="utf-8-sig")
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+    except UnicodeDecodeError:
+        pass
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as exc:
         msg = f"{path}: cannot read as CSV: {exc}"
         raise InputDataError(msg) from exc
+    # Excel's plain "CSV" is Windows-1252: read it, and say so.
+    try:
+        table = pd.read_csv(path, sep=None, engine="python", dtype=str, encoding="cp1252")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as exc:
+        msg = f"{path}: cannot read as CSV (neither UTF-8 nor Windows-1252): {exc}"
+        raise InputDataError(msg) from exc
+    warnings.warn(
+        f"{path}: not UTF-8; read as Windows-1252 (Excel's 'CSV'); save as 'CSV UTF-8' to be sure",
+        InputWarning,
+        stacklevel=2,
+    )
+    return table
 
 
 def load_membership(path: str | Path) -> pd.DataFrame:
