@@ -341,3 +341,16 @@ def test_an_osm_file_that_is_no_xml_exits_2(tmp_path, name):
     assert result.exit_code == 2
     assert "travel.osm_file" in result.output
     assert not (tmp_path / "run").exists()
+
+
+def test_a_caseload_row_with_an_extra_cell_is_named_not_shifted(tmp_path):
+    # Found by the fuzz test: the first child row one cell longer made pandas read the codes
+    # as the index (exit 1); later such rows were cut silently.
+    path = tmp_path / "caseload.csv"
+    path.write_text(
+        "wijk,leeftijd,reden,ondersteuning\nWK990101,7,wees,ja,Jan\nWK990102,9,wees,ja\n"
+    )
+    result = _validate("--set", f'demand.caseload="{path}"')
+    assert result.exit_code == 2
+    assert "more cells than the header's 4 (row 2)" in result.output
+    assert "Jan" not in result.output

@@ -297,6 +297,7 @@ def _read_rows(path: Path, *, sep: str, columns: Mapping[str, str]) -> pd.DataFr
     (blank lines, a spreadsheet's trailing ``;;;;``) are dropped.
     """
     wanted = set(columns.values())
+    _check_row_lengths(path, sep)
     try:
         raw = pd.read_csv(
             path,
@@ -324,6 +325,30 @@ def _read_rows(path: Path, *, sep: str, columns: Mapping[str, str]) -> pd.DataFr
     children = children.apply(lambda col: col.str.strip())
     children.index = children.index + 2  # header is row 1
     return children[(children != "").any(axis=1)]
+
+
+def _check_row_lengths(path: Path, sep: str) -> None:
+    """Rows with more cells than the header: pandas would shift or drop them silently (a name
+    ``de Vries, Jan`` without quotes moves every later cell). Row numbers only, no values."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            lengths = [len(r) for r in csv.reader(f, delimiter=sep)]
+    except (UnicodeDecodeError, csv.Error):
+        return  # reported by the reader below, without values
+    header = next((i for i, n in enumerate(lengths) if n), None)
+    if header is None:
+        return
+    longer = [i + 1 for i, n in enumerate(lengths) if i > header and n > lengths[header]]
+    if longer:
+        shown = ", ".join(map(str, longer[:_MAX_ROWS_SHOWN])) + (
+            ", …" if len(longer) > _MAX_ROWS_SHOWN else ""
+        )
+        msg = (
+            f"{path}: {_plural(len(longer), 'row')} with more cells than the header's "
+            f"{lengths[header]} ({'row' if len(longer) == 1 else 'rows'} {shown}); a value with "
+            f"a {sep!r} in it needs quotes; the values are not shown"
+        )
+        raise InputDataError(msg)
 
 
 def _in_rows(rows: pd.Series, mask: pd.Series) -> str:
