@@ -212,3 +212,25 @@ def test_sighup_ends_like_sigterm(tmp_path):
     assert proc.returncode == 130, err
     assert "nothing was written" in err
     assert not out.exists()
+
+
+def test_sweep_never_replaces_the_current_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine.txt").write_text("x")
+    result = invoke(
+        "sweep", "--vary", "objective.km_weight_eur=0,1", *SMALL, "--out", ".", "--force"
+    )
+    assert result.exit_code == 2
+    assert "current folder" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.txt"]
+
+
+def test_run_all_never_replaces_its_data_folder(tmp_path):
+    data = _user_folder(tmp_path / "data")
+    (data / MARKER).write_text("")  # even when it looks like woonplanner's
+    scenario = tmp_path / "s.toml"
+    scenario.write_text('name = "x"\n')
+    result = invoke("run-all", scenario, "--data-dir", data, "--out", data, "--force")
+    assert result.exit_code == 2
+    assert "input" in result.output
+    assert (data / "thesis.docx").exists()
