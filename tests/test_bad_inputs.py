@@ -354,3 +354,11 @@ def test_a_caseload_row_with_an_extra_cell_is_named_not_shifted(tmp_path):
     assert result.exit_code == 2
     assert "more cells than the header's 4 (row 2)" in result.output
     assert "Jan" not in result.output
+
+
+def test_an_odd_but_possible_rate_is_a_warning():
+    from woonplanner.scenario import ScenarioWarning, load_scenario
+
+    with pytest.warns(ScenarioWarning, match="rate_per_1000 = 500"):
+        scenario = load_scenario(None, overrides=["demand.rate_per_1000=500"])
+    assert scenario.demand.rate_per_1000 == 500

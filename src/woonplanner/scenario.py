@@ -72,6 +72,8 @@ MAX_UNITS = 10_000
 MAX_EUR = 1.0e9
 #: Euros of a penalty or a budget.
 MAX_PENALTY_EUR = 1.0e12
+#: Above this rate of children living away from home, a warning (the Dutch rate is 12.6).
+ODD_RATE_PER_1000 = 100.0
 #: A week.
 MAX_TIME_LIMIT_S = 7 * 24 * 3600.0
 
@@ -180,6 +182,14 @@ class DemandConfig(_Section):
         if not math.isfinite(v):
             msg = "must be a finite number"
             raise ValueError(msg)
+        if v > ODD_RATE_PER_1000:
+            # Possible for a what-if, but eight times the national rate is more likely a typo.
+            warnings.warn(
+                f"demand.rate_per_1000 = {v:g}: {v / 10:g} % of all children living away from "
+                f"home (the Dutch rate is about 12.6 per 1,000); is that meant?",
+                ScenarioWarning,
+                stacklevel=2,
+            )
         return v
 
 
