@@ -305,12 +305,12 @@ def run_benchmark(
         except (OSError, UnicodeDecodeError, ValueError) as err:
             problems.append(f"{path}: cannot be read: {err}")
     raise_if_problems(problems, InputDataError, header="Invalid benchmark files")
-    for known, instances in loaded:
+    for optimum_of, instances in loaded:
         for name, problem in instances:
             if single_source:
                 problem = replace(problem, single_source=True)
             result = solve(problem, time_limit=time_limit, mip_gap=BENCHMARK_MIP_GAP, threads=1)
-            optimum = known.get(name)
+            optimum = optimum_of.get(name)
             row = {
                 "instance": name,
                 "objective": result.objective,

@@ -141,7 +141,7 @@ def clean_stale(parent: Path) -> list[Path]:
     Only ``.NAME.PID-TOKEN.partial`` folders holding the marker whose process is gone, and
     ``.NAME.old`` folders woonplanner wrote, are removed; returns them.
     """
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(parent.iterdir())
     except OSError:
