@@ -291,14 +291,17 @@ def test_unknown_reasons_and_support_needs_are_listed_with_counts(tmp_path: Path
     )
     msg = _error(path)
     assert (
-        "<file>: reason: unknown values 'verwaarlozing' (2 rows), (empty) (1 row); expected one "
-        "of ['parents_cannot_cope', 'orphaned', 'safety_risk'] or an alias from "
-        "docs/caseload.md"
+        "<file>: reason: not a known value in 3 rows (rows 2, 3, 4) (2 distinct values, not "
+        "shown); expected one of ['parents_cannot_cope', 'orphaned', 'safety_risk'] or an alias "
+        "from docs/caseload.md"
     ) in msg
     assert (
-        "<file>: support_need: unknown values 'misschien' (1 row); expected one of "
-        "['none', 'extra']"
+        "<file>: support_need: not a known value in 1 row (row 3) (1 distinct value, not shown); "
+        "expected one of ['none', 'extra']"
     ) in msg
+    # A label may be a name typed into the wrong column: never quoted (issue 16).
+    assert "verwaarlozing" not in msg
+    assert "misschien" not in msg
 
 
 def test_postcodes_without_a_table_say_what_to_provide(tmp_path: Path) -> None:
@@ -402,7 +405,7 @@ def test_no_child_data_in_messages_or_logs(
 
     assert "Invalid caseload (3 problems)" in msg  # the age, the code and the reason
     assert "1 value not shown because it does not look like a neighbourhood code" in msg
-    assert "longer text in 1 row (not shown)" in msg
+    assert "reason: not a known value in 1 row (row 5)" in msg
     everything = msg + caplog.text + " ".join(str(r.args) for r in caplog.records)
     for secret in (MARKER, "27", "Regenboog", "123456782", "Kees", "gezin"):
         assert secret not in everything

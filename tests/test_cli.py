@@ -40,6 +40,7 @@ def test_run_demo_writes_the_whole_folder(demo_run):
         "report.html",
         "scenario.toml",
         "manifest.json",
+        ".woonplanner",
     }
     kpis = json.loads((out / "kpis.json").read_text())
     assert kpis["status"] == "optimal"

@@ -40,7 +40,7 @@ def region_value(folder: Path, kpi: str) -> float:
 def test_compare_csv_deltas_are_the_kpi_differences(runs: dict[str, Path], tmp_path: Path) -> None:
     a, b = runs["basis"], runs["fewer-placements"]
     out = compare_runs([a, b], tmp_path / "cmp")
-    assert sorted(p.name for p in out.iterdir()) == ["compare.csv", "compare.html"]
+    assert sorted(p.name for p in out.iterdir()) == [".woonplanner", "compare.csv", "compare.html"]
     table = pd.read_csv(out / "compare.csv")
     assert list(table.columns) == ["kpi", "basis", "fewer-placements", "delta_fewer-placements"]
     assert table["kpi"].is_unique

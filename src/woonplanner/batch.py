@@ -78,7 +78,8 @@ def run_all(
         The summary table (``regions.csv``).
     """
     out = Path(out).resolve()
-    check_out_dir(out, force=force)
+    inputs = [Path(scenario_path), Path(data_dir)]
+    check_out_dir(out, force=force, inputs=inputs)
     # Validate the scenario once, before any worker starts, so a typo fails fast.
     load_scenario(scenario_path, overrides=list(overrides), data_dir=data_dir, flags=flags)
     known = list_regions(data_dir)
@@ -100,7 +101,7 @@ def run_all(
         planned.append(summary)
 
     # Like a single run, the batch folder appears whole or not at all.
-    write_folder(out, fill, force=force)
+    write_folder(out, fill, force=force, inputs=inputs)
     return planned[0]
 
 

@@ -68,6 +68,9 @@ def main(
         # SIGTERM takes the Ctrl-C path: the solve is cancelled and the temporary run folder
         # removed, so a stopped run leaves nothing behind.
         signal.signal(signal.SIGTERM, _terminate)
+        # A closed terminal (SIGHUP) ends the same way: 130, nothing written.
+        if hasattr(signal, "SIGHUP"):
+            signal.signal(signal.SIGHUP, _terminate)
 
 
 def _terminate(_signum: int, _frame: object) -> None:
@@ -289,7 +292,7 @@ def sweep(
         key, values = parse_vary(vary[0])
         sc = _scenario(scenario, set_, data_dir, flags)
         folder = (out or Path("runs") / f"{sc.name}-sweep").resolve()
-        check_out_dir(folder, force=force)
+        check_out_dir(folder, force=force, inputs=sc.input_paths())
         table = run_sweep(
             scenario,
             key,

@@ -43,6 +43,11 @@ class NoSolutionError(WoonplannerError):
     exit_code = 4
 
 
+class InputWarning(UserWarning):
+    """An input that is odd but usable (a CSV in Windows-1252, say): it is read, and the user
+    told how."""
+
+
 def raise_if_problems(problems: list[str], error: type[WoonplannerError], *, header: str) -> None:
     """Raise ``error`` once with every collected problem, or return when there are none."""
     if not problems:

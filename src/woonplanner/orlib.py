@@ -40,7 +40,7 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import shortest_path
 
-from woonplanner.errors import InputDataError
+from woonplanner.errors import InputDataError, raise_if_problems
 from woonplanner.model.solve import solve
 from woonplanner.problem import Objective, Problem, UnitConstraint
 
@@ -292,14 +292,25 @@ def run_benchmark(
     """
     given = _as_optima(optima)
     rows: list[dict[str, Any]] = []
+    # Every file is read before the first solve, so one message lists every bad file.
+    loaded: list[tuple[Mapping[str, float], list[tuple[str, Problem]]]] = []
+    problems: list[str] = []
     for file in files:
         path = Path(file)
-        known = given if given is not None else _optima_next_to(path)
-        for name, problem in load_instances(path, known):
+        try:
+            known = given if given is not None else _optima_next_to(path)
+            loaded.append((known, load_instances(path, known)))
+        except InputDataError as err:
+            problems.append(str(err).replace("\n", "\n    "))
+        except (OSError, UnicodeDecodeError, ValueError) as err:
+            problems.append(f"{path}: cannot be read: {err}")
+    raise_if_problems(problems, InputDataError, header="Invalid benchmark files")
+    for optimum_of, instances in loaded:
+        for name, problem in instances:
             if single_source:
                 problem = replace(problem, single_source=True)
             result = solve(problem, time_limit=time_limit, mip_gap=BENCHMARK_MIP_GAP, threads=1)
-            optimum = known.get(name)
+            optimum = optimum_of.get(name)
             row = {
                 "instance": name,
                 "objective": result.objective,

@@ -7,14 +7,18 @@ that collect every problem before raising once).
 
 from __future__ import annotations
 
+import csv
+import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
-from woonplanner.errors import InputDataError, raise_if_problems
+from woonplanner.data.geo import SWAPPED_HINT, outside_netherlands
+from woonplanner.errors import InputDataError, InputWarning, raise_if_problems
 from woonplanner.scenario import Scenario
 from woonplanner.schema import CRS, FACILITY_TYPES, NEIGHBOURHOOD_COLUMNS, STOCK_COLUMNS
 
@@ -23,6 +27,14 @@ STOCK_POINT_COLUMNS = ("x", "y")
 
 #: A stock point on a border or this close (m) outside every polygon goes to the nearest one.
 BORDER_TOLERANCE_M = 100.0
+
+#: At most this many units of one type in one neighbourhood (the whole country has some tens of
+#: thousands of places): more is a typo or a unit mix-up.
+MAX_UNITS_PER_ROW = 10_000
+
+#: More inhabitants or households than this in one neighbourhood is not a Dutch neighbourhood
+#: (Amsterdam as a whole has under a million).
+MAX_INHABITANTS = 2_000_000
 
 #: Candidate sites (``sites.file``): at most ``max_units`` units of a type in a neighbourhood.
 CANDIDATE_SITE_COLUMNS = ("neighbourhood", "type", "max_units")
@@ -167,11 +179,13 @@ def read_run_stock(run_dir: Path) -> pd.DataFrame:
             "give the --out folder of an earlier run"
         )
         raise InputDataError(msg)
-    table = pd.read_csv(facilities, dtype={"neighbourhood": str, "type": str})
+    table = _read_csv(facilities, what="facilities (stock.from_run)")
     missing = [c for c in ("neighbourhood", "type", "units") if c not in table.columns]
     if missing:
-        msg = f"{facilities}: missing columns {missing}"
+        msg = f"{facilities}: missing columns {missing}; is it a woonplanner run's facilities.csv?"
         raise InputDataError(msg)
+    problems = _not_whole(table, "units", str(facilities))
+    raise_if_problems(problems, InputDataError, header="Invalid input data")
     stock = table.loc[table["units"] > 0, ["neighbourhood", "type", "units"]].reset_index(drop=True)
     stock.attrs["source"] = str(facilities)
     return stock
@@ -194,12 +208,36 @@ def read_stock(path: str | Path, *, neighbourhoods: gpd.GeoDataFrame | None = No
             "(RD New, EPSG:28992) instead of neighbourhood"
         )
         raise InputDataError(msg)
+    problems = _repeated_codes(table, path)
+    if problems:
+        raise_if_problems(problems, InputDataError, header="Invalid input data")
     if not points:
         return _keep(table, STOCK_COLUMNS)
     if neighbourhoods is None:
         msg = f"{path}: x, y: points need the neighbourhood polygons to be placed in"
         raise InputDataError(msg)
     return locate_stock(table, neighbourhoods)
+
+
+def _repeated_codes(table: pd.DataFrame, path: str | Path) -> list[str]:
+    """Rows that give the same neighbourhood and type: the stock is one row per pair (as the
+    candidate sites), not summed silently. Rows given by a point are separate facilities."""
+    if "neighbourhood" not in table.columns:
+        return []
+    coded = table["neighbourhood"].notna() & (table["neighbourhood"].astype(str).str.strip() != "")
+    for column in STOCK_POINT_COLUMNS:
+        if column in table.columns:
+            coded &= table[column].isna()
+    doubled = (coded & table[coded].duplicated(["neighbourhood", "type"], keep=False)).reindex(
+        table.index, fill_value=False
+    )
+    if not doubled.any():
+        return []
+    return [
+        f"{path}: neighbourhood, type: the same pair on more than one row "
+        f"(rows {_lines(doubled.to_numpy())}); give the units of each neighbourhood and type "
+        "on one row"
+    ]
 
 
 def locate_stock(stock: pd.DataFrame, neighbourhoods: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -287,14 +325,83 @@ def _read_table(path: str | Path, columns: tuple[str, ...], *, what: str) -> pd.
 
 
 def _read_csv(path: str | Path, *, what: str) -> pd.DataFrame:
+    """A small input CSV as text cells, numbers where a column holds only numbers.
+
+    Read like the caseload: UTF-8 (a byte-order mark allowed) or, failing that, Windows-1252
+    (what Dutch Excel writes; a warning says so); ``,`` or ``;`` as separator, whichever the
+    header has more of (with ``;``, a decimal comma). A row with more or fewer cells than the
+    header is an error naming its line: pandas would shift its columns silently.
+    """
     path = Path(path)
     try:
-        table = pd.read_csv(path, dtype={"neighbourhood": str, "type": str})
-    except (OSError, pd.errors.ParserError) as err:
+        data = path.read_bytes()
+    except OSError as err:
+        msg = f"{path}: cannot read the {what} table: {err.strerror or err}"
+        raise InputDataError(msg) from None
+    text = _decode(data, path, what)
+    lines = text.splitlines()
+    header_at = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if header_at is None:
+        msg = f"{path}: the {what} table is empty; expected a header line and one row per entry"
+        raise InputDataError(msg)
+    first = lines[header_at]
+    sep = ";" if first.count(";") > first.count(",") else ","
+    try:
+        rows = list(csv.reader(lines, delimiter=sep))
+    except csv.Error as err:
         msg = f"{path}: cannot read the {what} table: {err}"
         raise InputDataError(msg) from None
+    header = [h.strip() for h in rows[header_at]]
+    body = [(i + 1, r) for i, r in enumerate(rows) if i > header_at and any(c.strip() for c in r)]
+    ragged = [line for line, r in body if len(r) != len(header)]
+    if ragged:
+        shown = ", ".join(map(str, ragged[:5])) + (", …" if len(ragged) > 5 else "")
+        msg = (
+            f"{path}: {len(ragged)} row(s) with another number of cells than the header's "
+            f"{len(header)} (lines {shown}); a value with a {sep!r} in it needs quotes"
+        )
+        raise InputDataError(msg)
+    doubled = sorted({h for h in header if header.count(h) > 1})
+    if doubled:
+        msg = f"{path}: columns {doubled} appear more than once in the header"
+        raise InputDataError(msg)
+    table = pd.DataFrame([r for _, r in body], columns=header, dtype=object)
+    if not len(body):
+        table = pd.DataFrame({h: pd.Series(dtype=object) for h in header})
+    for column in table.columns:
+        cells = table[column].astype(str).str.strip()
+        table[column] = cells.where(cells != "")
+        if column in ("neighbourhood", "type"):
+            continue
+        number = cells.str.replace(",", ".", regex=False) if sep == ";" else cells
+        values = pd.to_numeric(number.where(cells != ""), errors="coerce")
+        if values.notna().sum() == (cells != "").sum():
+            table[column] = values
+    table.index = pd.RangeIndex(len(table))
     table.attrs["source"] = str(path)
+    table.attrs["lines"] = [line for line, _ in body]
     return table
+
+
+def _decode(data: bytes, path: Path, what: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError as err:
+        msg = (
+            f"{path}: the {what} table is neither UTF-8 nor Windows-1252 text (byte {err.start}); "
+            "save it as CSV UTF-8"
+        )
+        raise InputDataError(msg) from None
+    warnings.warn(
+        f"{path}: not UTF-8; read as Windows-1252 (Excel's 'CSV'); save as 'CSV UTF-8' to be sure",
+        InputWarning,
+        stacklevel=3,
+    )
+    return text
 
 
 def _keep(table: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
@@ -337,13 +444,40 @@ def check_neighbourhoods(nb: gpd.GeoDataFrame) -> list[str]:
                 f"{where}: {col}: {int(bad.sum())} rows are missing, not a number or negative "
                 f"(first: {codes}); expected a count ≥ 0"
             )
+    for col in ("inhabitants", "households"):
+        values = pd.to_numeric(nb[col], errors="coerce").to_numpy(dtype=float)
+        huge = np.isfinite(values) & (values > MAX_INHABITANTS)
+        if huge.any():
+            problems.append(
+                f"{where}: {col}: more than {MAX_INHABITANTS:,} in one neighbourhood "
+                f"({list(nb['code'][huge][:5])}); not a plausible count"
+            )
     geom = nb.geometry
     empty = geom.isna() | geom.is_empty
     if empty.any():
         problems.append(f"{where}: geometry: empty in {list(nb['code'][empty][:5])}")
-    invalid = ~empty & ~geom.is_valid
+    not_area = ~empty & ~geom.geom_type.isin(["Polygon", "MultiPolygon"])
+    if not_area.any():
+        problems.append(
+            f"{where}: geometry: not a polygon in {list(nb['code'][not_area][:5])} "
+            f"({', '.join(sorted(set(geom[not_area].geom_type)))}); a neighbourhood is an area"
+        )
+    invalid = ~empty & ~not_area & ~geom.is_valid
     if invalid.any():
         problems.append(f"{where}: geometry: invalid polygons in {list(nb['code'][invalid][:5])}")
+    # Area in the file's own units: only whether it is above zero counts here.
+    flat = ~empty & ~not_area & ~invalid & ~(shapely.area(geom.to_numpy()) > 0)
+    if flat.any():
+        problems.append(f"{where}: geometry: no area in {list(nb['code'][flat][:5])}")
+    good = ~empty & ~not_area & ~invalid
+    if nb.crs == CRS and good.any():
+        outside = outside_netherlands(nb) & good.to_numpy()
+        if outside.any():
+            codes = list(nb["code"][outside][:5])
+            problems.append(
+                f"{where}: geometry: {int(outside.sum())} neighbourhoods lie outside the "
+                f"Netherlands ({codes}); {SWAPPED_HINT}"
+            )
     return problems
 
 
@@ -412,6 +546,13 @@ def _unknown_types(table: pd.DataFrame, where: str, *, rows: bool = True) -> lis
 def _not_whole(table: pd.DataFrame, column: str, where: str) -> list[str]:
     values = pd.to_numeric(table[column], errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(values) | (values < 0) | (values != np.round(values))
-    if not bad.any():
-        return []
-    return [f"{where}: {column}: must be whole numbers ≥ 0 (rows {_lines(bad)})"]
+    problems = []
+    if bad.any():
+        problems.append(f"{where}: {column}: must be whole numbers ≥ 0 (rows {_lines(bad)})")
+    huge = ~bad & (values > MAX_UNITS_PER_ROW)
+    if huge.any():
+        problems.append(
+            f"{where}: {column}: more than {MAX_UNITS_PER_ROW:,} units in one neighbourhood "
+            f"(rows {_lines(huge)}); not a plausible number"
+        )
+    return problems

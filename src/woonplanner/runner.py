@@ -69,7 +69,7 @@ def run(
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     if out is not None:
-        check_out_dir(Path(out).resolve(), force=force)
+        check_out_dir(Path(out).resolve(), force=force, inputs=scenario.input_paths())
     timings: dict[str, float] = {}
 
     prepared = prepare(scenario, progress=progress, timings=timings)
@@ -114,6 +114,8 @@ def run(
         out,
         plan,
         force=force,
+        inputs=scenario.input_paths(),
+        caseload_cells=prepared.demand if scenario.demand.caseload else None,
         extra_files={
             "map.html": _map_writer(plan, scenario),
             "report.html": lambda folder: write_report(

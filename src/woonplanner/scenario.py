@@ -12,7 +12,10 @@ from __future__ import annotations
 import copy
 import difflib
 import math
+import os
+import re
 import tomllib
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -54,7 +57,31 @@ PATH_KEYS = (
     "travel.cache_dir",
 )
 
+#: Scenario names become folder names (``runs/<name>``).
+MAX_NAME_LENGTH = 100
+_SAFE_NAME = re.compile(r"[\w .,()+\-]+")
+
+# Upper bounds of the numbers: far beyond any real plan, but small enough that sums of them
+# stay exact in a float and the solver's numerics hold (1e100 children or 1e308 euros would
+# make HiGHS report "optimal" without a plan, or overflow). The error names the key.
+#: Distances (km): the Netherlands is about 300 km across.
+MAX_KM = 500.0
+#: Units in one neighbourhood or one row of a table.
+MAX_UNITS = 10_000
+#: Euros of one cost item.
+MAX_EUR = 1.0e9
+#: Euros of a penalty or a budget.
+MAX_PENALTY_EUR = 1.0e12
+#: Above this rate of children living away from home, a warning (the Dutch rate is 12.6).
+ODD_RATE_PER_1000 = 100.0
+#: A week.
+MAX_TIME_LIMIT_S = 7 * 24 * 3600.0
+
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
+
+
+class ScenarioWarning(UserWarning):
+    """A setting that is odd but possible (it is used, perhaps adjusted, and the user told)."""
 
 
 class _Section(BaseModel):
@@ -127,7 +154,7 @@ class ExtraSupportShares(_Section):
 class DemandConfig(_Section):
     """How many children need a place, estimated from the population."""
 
-    rate_per_1000: float = Field(12.6, ge=0)
+    rate_per_1000: float = Field(12.6, ge=0, le=1000)
     """Children living away from home per 1,000 children aged 0-17. Source: about 43,000 of
     about 3.4 million children in 2019 (Wereld van Aandacht, 2021; CBS)."""
     reason_shares: ReasonShares = Field(default_factory=ReasonShares)
@@ -155,15 +182,23 @@ class DemandConfig(_Section):
         if not math.isfinite(v):
             msg = "must be a finite number"
             raise ValueError(msg)
+        if v > ODD_RATE_PER_1000:
+            # Possible for a what-if, but eight times the national rate is more likely a typo.
+            warnings.warn(
+                f"demand.rate_per_1000 = {v:g}: {v / 10:g} % of all children living away from "
+                f"home (the Dutch rate is about 12.6 per 1,000); is that meant?",
+                ScenarioWarning,
+                stacklevel=2,
+            )
         return v
 
 
 class ReasonConfig(_Section):
     """Distance band and suitable types for children placed for one reason."""
 
-    min_km: float = Field(0.0, ge=0)
+    min_km: float = Field(0.0, ge=0, le=MAX_KM)
     """Least distance from the child's home to the site (km)."""
-    max_km: float = Field(10.0, gt=0)
+    max_km: float = Field(10.0, gt=0, le=MAX_KM)
     """Largest distance from the child's school (its home without school) to the site (km)."""
     types: list[FacilityType] = Field(default_factory=lambda: list(ALL_TYPES))
     """Housing types that suit this reason."""
@@ -199,25 +234,25 @@ class ReasonsConfig(_Section):
 class FacilityTypeConfig(_Section):
     """One housing type: capacity, suitability, limits and costs (euros)."""
 
-    places: float = Field(gt=0)
+    places: float = Field(ge=0.1, le=20)
     """Places per unit (children)."""
     support_needs: list[SupportNeed]
     """Support needs this type suits."""
     age_bands: list[AgeBand] = Field(default_factory=lambda: list(ALL_AGE_BANDS))
     """Age bands this type suits."""
-    max_units_per_site: int | None = Field(None, ge=0)
+    max_units_per_site: int | None = Field(None, ge=0, le=MAX_UNITS)
     """At most this many units per neighbourhood (``None``: only the per-household limit)."""
-    max_units_per_1000_households: float | None = Field(None, ge=0)
+    max_units_per_1000_households: float | None = Field(None, ge=0, le=1000)
     """Units a neighbourhood can host per 1,000 households, rounded up: foster families and
     gezinshuisouders that can be recruited, groups that can be sited. Scales with the
     neighbourhood, so it works for small buurten and large rural wijken alike."""
-    annual_cost_per_unit: float = Field(ge=0)
+    annual_cost_per_unit: float = Field(ge=0, le=MAX_EUR)
     """Annual fixed cost of a unit that exists in the plan."""
-    annual_cost_per_place: float = Field(ge=0)
+    annual_cost_per_place: float = Field(ge=0, le=MAX_EUR)
     """Annual cost per occupied place (per child)."""
-    open_cost: float = Field(ge=0)
+    open_cost: float = Field(ge=0, le=MAX_EUR)
     """One-off cost of opening (recruiting) a unit."""
-    close_cost: float = Field(ge=0)
+    close_cost: float = Field(ge=0, le=MAX_EUR)
     """One-off cost of closing an existing unit."""
 
 
@@ -281,7 +316,7 @@ class FacilityTypesConfig(_Section):
 class NormConfig(_Section):
     """At least one small-scale facility per 40,000 inhabitants (Wereld van Aandacht)."""
 
-    inhabitants_per_unit: float = Field(40_000, gt=0)
+    inhabitants_per_unit: float = Field(40_000, ge=100, le=100_000_000)
     """Inhabitants per required small-scale unit. Source: Wereld van Aandacht (2021)."""
     mode: Literal["hard", "soft"] = "hard"
     """``hard``: must be met; ``soft``: a shortfall costs ``penalty_eur`` per unit."""
@@ -291,7 +326,7 @@ class NormConfig(_Section):
     """Types that count as small-scale facilities."""
     rounding: Literal["ceil", "round", "floor"] = "ceil"
     """Required units = rounding(inhabitants / inhabitants_per_unit)."""
-    penalty_eur: float = Field(1.0e6, ge=0)
+    penalty_eur: float = Field(1.0e6, ge=0, le=MAX_PENALTY_EUR)
     """Penalty per missing unit in soft mode."""
 
 
@@ -301,7 +336,7 @@ class TravelConfig(_Section):
     mode: Literal["straight", "network"] = "straight"
     """``straight``: straight line in RD New between representative points × detour factor;
     ``network``: shortest path on the roads of ``osm_file`` (osmnx, cached)."""
-    detour_factor: float = Field(1.3, ge=1)
+    detour_factor: float = Field(1.3, ge=1, le=5)
     """Road distance / straight-line distance (assumption: typical for Dutch roads). In network
     mode it applies to points that fall back to a straight line and to the local floor."""
     osm_file: str | None = None
@@ -309,10 +344,10 @@ class TravelConfig(_Section):
     saved by osmnx. Never downloaded: bring the file (e.g. from Geofabrik, converted to XML)."""
     network_type: Literal["drive", "bike", "walk"] = "drive"
     """Which roads count, as osmnx defines the network type (one-way rules are not applied)."""
-    speed_kmh: float | None = Field(None, gt=0)
+    speed_kmh: float | None = Field(None, gt=0, le=200)
     """Speed that turns network km into travel minutes; ``None``: 30 (drive), 15 (bike) or 5
     (walk) km/h, door-to-door averages in town (assumption)."""
-    max_snap_m: float = Field(500, gt=0)
+    max_snap_m: float = Field(500, gt=0, le=100_000)
     """Points farther than this from the network use straight line × detour (assumption)."""
     cache_dir: str | None = None
     """Folder for cached network distances; ``None``: ``$WOONPLANNER_CACHE_DIR``, else
@@ -340,18 +375,18 @@ class ObjectiveConfig(_Section):
 
     mode: Literal["weighted", "lexicographic"] = "weighted"
     """``weighted``: one weighted sum; ``lexicographic``: unplaced, then km, then cost."""
-    unplaced_penalty_eur: float = Field(1.0e6, ge=0)
+    unplaced_penalty_eur: float = Field(1.0e6, ge=0, le=MAX_PENALTY_EUR)
     """Weight per unplaced child: far above any cost, so children are placed first."""
-    km_weight_eur: float = Field(1_000, ge=0)
+    km_weight_eur: float = Field(1_000, ge=0, le=MAX_EUR)
     """Euros a year the region gives to bring one child one km closer to school (assumption)."""
-    lexicographic_tolerance: float = Field(0.0, ge=0)
+    lexicographic_tolerance: float = Field(0.0, ge=0, le=1)
     """Relative slack on each earlier part in lexicographic mode."""
 
 
 class BudgetConfig(_Section):
     """Optional cap on the plan's cost."""
 
-    annual_eur: float | None = Field(None, ge=0)
+    annual_eur: float | None = Field(None, ge=0, le=MAX_PENALTY_EUR)
     """Total cost (units, places, opening, closing) at most this; ``None``: no cap."""
 
 
@@ -376,20 +411,35 @@ class SitesConfig(_Section):
 class SolverConfig(_Section):
     """HiGHS settings."""
 
-    time_limit_s: float = Field(120, gt=0)
+    time_limit_s: float = Field(120, gt=0, le=MAX_TIME_LIMIT_S)
     """Seconds before the best plan found is returned (not proven optimal)."""
     mip_gap: float = Field(1e-3, ge=0, le=1)
     """Relative optimality gap at which the solve stops."""
-    threads: int = Field(1, ge=1)
+    threads: int = Field(1, ge=1, le=1024)
     """HiGHS threads; 1 keeps runs reproducible."""
-    seed: int = 0
+    seed: int = Field(0, ge=0, le=2**31 - 1)
     """HiGHS random seed."""
+
+    @field_validator("threads")
+    @classmethod
+    def _machine(cls, v: int) -> int:
+        # More threads than cores only slows HiGHS down (1000 threads made a 5 s limit take
+        # 29 s): use the cores there are, and say so.
+        cores = os.cpu_count() or 1
+        if v > cores:
+            warnings.warn(
+                f"solver.threads = {v}, but this machine has {cores} cores; using {cores}",
+                ScenarioWarning,
+                stacklevel=2,
+            )
+            return cores
+        return v
 
 
 class OutputConfig(_Section):
     """What the run folder shows."""
 
-    privacy_threshold: int = Field(5, ge=1)
+    privacy_threshold: int = Field(5, ge=1, le=100)
     """Children counts below this are shown as "<5" in map.html and report.html."""
     lang: Literal["nl", "en"] = "nl"
     """Language of the map and report."""
@@ -399,7 +449,8 @@ class Scenario(_Section):
     """A full planning scenario; every section has defaults (the embedded demo)."""
 
     name: str = "demo"
-    """Short name, used for the default run folder."""
+    """Short name, used for the default run folder: letters, digits, spaces and ``-_.,()+``,
+    at most 100 characters, not starting with a dot (a folder name on every system)."""
     description: str = "Embedded synthetic demo region (4 gemeenten, fictional)"
     """One line for reports."""
     region: RegionConfig = Field(default_factory=RegionConfig)
@@ -415,6 +466,25 @@ class Scenario(_Section):
     sites: SitesConfig = Field(default_factory=SitesConfig)
     solver: SolverConfig = Field(default_factory=SolverConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
+
+    @field_validator("name")
+    @classmethod
+    def _folder_name(cls, v: str) -> str:
+        # The name becomes runs/<name>: "../x" would write outside runs/, 300 characters fail
+        # with "File name too long" only after the solve.
+        if not v.strip():
+            msg = "must not be empty"
+            raise ValueError(msg)
+        if len(v) > MAX_NAME_LENGTH:
+            msg = f"at most {MAX_NAME_LENGTH} characters (it names the run folder), got {len(v)}"
+            raise ValueError(msg)
+        if v.startswith(".") or v != v.strip() or not _SAFE_NAME.fullmatch(v):
+            msg = (
+                "must be a plain folder name: letters, digits, spaces and - _ . , ( ) +, "
+                "not starting with a dot (no / or \\)"
+            )
+            raise ValueError(msg)
+        return v
 
     #: The scenario files it was read from (the ``extends`` chain), for the run's manifest.
     _source_files: tuple[Path, ...] = PrivateAttr(default=())
@@ -433,6 +503,18 @@ class Scenario(_Section):
         """The scenario files it was read from, the ``extends`` chain included (none for the
         built-in demo or a scenario made in Python)."""
         return self._source_files
+
+    def input_paths(self) -> tuple[Path, ...]:
+        """Every file or folder the scenario reads (its own files included): a run may not
+        write over any of them."""
+        values = self.model_dump()
+        paths = [Path(p) for p in self._source_files]
+        for key in PATH_KEYS:
+            section, _, leaf = key.partition(".")
+            value = values[section].get(leaf)
+            if value and key != "travel.cache_dir":
+                paths.append(Path(value))
+        return tuple(paths)
 
     def to_toml(self) -> str:
         """The fully resolved scenario as TOML (all defaults filled in)."""
@@ -495,8 +577,14 @@ def load_scenario(
     for flag, key, value in flags:
         _set_dotted(raw, key, value)
         _set_origin(origin, key, flag)
-    raise_if_problems(problems, ScenarioError, header="Invalid scenario overrides")
-    scenario = validate_scenario(raw, origin=origin)
+    try:
+        scenario = validate_scenario(raw, origin=origin)
+    except ScenarioError as err:
+        # One message for every problem: the --set syntax and the schema's.
+        if not problems:
+            raise
+        problems += [line.removeprefix("  - ") for line in str(err).splitlines()[1:]]
+    raise_if_problems(problems, ScenarioError, header="Invalid scenario")
     scenario._source_files = tuple(files)
     return scenario
 
@@ -518,7 +606,8 @@ def validate_scenario(raw: dict[str, Any], *, origin: dict[str, str] | None = No
             where = _origin_of(key, origin)
             what = _unknown_key(key) if e["type"] == "extra_forbidden" else e["msg"]
             if e["type"] != "extra_forbidden" and "input" in e and not isinstance(e["input"], dict):
-                what += f", got {e['input']!r}"
+                got = repr(e["input"])
+                what += f", got {got if len(got) <= 60 else got[:40] + ' …'}"
             problems.append(f"{where}: {key}: {what}")
         raise_if_problems(problems, ScenarioError, header="Invalid scenario")
         raise  # unreachable: raise_if_problems raised
@@ -625,9 +714,19 @@ def _read_with_extends(
         msg = f"{path}: extends forms a cycle: {' -> '.join(str(c) for c in (*chain, path))}"
         raise ScenarioError(msg)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: Windows editors (Notepad) start a UTF-8 file with a byte-order mark.
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except tomllib.TOMLDecodeError as err:
         msg = f"{path}: not valid TOML: {err}"
+        raise ScenarioError(msg) from None
+    except UnicodeDecodeError as err:
+        msg = (
+            f"{path}: not UTF-8 text (byte {err.start}); save the scenario as UTF-8 "
+            "(TOML files are UTF-8)"
+        )
+        raise ScenarioError(msg) from None
+    except RecursionError:
+        msg = f"{path}: not valid TOML: nested too deeply"
         raise ScenarioError(msg) from None
     except OSError as err:
         msg = f"{path}: cannot be read: {err.strerror}"
@@ -680,7 +779,7 @@ def parse_value(text: str) -> Any:
     """A TOML value (``8``, ``true``, ``["GM0503"]``, ``"x"``); anything else is a string."""
     try:
         return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, RecursionError):
         return text
 
 

@@ -42,6 +42,7 @@ from dataclasses import asdict, dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from xml.etree.ElementTree import ParseError
 from xml.sax import SAXException
 
 import geopandas as gpd
@@ -502,7 +503,8 @@ def load_road_network(osm_file: str | Path, network_type: str) -> RoadNetwork:
             graph = ox.load_graphml(path)
         else:
             graph = _graph_from_xml(ox, path, network_type)
-    except (OSError, EOFError, ValueError, KeyError, SAXException) as err:
+    # ParseError: the file is not XML at all (ElementTree, for OSM XML and GraphML alike).
+    except (OSError, EOFError, ValueError, KeyError, SAXException, ParseError) as err:
         msg = f"travel.osm_file: cannot read {path} with osmnx: {err}"
         raise InputDataError(msg) from err
     if len(graph.edges) == 0:

@@ -10,9 +10,8 @@ adapter is built around one rule: **no child-level row leaves this module** (SPE
   on an error the finished frames of the checks are cleared, so the traceback holds no child
   rows either. It is never kept on ``attrs``, returned, cached or logged.
 - Error messages name columns, row numbers and counts. The only cell values they quote are
-  category labels (unknown reasons and support needs) and unknown neighbourhood codes, and only
-  when the value looks like one (a short label, or a code like ``WK036101``); ages, postcodes,
-  sibling group ids and every other column are never quoted.
+  unknown neighbourhood codes, and only when the value looks like one (``WK036101``); labels,
+  ages, postcodes, sibling group ids and every other column are never quoted.
 - Log records carry aggregated counts only.
 
 The result has the same columns as :func:`woonplanner.demand.estimate_demand`
@@ -298,6 +297,7 @@ def _read_rows(path: Path, *, sep: str, columns: Mapping[str, str]) -> pd.DataFr
     (blank lines, a spreadsheet's trailing ``;;;;``) are dropped.
     """
     wanted = set(columns.values())
+    _check_row_lengths(path, sep)
     try:
         raw = pd.read_csv(
             path,
@@ -325,6 +325,30 @@ def _read_rows(path: Path, *, sep: str, columns: Mapping[str, str]) -> pd.DataFr
     children = children.apply(lambda col: col.str.strip())
     children.index = children.index + 2  # header is row 1
     return children[(children != "").any(axis=1)]
+
+
+def _check_row_lengths(path: Path, sep: str) -> None:
+    """Rows with more cells than the header: pandas would shift or drop them silently (a name
+    ``de Vries, Jan`` without quotes moves every later cell). Row numbers only, no values."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            lengths = [len(r) for r in csv.reader(f, delimiter=sep)]
+    except (UnicodeDecodeError, csv.Error):
+        return  # reported by the reader below, without values
+    header = next((i for i, n in enumerate(lengths) if n), None)
+    if header is None:
+        return
+    longer = [i + 1 for i, n in enumerate(lengths) if i > header and n > lengths[header]]
+    if longer:
+        shown = ", ".join(map(str, longer[:_MAX_ROWS_SHOWN])) + (
+            ", …" if len(longer) > _MAX_ROWS_SHOWN else ""
+        )
+        msg = (
+            f"{path}: {_plural(len(longer), 'row')} with more cells than the header's "
+            f"{lengths[header]} ({'row' if len(longer) == 1 else 'rows'} {shown}); a value with "
+            f"a {sep!r} in it needs quotes; the values are not shown"
+        )
+        raise InputDataError(msg)
 
 
 def _in_rows(rows: pd.Series, mask: pd.Series) -> str:
@@ -469,17 +493,13 @@ def _labels(
     ids = normal.map(aliases)
     unknown = ids.isna()
     if unknown.any():
-        counts = children.loc[unknown, column].value_counts()
-        shown = [
-            f"{repr(label) if label else '(empty)'} ({_plural(n, 'row')})"
-            for label, n in counts.items()
-            if len(label) <= _MAX_QUOTED_LABEL
-        ]
-        hidden = int(counts[[len(label) > _MAX_QUOTED_LABEL for label in counts.index]].sum())
-        if hidden:
-            shown.append(f"longer text in {_plural(hidden, 'row')} (not shown)")
+        # A label typed into the wrong column may be a child's name ("Jan de Vries"): rows and
+        # counts only, never the value.
+        rows = pd.Series(children.index, index=children.index)
+        distinct = children.loc[unknown, column].nunique()
         problems.append(
-            f"{where}: {column}: unknown values {', '.join(shown)}; expected one of "
+            f"{where}: {column}: not a known value {_in_rows(rows, unknown)} "
+            f"({_plural(distinct, 'distinct value')}, not shown); expected one of "
             f"{list(valid)} or an alias from docs/caseload.md"
         )
     return ids

@@ -21,10 +21,12 @@ batch run over the 42 jeugdregio's reads the same national file once per region.
 
 from __future__ import annotations
 
+import csv
 import difflib
 import functools
 import logging
 import re
+import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Literal
@@ -35,7 +37,8 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from woonplanner.errors import InputDataError, ScenarioError, raise_if_problems
+from woonplanner.data.geo import no_features, with_crs
+from woonplanner.errors import InputDataError, InputWarning, ScenarioError, raise_if_problems
 from woonplanner.schema import CRS, NEIGHBOURHOOD_COLUMNS
 
 logger = logging.getLogger(__name__)
@@ -288,6 +291,8 @@ def _read_neighbourhood_file(
     except Exception as exc:  # GDAL errors differ by driver; all mean the file is unusable
         msg = f"{path}: cannot read as GeoJSON / GeoPackage: {exc}"
         raise InputDataError(msg) from exc
+    if info.get("features") == 0:
+        raise no_features(path, "neighbourhoods")
     chosen, problems = _resolve_columns(path, info["fields"], dict(overrides))
     raise_if_problems(problems, InputDataError, header=f"{path}: not a Wijk- en Buurtkaart")
 
@@ -378,10 +383,8 @@ def _read_neighbourhood_file(
     gdf["inhabitants"] = gdf["inhabitants"].round().astype("int64")
     gdf["households"] = gdf["households"].round().astype("int64")
 
-    # GeoJSON is WGS84 by definition, so a file without a CRS is read as such
-    if gdf.crs is None:
-        gdf = gdf.set_crs("EPSG:4326")
-    gdf = _fix_geometries(gdf.to_crs(CRS))
+    # GeoJSON is WGS84 by definition; RD New metres without a CRS are recognised (a warning)
+    gdf = _fix_geometries(with_crs(gdf, path, "neighbourhoods").to_crs(CRS))
     # jeugdregio is only present when the file carries it; flags feed the caller's warnings
     keep = [c for c in (*NEIGHBOURHOOD_COLUMNS, *_FLAGS) if c in gdf]
     out = gdf[[*keep, "geometry"]].sort_values("code", kind="stable").reset_index(drop=True)
@@ -421,9 +424,23 @@ def _read_csv(path: Path) -> pd.DataFrame:
     try:
         # sep=None sniffs "," or ";" (Dutch exports often use ";"); BOM-safe encoding
         return pd.read_csv(path, sep=None, engine="python", dtype=str, encoding="utf-8-sig")
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+    except UnicodeDecodeError:
+        pass
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as exc:
         msg = f"{path}: cannot read as CSV: {exc}"
         raise InputDataError(msg) from exc
+    # Excel's plain "CSV" is Windows-1252: read it, and say so.
+    try:
+        table = pd.read_csv(path, sep=None, engine="python", dtype=str, encoding="cp1252")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as exc:
+        msg = f"{path}: cannot read as CSV (neither UTF-8 nor Windows-1252): {exc}"
+        raise InputDataError(msg) from exc
+    warnings.warn(
+        f"{path}: not UTF-8; read as Windows-1252 (Excel's 'CSV'); save as 'CSV UTF-8' to be sure",
+        InputWarning,
+        stacklevel=2,
+    )
+    return table
 
 
 def load_membership(path: str | Path) -> pd.DataFrame:
@@ -538,9 +555,9 @@ def _read_jeugdregio_polygons(key: tuple[str, int, int]) -> gpd.GeoDataFrame:
     raise_if_problems(problems, InputDataError, header=f"{path}: invalid jeugdregio polygons")
     gdf = gdf.rename(columns=renamed)[["jeugdregio", "jeugdregio_name", "geometry"]]
     gdf["jeugdregio"] = gdf["jeugdregio"].astype("string").str.strip()
-    if gdf.crs is None:
-        gdf = gdf.set_crs("EPSG:4326")
-    gdf = _fix_geometries(gdf.to_crs(CRS))
+    if len(gdf) == 0:
+        raise no_features(path, "jeugdregio polygons")
+    gdf = _fix_geometries(with_crs(gdf, path, "jeugdregio polygons").to_crs(CRS))
     return gdf.sort_values("jeugdregio").reset_index(drop=True)
 
 

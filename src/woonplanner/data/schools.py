@@ -14,6 +14,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from woonplanner.data.geo import SWAPPED_HINT, no_features, outside_netherlands, with_crs
 from woonplanner.errors import InputDataError, raise_if_problems
 from woonplanner.schema import CRS, SCHOOL_COLUMNS
 
@@ -81,6 +82,8 @@ def load_schools(
         msg = f"{path}: cannot read as GeoJSON / GeoPackage: {exc}"
         raise InputDataError(msg) from exc
 
+    if len(raw) == 0:
+        raise no_features(path, "schools")
     problems: list[str] = []
     if type_column not in raw.columns:
         problems.append(
@@ -130,6 +133,14 @@ def load_schools(
     schools = gpd.GeoDataFrame(
         {"name": names.fillna(fallback).astype(str), "type": school_type.astype(str)},
         geometry=geometry,
-        crs=raw.crs if raw.crs is not None else "EPSG:4326",
-    ).to_crs(CRS)
+        crs=raw.crs,
+    )
+    schools = with_crs(schools, path, "schools").to_crs(CRS)
+    far = outside_netherlands(schools)
+    if far.any():
+        msg = (
+            f"{path}: {int(far.sum())} school(s) lie outside the Netherlands (first: "
+            f"{list(schools['name'][far][:3])}); {SWAPPED_HINT}"
+        )
+        raise InputDataError(msg)
     return schools[[*SCHOOL_COLUMNS, "geometry"]].reset_index(drop=True)

@@ -411,7 +411,7 @@ def compare_runs(
         raise ValueError(msg)
     folders = [Path(d).expanduser().resolve() for d in run_dirs]
     check_run_folders(folders)
-    check_out_dir(Path(out).expanduser().resolve(), force=force)
+    check_out_dir(Path(out).expanduser().resolve(), force=force, inputs=folders)
     runs = [read_run(f) for f in folders]
     runs = _unique_names(runs)
 
@@ -421,7 +421,7 @@ def compare_runs(
         figure = compare_figure(runs, table, lang=lang)
         (tmp / "compare.html").write_text(figure.render(), encoding="utf-8")
 
-    return write_folder(out, fill, force=force)
+    return write_folder(out, fill, force=force, inputs=folders)
 
 
 def check_run_folders(folders: Sequence[Path]) -> None:
