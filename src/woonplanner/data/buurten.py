@@ -107,9 +107,10 @@ def buurten_per_wijk(
     numpy.ndarray
         Whole numbers ≥ 1.
     """
-    size = INHABITANTS_WEIGHT * np.asarray(inhabitants, dtype=float) / (
-        REFERENCE_INHABITANTS_PER_WIJK
-    ) + (1 - INHABITANTS_WEIGHT) * np.asarray(area_km2, dtype=float) / REFERENCE_AREA_KM2_PER_WIJK
+    size = (
+        INHABITANTS_WEIGHT * np.asarray(inhabitants, dtype=float) / (REFERENCE_INHABITANTS_PER_WIJK)
+        + (1 - INHABITANTS_WEIGHT) * np.asarray(area_km2, dtype=float) / REFERENCE_AREA_KM2_PER_WIJK
+    )
     return np.maximum(1, np.round(mean_per_wijk * size)).astype(np.int64)
 
 
@@ -550,8 +551,7 @@ def _manifest(
         "mean_buurten_per_wijk": mean_per_wijk,
         "regions": per_region,
         "sources": {
-            role: {"file": path.name, "sha256": file_sha256(path)}
-            for role, path in sources.items()
+            role: {"file": path.name, "sha256": file_sha256(path)} for role, path in sources.items()
         },
     }
 
