@@ -497,11 +497,10 @@ def write_data_folder(
         f"buurten (seed {seed})"
     )
     youth_care = files.get("youth_care_index")
-    sources = {
-        role: files[role]
-        for role in ("neighbourhoods", "membership", "jeugdregio_polygons", "youth_care_index")
-        if files.get(role) is not None
-    }
+    # the files read: the polygons only when there is no membership table (cbs' order)
+    member = "membership" if files.get("membership") is not None else "jeugdregio_polygons"
+    roles = ("neighbourhoods", member, "youth_care_index")
+    sources = {role: path for role in roles if (path := files.get(role)) is not None}
     manifest = _manifest(
         wijken, buurten, codes, seed=seed, mean_per_wijk=mean_per_wijk, sources=sources
     )
