@@ -367,6 +367,28 @@ def test_command_lists_unknown_regions_at_once(tiny: Path, tmp_path: Path) -> No
     assert "--per-wijk must be a number > 0" in bad.output
 
 
+def test_membership_from_jeugdregio_polygons(tiny: Path, tmp_path: Path) -> None:
+    """A data folder without a membership table: the jeugdregio polygons give it."""
+    (tiny / "gemeente_jeugdregio_tiny.csv").unlink()
+    region = gpd.GeoDataFrame(
+        {"statcode": ["JZ90"], "statnaam": ["Testregio"]},
+        geometry=[box(140_000, 440_000, 170_000, 460_000)],
+        crs=CRS,
+    ).to_crs("EPSG:4326")
+    region.to_file(tiny / "jeugdregio_tiny.geojson", driver="GeoJSON", engine="pyogrio")
+    out = buurten.write_data_folder(tiny, tmp_path / "split", ["Testregio"], seed=0)
+    membership = pd.read_csv(out / buurten.MEMBERSHIP_FILE)
+    assert membership.to_dict("list") == {
+        "gemeentecode": ["GM9001", "GM9002"],
+        "gemeentenaam": ["Eerstestad", "Tweede"],
+        "jeugdregiocode": ["JZ90", "JZ90"],
+        "jeugdregionaam": ["Testregio", "Testregio"],
+    }
+    manifest = json.loads((out / buurten.MANIFEST_FILE).read_text())
+    assert set(manifest["sources"]) == {"neighbourhoods", "jeugdregio_polygons", "youth_care_index"}
+    assert len(_read_folder(out, "buurt")) == manifest["regions"]["JZ90"]["buurten"]
+
+
 def test_per_wijk_scales_the_benchmark(tiny: Path) -> None:
     _, small, _ = buurten.split_data_folder(tiny, ["JZ90"], seed=0)
     _, large, _ = buurten.split_data_folder(tiny, ["JZ90"], seed=0, mean_per_wijk=20)
