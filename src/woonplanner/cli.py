@@ -32,6 +32,8 @@ app = typer.Typer(
 )
 benchmark_app = typer.Typer(help="Benchmarks of the optimisation core.", no_args_is_help=True)
 app.add_typer(benchmark_app, name="benchmark")
+data_app = typer.Typer(help="Tools for input data folders.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
 
 _state: dict[str, Any] = {"debug": False}
 
@@ -406,6 +408,57 @@ def benchmark_orlib(
     off = [r for r in rows if r.get("optimum") is not None and r.get("status") != "optimal"]
     if off:
         raise typer.Exit(4)
+
+
+@data_app.command("split-buurten")
+def data_split_buurten(
+    data_dir: Annotated[
+        Path, typer.Argument(help="CBS data folder with the wijken, e.g. ../shared/data/nl.")
+    ],
+    regions: Annotated[
+        str, typer.Option("--regions", help="Comma-separated jeugdregio codes, e.g. JZ02,JZ15.")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Data folder to write.")],
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the random split.")] = 0,
+    per_wijk: Annotated[
+        float | None,
+        typer.Option(
+            "--per-wijk",
+            help="Buurten per average wijk (default 4.26, the 2024 Wijk- en Buurtkaart's); "
+            "larger makes a larger benchmark.",
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing folder.")] = False,
+) -> None:
+    """Split the wijken of jeugdregio's into SYNTHETIC buurten: a data folder for the buurt
+    level (a scale benchmark, not CBS data; docs/buurten.md)."""
+    from woonplanner.data.buurten import MEAN_BUURTEN_PER_WIJK, write_data_folder
+
+    start = time.perf_counter()
+    codes = [c.strip() for c in regions.split(",") if c.strip()]
+    try:
+        if per_wijk is not None and not per_wijk > 0:
+            from woonplanner.errors import ScenarioError
+
+            msg = f"--per-wijk must be a number > 0, got {per_wijk:g}"
+            raise ScenarioError(msg)
+        folder = write_data_folder(
+            data_dir,
+            out,
+            codes,
+            seed=seed,
+            mean_per_wijk=MEAN_BUURTEN_PER_WIJK if per_wijk is None else per_wijk,
+            force=force,
+            progress=_progress(start),
+        )
+    except (Exception, KeyboardInterrupt) as err:
+        _fail(err)
+        return
+    typer.echo(f"Data folder: {folder} (synthetic buurten; only {', '.join(codes)})")
+    typer.echo(
+        f"Plan it: woonplanner run scenarios/jeugdregio.toml --data-dir {folder} "
+        f"--set region.jeugdregio={codes[0]} --set region.level=buurt"
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover
