@@ -14,6 +14,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from woonplanner.data.runfolder import read_run_facilities
 from woonplanner.errors import InputDataError, raise_if_problems
 from woonplanner.scenario import Scenario
 from woonplanner.schema import CRS, FACILITY_TYPES, NEIGHBOURHOOD_COLUMNS, STOCK_COLUMNS
@@ -160,20 +161,9 @@ def read_scenario_stock(
 
 def read_run_stock(run_dir: Path) -> pd.DataFrame:
     """A previous run's planned units as this year's existing stock (the yearly re-assessment)."""
-    facilities = run_dir / "facilities.csv"
-    if not facilities.is_file():
-        msg = (
-            f"stock.from_run: {run_dir} is not a woonplanner run folder (no facilities.csv); "
-            "give the --out folder of an earlier run"
-        )
-        raise InputDataError(msg)
-    table = pd.read_csv(facilities, dtype={"neighbourhood": str, "type": str})
-    missing = [c for c in ("neighbourhood", "type", "units") if c not in table.columns]
-    if missing:
-        msg = f"{facilities}: missing columns {missing}"
-        raise InputDataError(msg)
+    table = read_run_facilities(run_dir, what="stock.from_run")
     stock = table.loc[table["units"] > 0, ["neighbourhood", "type", "units"]].reset_index(drop=True)
-    stock.attrs["source"] = str(facilities)
+    stock.attrs["source"] = table.attrs["source"]
     return stock
 
 
