@@ -13,11 +13,10 @@ from outputs_helpers import html_tables, small_runs
 from test_maps import SCRIPT_NAME
 
 from woonplanner.errors import InputDataError, OutputExistsError
+from woonplanner.data.runfolder import RUN_FILES, read_run
 from woonplanner.outputs.compare import (
-    RUN_FILES,
     compare_runs,
     kpi_differences,
-    read_run,
     unit_differences,
 )
 from woonplanner.outputs.files import write_run
