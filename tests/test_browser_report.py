@@ -16,8 +16,8 @@ from test_maps import SCRIPT_NAME
 
 from woonplanner.data.runfolder import read_run
 from woonplanner.outputs.compare import compare_runs, unit_differences
-from woonplanner.outputs.vocabulary import labels as page_labels
 from woonplanner.outputs.report import write_report
+from woonplanner.outputs.vocabulary import labels as page_labels
 
 pytestmark = [
     pytest.mark.browser,

@@ -12,8 +12,8 @@ import pytest
 from outputs_helpers import html_tables, small_runs
 from test_maps import SCRIPT_NAME
 
-from woonplanner.errors import InputDataError, OutputExistsError
 from woonplanner.data.runfolder import RUN_FILES, read_run
+from woonplanner.errors import InputDataError, OutputExistsError
 from woonplanner.outputs.compare import (
     compare_runs,
     kpi_differences,

@@ -61,7 +61,7 @@ def write_national_map(out: Path, summary: pd.DataFrame) -> Path:
     m = folium.Map(location=[52.2, 5.3], zoom_start=7, tiles=None, control_scale=True)
     maps.leaflet_only(m)
     cast(Figure, m.get_root()).header.add_child(maps.RawHtml(maps.MAP_CSS), name="woonplanner_css")
-    folium.TileLayer("OpenStreetMap", name=labels["layer_tiles"], show=False).add_to(m)
+    folium.TileLayer("OpenStreetMap", name=labels["layer_background"], show=False).add_to(m)
     layer = folium.FeatureGroup(name=labels["title"]).add_to(m)
     data = outlines.merge(summary, on="jeugdregio", how="left")
     if len(data):

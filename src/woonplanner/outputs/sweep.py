@@ -5,8 +5,9 @@
 ``sweep.csv``
     the table as it is (one row per value, :data:`woonplanner.sweep.SWEEP_COLUMNS`).
 ``sweep.html``
-    the trade-off between cost and proximity as a curve (:func:`~woonplanner.outputs.charts.curve_svg`)
-    above the same table, from ``templates/sweep.html.j2``. Made to be shared like the report:
+    the trade-off between cost and proximity as a curve
+    (:func:`~woonplanner.outputs.charts.curve_svg`) above the same table, from
+    ``templates/sweep.html.j2``. Made to be shared like the report:
     counts of children below the privacy threshold read "<5" (``sweep.csv`` keeps the expected
     numbers, like ``kpis.json``).
 """

@@ -13,8 +13,8 @@ or a word reads the same everywhere:
 - number formatting in the language's style (:func:`format_number`, :func:`format_money`,
   :func:`format_count`, :class:`Formatter`) and HTML escaping (:func:`esc`).
 
-Run outcomes (``optimal``, ``time_limit``, ``infeasible``, …) are :class:`woonplanner.outcome.Outcome`;
-their texts are in :data:`TERMS` as ``outcome_<value>``.
+Run outcomes (``optimal``, ``time_limit``, ``infeasible``, …) are
+:class:`woonplanner.outcome.Outcome`; their texts are in :data:`TERMS` as ``outcome_<value>``.
 """
 
 from __future__ import annotations
@@ -169,7 +169,10 @@ _MAP: dict[str, dict[str, str]] = {
         "legend_flows": "Stromen",
         "legend_flows_text": "buurt → voorziening, dikte = kinderen",
         "legend_unplaced_text": "buurt met niet geplaatste kinderen",
-        "legend_note": "Voorzieningen staan op een punt in de buurt, nooit op een adres. Aantallen kinderen onder {threshold} staan als “<{threshold}”.",
+        "legend_note": (
+            "Voorzieningen staan op een punt in de buurt, nooit op een adres. Aantallen kinderen "
+            "onder {threshold} staan als “<{threshold}”."
+        ),
         "not_optimal": "niet bewezen optimaal",
         "gap": "gap",
         "demand": "Vraag (kinderen)",
@@ -198,7 +201,10 @@ _MAP: dict[str, dict[str, str]] = {
         "legend_flows": "Flows",
         "legend_flows_text": "neighbourhood → facility, width = children",
         "legend_unplaced_text": "neighbourhood with unplaced children",
-        "legend_note": "Facilities are drawn at a point in the neighbourhood, never at an address. Counts of children below {threshold} are shown as “<{threshold}”.",
+        "legend_note": (
+            "Facilities are drawn at a point in the neighbourhood, never at an address. Counts of"
+            " children below {threshold} are shown as “<{threshold}”."
+        ),
         "not_optimal": "not proven optimal",
         "gap": "gap",
         "demand": "Demand (children)",
@@ -224,7 +230,9 @@ _REPORT: dict[str, dict[str, str]] = {
         "not_optimal": "niet bewezen optimaal, gap {gap}",
         "not_optimal_no_gap": "niet bewezen optimaal",
         "open_map": "Open de kaart (map.html)",
-        "map_hint": "De kaart toont vraag, voorzieningen per vorm, stromen en de norm per gemeente.",
+        "map_hint": (
+            "De kaart toont vraag, voorzieningen per vorm, stromen en de norm per gemeente."
+        ),
         "headline": "Kerncijfers",
         "demand": "Kinderen die een plek nodig hebben",
         "placed": "Geplaatst binnen de normen",
@@ -235,11 +243,23 @@ _REPORT: dict[str, dict[str, str]] = {
         "one_off_cost": "Eenmalige kosten (openen en sluiten)",
         "norm_headline": "Norm 1 per 40.000 inwoners",
         "norm_headline_value": "gehaald in {met} van {total} gemeenten",
-        "counts_note": "Aantallen kinderen zijn verwachte aantallen (vraag uit percentages), afgerond op hele kinderen. Aantallen onder {threshold} (per buurt, gemeente of vorm) staan als “<{threshold}”.",
+        "counts_note": (
+            "Aantallen kinderen zijn verwachte aantallen (vraag uit percentages), afgerond op "
+            "hele kinderen. Aantallen onder {threshold} (per buurt, gemeente of vorm) staan als "
+            "“<{threshold}”."
+        ),
         "unplaced_title": "Niet geplaatste kinderen",
         "all_placed": "Alle kinderen hebben een plek binnen de normen van het scenario.",
-        "some_unplaced": "{count} kinderen kunnen binnen de normen van het scenario geen plek krijgen. Het plan verbergt hen niet: hieronder staat om welke kinderen het gaat en welke regel hen tegenhoudt.",
-        "unplaced_why": "Een kind blijft alleen zonder plek als binnen de afstandsgrens van zijn reden geen passende plek te maken is: er ligt geen buurt binnen die afstand, of de buurten binnen die afstand zitten aan hun limiet ({limits}){budget}.",
+        "some_unplaced": (
+            "{count} kinderen kunnen binnen de normen van het scenario geen plek krijgen. Het "
+            "plan verbergt hen niet: hieronder staat om welke kinderen het gaat en welke regel "
+            "hen tegenhoudt."
+        ),
+        "unplaced_why": (
+            "Een kind blijft alleen zonder plek als binnen de afstandsgrens van zijn reden geen "
+            "passende plek te maken is: er ligt geen buurt binnen die afstand, of de buurten "
+            "binnen die afstand zitten aan hun limiet ({limits}){budget}."
+        ),
         "unplaced_budget": "; of het budget van {budget} (inclusief openen en sluiten) is op",
         "limit_per_households": "{type}: hooguit {n} per 1.000 huishoudens",
         "limit_per_site": "{type}: hooguit {n} per buurt",
@@ -259,7 +279,10 @@ _REPORT: dict[str, dict[str, str]] = {
         "children_demand": "Vraag",
         "children_unplaced": "Niet geplaatst",
         "norm_title": "Norm: 1 kleinschalige voorziening per 40.000 inwoners",
-        "norm_intro": "Kleinschalig telt: {types}. Vereist = {rounding}(inwoners / {per}) per gemeente en voor de regio.",
+        "norm_intro": (
+            "Kleinschalig telt: {types}. Vereist = {rounding}(inwoners / {per}) per gemeente en "
+            "voor de regio."
+        ),
         "required": "Vereist",
         "present": "In het plan",
         "met": "Gehaald",
@@ -291,21 +314,34 @@ _REPORT: dict[str, dict[str, str]] = {
         "reason_demand": "vraag: minder kinderen dan plaatsen",
         "total": "Totaal",
         "assumptions_title": "Aannames",
-        "assumptions_intro": "Deze instellingen laat het scenario op de standaardwaarde van woonplanner staan. Het zijn aannames van het model, geen feiten over uw regio: controleer ze en zet een andere waarde in het scenariobestand waar nodig. Toelichtingen komen uit het schema (Engels).",
+        "assumptions_intro": (
+            "Deze instellingen laat het scenario op de standaardwaarde van woonplanner staan. Het"
+            " zijn aannames van het model, geen feiten over uw regio: controleer ze en zet een "
+            "andere waarde in het scenariobestand waar nodig. Toelichtingen komen uit het schema "
+            "(Engels)."
+        ),
         "assumptions_none": "Het scenario zet elke instelling zelf; er zijn geen standaardwaarden.",
         "value": "Waarde",
         "explanation": "Toelichting",
         "assumption_tag": "aanname",
         "not_set": "— (niet gezet)",
         "reproduce_title": "Herhaalbaarheid",
-        "reproduce": "Dit rapport bevat geen datum: dezelfde invoer geeft hetzelfde plan en hetzelfde rapport. Opnieuw maken: woonplanner run scenario.toml (in deze map).",
+        "reproduce": (
+            "Dit rapport bevat geen datum: dezelfde invoer geeft hetzelfde plan en hetzelfde "
+            "rapport. Opnieuw maken: woonplanner run scenario.toml (in deze map)."
+        ),
         "versions": "Versies",
         "objective": "Doelfunctie",
         "bound": "Ondergrens",
         "inputs": "Invoerbestanden (SHA-256)",
         "contents": "Inhoud",
         "gemeenten_title": "Per gemeente",
-        "gemeenten_note": "Vraag, geplaatst, niet geplaatst en afstand: de kinderen die in de gemeente wonen. Opgevangen: de kinderen in de voorzieningen van de gemeente, waar ze ook vandaan komen. Kosten: de voorzieningen in de gemeente, per jaar de eenheden en bezette plaatsen, eenmalig het openen en sluiten.",
+        "gemeenten_note": (
+            "Vraag, geplaatst, niet geplaatst en afstand: de kinderen die in de gemeente wonen. "
+            "Opgevangen: de kinderen in de voorzieningen van de gemeente, waar ze ook vandaan "
+            "komen. Kosten: de voorzieningen in de gemeente, per jaar de eenheden en bezette "
+            "plaatsen, eenmalig het openen en sluiten."
+        ),
         "children_placed": "Geplaatst",
         "placed_here": "Opgevangen in de gemeente",
         "mean_km_short": "Gem. afstand",
@@ -333,11 +369,22 @@ _REPORT: dict[str, dict[str, str]] = {
         "one_off_cost": "One-off cost (opening and closing)",
         "norm_headline": "Norm 1 per 40,000 inhabitants",
         "norm_headline_value": "met in {met} of {total} gemeenten",
-        "counts_note": "Children's numbers are expected numbers (demand from rates), rounded to whole children. Counts below {threshold} (per neighbourhood, gemeente or type) are shown as “<{threshold}”.",
+        "counts_note": (
+            "Children's numbers are expected numbers (demand from rates), rounded to whole "
+            "children. Counts below {threshold} (per neighbourhood, gemeente or type) are shown "
+            "as “<{threshold}”."
+        ),
         "unplaced_title": "Unplaced children",
         "all_placed": "Every child has a place within the scenario's norms.",
-        "some_unplaced": "{count} children cannot be placed within the scenario's norms. The plan does not hide them: below is who they are and which rule holds them back.",
-        "unplaced_why": "A child is left without a place only when no suitable place can be made within the distance band of its reason: no neighbourhood lies within that distance, or the neighbourhoods within it are at their limit ({limits}){budget}.",
+        "some_unplaced": (
+            "{count} children cannot be placed within the scenario's norms. The plan does not "
+            "hide them: below is who they are and which rule holds them back."
+        ),
+        "unplaced_why": (
+            "A child is left without a place only when no suitable place can be made within the "
+            "distance band of its reason: no neighbourhood lies within that distance, or the "
+            "neighbourhoods within it are at their limit ({limits}){budget}."
+        ),
         "unplaced_budget": "; or the budget of {budget} (opening and closing included) is spent",
         "limit_per_households": "{type}: at most {n} per 1,000 households",
         "limit_per_site": "{type}: at most {n} per neighbourhood",
@@ -357,7 +404,10 @@ _REPORT: dict[str, dict[str, str]] = {
         "children_demand": "Demand",
         "children_unplaced": "Unplaced",
         "norm_title": "Norm: 1 small-scale facility per 40,000 inhabitants",
-        "norm_intro": "Small-scale counts: {types}. Required = {rounding}(inhabitants / {per}) per gemeente and for the region.",
+        "norm_intro": (
+            "Small-scale counts: {types}. Required = {rounding}(inhabitants / {per}) per gemeente"
+            " and for the region."
+        ),
         "required": "Required",
         "present": "In the plan",
         "met": "Met",
@@ -389,21 +439,33 @@ _REPORT: dict[str, dict[str, str]] = {
         "reason_demand": "demand: fewer children than places",
         "total": "Total",
         "assumptions_title": "Assumptions",
-        "assumptions_intro": "The scenario leaves these settings at woonplanner's default. They are the model's assumptions, not facts about your region: check them and set another value in the scenario file where needed.",
+        "assumptions_intro": (
+            "The scenario leaves these settings at woonplanner's default. They are the model's "
+            "assumptions, not facts about your region: check them and set another value in the "
+            "scenario file where needed."
+        ),
         "assumptions_none": "The scenario sets every value itself; no defaults are used.",
         "value": "Value",
         "explanation": "Explanation",
         "assumption_tag": "assumption",
         "not_set": "— (not set)",
         "reproduce_title": "Reproducibility",
-        "reproduce": "This report carries no date: the same inputs give the same plan and the same report. To remake it: woonplanner run scenario.toml (in this folder).",
+        "reproduce": (
+            "This report carries no date: the same inputs give the same plan and the same report."
+            " To remake it: woonplanner run scenario.toml (in this folder)."
+        ),
         "versions": "Versions",
         "objective": "Objective",
         "bound": "Bound",
         "inputs": "Input files (SHA-256)",
         "contents": "Contents",
         "gemeenten_title": "By gemeente",
-        "gemeenten_note": "Demand, placed, unplaced and distance: the children living in the gemeente. Placed in the gemeente: the children in the gemeente's facilities, wherever they come from. Costs: the facilities in the gemeente, annually its units and occupied places, one-off the opening and closing.",
+        "gemeenten_note": (
+            "Demand, placed, unplaced and distance: the children living in the gemeente. Placed "
+            "in the gemeente: the children in the gemeente's facilities, wherever they come from."
+            " Costs: the facilities in the gemeente, annually its units and occupied places, "
+            "one-off the opening and closing."
+        ),
         "children_placed": "Placed",
         "placed_here": "Placed in the gemeente",
         "mean_km_short": "Mean distance",
@@ -417,7 +479,11 @@ _REPORT: dict[str, dict[str, str]] = {
 _COMPARE: dict[str, dict[str, str]] = {
     "nl": {
         "title": "Scenario's vergeleken",
-        "intro": "{n} plannen naast elkaar. De kaarten bewegen samen: schuif of zoom in één kaart en de andere volgen. Op kaart {others} toont de laag “{diff}” wat er per buurt bijkomt (+) of afgaat (−) ten opzichte van plan A.",
+        "intro": (
+            "{n} plannen naast elkaar. De kaarten bewegen samen: schuif of zoom in één kaart en "
+            "de andere volgen. Op kaart {others} toont de laag “{diff}” wat er per buurt bijkomt "
+            "(+) of afgaat (−) ten opzichte van plan A."
+        ),
         "reference": "referentie",
         "and": " en ",
         "not_optimal": "niet bewezen optimaal, gap {gap}",
@@ -433,7 +499,10 @@ _COMPARE: dict[str, dict[str, str]] = {
         "norm_met": "norm gehaald",
         "norm_not_met": "norm niet gehaald",
         "legend_unplaced": "buurt met niet geplaatste kinderen",
-        "privacy": "Voorzieningen staan op een punt in de buurt, nooit op een adres. Aantallen kinderen onder {threshold} staan als “<{threshold}”.",
+        "privacy": (
+            "Voorzieningen staan op een punt in de buurt, nooit op een adres. Aantallen kinderen "
+            "onder {threshold} staan als “<{threshold}”."
+        ),
         "kpi_title": "Kerncijfers per plan",
         "kpi_intro": "Δ = plan min plan A. Groen is beter, rood is slechter.",
         "kpi": "Kerncijfer",
@@ -464,7 +533,11 @@ _COMPARE: dict[str, dict[str, str]] = {
     },
     "en": {
         "title": "Scenarios compared",
-        "intro": "{n} plans side by side. The maps move together: pan or zoom one and the others follow. On map {others} the layer “{diff}” shows what each neighbourhood gains (+) or loses (−) against plan A.",
+        "intro": (
+            "{n} plans side by side. The maps move together: pan or zoom one and the others "
+            "follow. On map {others} the layer “{diff}” shows what each neighbourhood gains (+) "
+            "or loses (−) against plan A."
+        ),
         "reference": "reference",
         "and": " and ",
         "not_optimal": "not proven optimal, gap {gap}",
@@ -480,7 +553,10 @@ _COMPARE: dict[str, dict[str, str]] = {
         "norm_met": "norm met",
         "norm_not_met": "norm not met",
         "legend_unplaced": "neighbourhood with unplaced children",
-        "privacy": "Facilities are drawn at a point in the neighbourhood, never at an address. Counts of children below {threshold} are shown as “<{threshold}”.",
+        "privacy": (
+            "Facilities are drawn at a point in the neighbourhood, never at an address. Counts of"
+            " children below {threshold} are shown as “<{threshold}”."
+        ),
         "kpi_title": "Headline figures per plan",
         "kpi_intro": "Δ = plan minus plan A. Green is better, red is worse.",
         "kpi": "Figure",
@@ -517,7 +593,11 @@ _SWEEP: dict[str, dict[str, str]] = {
         "title": "Afweging kosten en nabijheid",
         "x": "gemiddelde afstand tot school (km)",
         "y": "kosten jaarlijks + eenmalig (€ mln)",
-        "caption": "Elk punt is een plan voor één waarde van {key} (het getal bij het punt), optimaal voor die waarde. Open punt: niet bewezen optimaal (tijdslimiet). Rode ring: er blijven kinderen zonder plek; zo'n plan is goedkoop omdat zij geen plek krijgen.",
+        "caption": (
+            "Elk punt is een plan voor één waarde van {key} (het getal bij het punt), optimaal "
+            "voor die waarde. Open punt: niet bewezen optimaal (tijdslimiet). Rode ring: er "
+            "blijven kinderen zonder plek; zo'n plan is goedkoop omdat zij geen plek krijgen."
+        ),
         "no_plan": "Geen plan voor {key} = {value}: {message}",
         "unplaced": "{count} niet geplaatst",
         "not_proven": "niet bewezen",
@@ -538,7 +618,11 @@ _SWEEP: dict[str, dict[str, str]] = {
         "title": "Trade-off between cost and proximity",
         "x": "mean distance to school (km)",
         "y": "annual + one-off cost (€ million)",
-        "caption": "Each point is a plan for one value of {key} (the number by the point), optimal for that value. Hollow point: not proven optimal (time limit). Red ring: children are left without a place; such a plan is cheap because they go without.",
+        "caption": (
+            "Each point is a plan for one value of {key} (the number by the point), optimal for "
+            "that value. Hollow point: not proven optimal (time limit). Red ring: children are "
+            "left without a place; such a plan is cheap because they go without."
+        ),
         "no_plan": "No plan for {key} = {value}: {message}",
         "unplaced": "{count} unplaced",
         "not_proven": "not proven",
@@ -561,7 +645,7 @@ _SWEEP: dict[str, dict[str, str]] = {
 _NATIONAL: dict[str, dict[str, str]] = {
     "nl": {
         "title": "Jeugdregio's: norm en niet geplaatst",
-        "layer_tiles": "Achtergrond / background",
+        "layer_background": "Achtergrond / background",
         "state_met": "alle gemeenten gehaald",
         "state_not_met": "niet in elke gemeente",
         "state_failed": "geen plan (zie regions.csv)",
