@@ -40,7 +40,7 @@ import base64
 import math
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, cast
 
@@ -55,6 +55,7 @@ from folium.utilities import JsCode
 from pyproj import CRS, Transformer
 
 from woonplanner.outputs import vocabulary as vocab
+from woonplanner.outputs.pages import Markup, render_macro
 from woonplanner.outputs.vocabulary import (
     CLOSING_COLOUR,
     FACILITY_TYPES,
@@ -821,12 +822,8 @@ def _neighbourhood_popup(row: pd.Series, labels: Mapping[str, str], threshold: i
         (labels["mean_km"], format_km(row.get("mean_km"))),
     ]
     gemeente = row.get("gemeente_name", row["gemeente"])
-    return (
-        f'<div class="wp-popup"><b>{esc(row["name"])}</b> '
-        f'<span class="wp-code">{esc(row["code"])}</span><br>'
-        f"{esc(labels['gemeente'])}: {esc(gemeente)} "
-        f'<span class="wp-code">{esc(row["gemeente"])}</span>'
-        f"{_table(rows)}</div>"
+    return _part(
+        "neighbourhood_popup", row["name"], row["code"], labels, gemeente, row["gemeente"], rows
     )
 
 
@@ -848,20 +845,21 @@ def _facility_popup(
         (labels["places"], format_whole(row.places, lang)),
         (labels["occupied"], format_count(row.occupied, threshold)),
     ]
-    return (
-        f'<div class="wp-popup"><b>{esc(type_label(row.type, labels))}</b> · '
-        f"{esc(labels[f'status_{status}'])}<br>"
-        f"{esc(labels['neighbourhood'])}: {esc(site_name)} "
-        f'<span class="wp-code">{esc(row.neighbourhood)}</span><br>'
-        f"{esc(labels['gemeente'])}: {esc(gemeente_name)}"
-        f"{_table(rows)}</div>"
+    return _part(
+        "facility_popup",
+        type_label(row.type, labels),
+        labels[f"status_{status}"],
+        labels,
+        site_name,
+        row.neighbourhood,
+        gemeente_name,
+        rows,
     )
 
 
 def _gemeente_popup(row: pd.Series, labels: Mapping[str, str], lang: str) -> str:
     """Inhabitants and the small-scale housing norm of one gemeente."""
     met = bool(row["norm_met"])
-    colour = NORM_MET_COLOUR if met else NORM_NOT_MET_COLOUR
     rows = [
         (labels["inhabitants"], format_whole(row["inhabitants"], lang)),
         (labels["small_scale_units"], format_whole(row["small_scale_units"], lang)),
@@ -870,21 +868,8 @@ def _gemeente_popup(row: pd.Series, labels: Mapping[str, str], lang: str) -> str
             format_whole(row["required_small_scale_units"], lang),
         ),
     ]
-    return (
-        f'<div class="wp-popup"><b>{esc(row["name"])}</b> '
-        f'<span class="wp-code">{esc(row["code"])}</span><br>'
-        f'<span style="color:{colour};font-weight:600">{esc(_norm_label(met, labels))}</span>'
-        f"{_table(rows)}</div>"
-    )
-
-
-def _table(rows: Iterable[tuple[str, str]]) -> str:
-    """A two-column table; labels are escaped here, values are already display strings."""
-    body = "".join(
-        f'<tr><td>{esc(label)}</td><td class="wp-num">{esc(value)}</td></tr>'
-        for label, value in rows
-    )
-    return f"<table>{body}</table>"
+    colour = NORM_MET_COLOUR if met else NORM_NOT_MET_COLOUR
+    return _part("gemeente_popup", row["name"], row["code"], colour, _norm_label(met, labels), rows)
 
 
 def _title_html(
@@ -903,76 +888,79 @@ def _title_html(
     banner = ""
     status = str(plan.kpis.get("status", "unknown"))
     if status != "optimal":
-        text = labels["not_optimal"]
+        banner = labels["not_optimal"]
         gap = plan.kpis.get("mip_gap")
         if gap is not None and math.isfinite(float(gap)):
             # mip_gap is HiGHS's relative gap, a fraction.
-            text += f", {labels['gap']} {100 * float(gap):.1f} %"
-        banner = (
-            f'<div class="wp-banner">⚠ {esc(text)} '
-            f"<small>({esc(labels['solver_status'])}: {esc(status)})</small></div>"
-        )
+            banner += f", {labels['gap']} {100 * float(gap):.1f} %"
     # Like the report: the region's name after the generic title.
     region = (plan.manifest or {}).get("region")
     heading = title or (f"{labels['title']} — {region}" if region else labels["title"])
-    return (
-        f'<div class="wp-title"><h1>{esc(heading)}</h1>'
-        f'<div class="wp-summary">{esc(summary)}</div>{banner}</div>'
-    )
+    return _part("title", heading, summary, banner, status, labels)
 
 
 def _legend_html(edges: list[float], labels: Mapping[str, str], threshold: int) -> str:
     """The legend: demand classes, types, status, flows, norm colours and unplaced hatch."""
-    parts = [f"<details open><summary>{esc(labels['legend'])}</summary>"]
-
-    parts.append(f"<h4>{esc(labels['legend_demand'])}</h4>")
-    for colour, text in _demand_classes(edges, threshold):
-        parts.append(
-            f'<div class="wp-row"><span class="wp-swatch" style="background:{colour}"></span>'
-            f"{esc(text)}</div>"
+    demand = [
+        (Markup(f'<span class="wp-swatch" style="background:{colour}"></span>'), text)
+        for colour, text in _demand_classes(edges, threshold)
+    ]
+    types = [
+        (Markup(icon_svg(kind, "existing", units=0, size=20)), type_label(kind, labels))
+        for kind in FACILITY_TYPES
+    ]
+    status = [
+        (Markup(icon_svg(None, s, units=0, size=20)), labels[f"status_{s}"])
+        for s in ("existing", "new", "closing")
+    ]
+    flows = [
+        (
+            Markup(
+                '<svg class="wp-line" height="12" viewBox="0 0 26 12">'
+                f'<line x1="1" y1="9" x2="25" y2="3" stroke="{OTHER_COLOUR}" stroke-width="4" '
+                'stroke-linecap="round"/></svg>'
+            ),
+            labels["legend_flows_text"],
         )
-
-    parts.append(f"<h4>{esc(labels['legend_types'])}</h4>")
-    for kind in FACILITY_TYPES:
-        parts.append(
-            f'<div class="wp-row">{icon_svg(kind, "existing", units=0, size=20)}'
-            f"{esc(type_label(kind, labels))}</div>"
+    ]
+    norm = [
+        (
+            Markup(
+                '<svg class="wp-line" height="12" viewBox="0 0 26 12">'
+                f'<line x1="1" y1="6" x2="25" y2="6" stroke="{colour}" stroke-width="3"{dash}/>'
+                "</svg>"
+            ),
+            _norm_label(met, labels),
         )
-
-    parts.append(f"<h4>{esc(labels['legend_status'])}</h4>")
-    for status in ("existing", "new", "closing"):
-        parts.append(
-            f'<div class="wp-row">{icon_svg(None, status, units=0, size=20)}'
-            f"{esc(labels[f'status_{status}'])}</div>"
+        for met, colour, dash in (
+            (True, NORM_MET_COLOUR, ""),
+            (False, NORM_NOT_MET_COLOUR, ' stroke-dasharray="6 3"'),
         )
-
-    parts.append(f"<h4>{esc(labels['legend_flows'])}</h4>")
-    parts.append(
-        '<div class="wp-row"><svg class="wp-line" height="12" viewBox="0 0 26 12">'
-        f'<line x1="1" y1="9" x2="25" y2="3" stroke="{OTHER_COLOUR}" stroke-width="4" '
-        'stroke-linecap="round"/></svg>'
-        f"{esc(labels['legend_flows_text'])}</div>"
-    )
-
-    parts.append(f"<h4>{esc(labels['legend_gemeenten'])}</h4>")
-    for met in (True, False):
-        colour = NORM_MET_COLOUR if met else NORM_NOT_MET_COLOUR
-        dash = "" if met else ' stroke-dasharray="6 3"'
-        parts.append(
-            '<div class="wp-row"><svg class="wp-line" height="12" viewBox="0 0 26 12">'
-            f'<line x1="1" y1="6" x2="25" y2="6" stroke="{colour}" stroke-width="3"{dash}/>'
-            f"</svg>{esc(_norm_label(met, labels))}</div>"
+    ]
+    unplaced = [
+        (
+            Markup(
+                '<svg class="wp-swatch" viewBox="0 0 18 12" '
+                f'style="border:2px solid {UNPLACED_COLOUR}"><rect width="18" height="12" '
+                'fill="url(#wp-hatch)"/></svg>'
+            ),
+            labels["legend_unplaced_text"],
         )
+    ]
+    blocks = [
+        (labels["legend_demand"], demand),
+        (labels["legend_types"], types),
+        (labels["legend_status"], status),
+        (labels["legend_flows"], flows),
+        (labels["legend_gemeenten"], norm),
+        (labels["layer_unplaced"], unplaced),
+    ]
+    return _part("legend", labels, blocks, labels["legend_note"].format(threshold=threshold))
 
-    parts.append(f"<h4>{esc(labels['layer_unplaced'])}</h4>")
-    parts.append(
-        '<div class="wp-row"><svg class="wp-swatch" viewBox="0 0 18 12" '
-        f'style="border:2px solid {UNPLACED_COLOUR}"><rect width="18" height="12" '
-        f'fill="url(#wp-hatch)"/></svg>{esc(labels["legend_unplaced_text"])}</div>'
-    )
-    note = labels["legend_note"].format(threshold=threshold)
-    parts.append(f'<p class="wp-note">{esc(note)}</p></details>')
-    return "".join(parts)
+
+def _part(macro: str, *args: Any) -> str:
+    """One part of the map page from ``templates/map.html.j2`` (escaped there)."""
+    return str(render_macro("map.html.j2", macro, *args))
 
 
 def icon_svg(kind: str | None, status: str, *, units: int, size: int = _ICON_SIZE) -> str:

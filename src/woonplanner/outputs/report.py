@@ -38,7 +38,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from woonplanner.outputs.charts import ChartRow, bar_chart
-from woonplanner.outputs.pages import Markup, render
+from woonplanner.outputs.pages import Markup, render, render_macro
 from woonplanner.outputs.vocabulary import (
     FACILITY_TYPES,
     NORM_MET_COLOUR,
@@ -293,21 +293,9 @@ def _headline(plan: Plan, fmt: Formatter) -> str:
             "good" if met == len(gemeenten) else "bad",
         ),
     ]
-    html_cards = []
-    for key, value, tone in cards:
-        value_html = esc(value)
-        if key == "unplaced" and tone == "bad":
-            value_html = f'<a href="#unplaced">{value_html}</a>'
-        size = ' style="font-size:17px"' if key == "norm_headline" else ""
-        html_cards.append(
-            f'<div class="card {tone}" data-kpi="{key}"><div class="label">'
-            f'{esc(labels[key])}</div><div class="value"{size}>{value_html}</div></div>'
-        )
     note = labels["counts_note"].format(threshold=fmt.threshold)
-    return (
-        f'<div class="cards">{"".join(html_cards)}</div><p class="note">{esc(note)}</p>'
-        f"{_gemeenten(plan, fmt)}"
-    )
+    labelled = [(key, labels[key], value, tone) for key, value, tone in cards]
+    return _part("cards", labelled, note) + _gemeenten(plan, fmt)
 
 
 def _gemeenten(plan: Plan, fmt: Formatter) -> str:
@@ -762,33 +750,21 @@ def _assumptions(plan: Plan, fmt: Formatter) -> str:
     found = default_assumptions(plan.scenario)
     if not found:
         return f"<p>{esc(labels['assumptions_none'])}</p>"
-    rows = []
+    rows: list[dict[str, Any]] = []
     section = None
     for item in found:
         if item.section != section:
             section = item.section
-            rows.append(
-                f'<tr class="section"><td colspan="2" class="key">{esc(section)}</td>'
-                f"<td>{_doc(item.section_description)}</td></tr>"
-            )
-        tag = (
-            f'<span class="tag">{esc(labels["assumption_tag"])}</span>'
-            if item.is_assumption
-            else ""
-        )
+            rows.append({"section": section, "doc": Markup(_doc(item.section_description))})
         rows.append(
-            f'<tr data-key="{esc(item.key)}"><td class="key">{esc(item.key)}</td>'
-            f'<td class="val">{esc(_value_text(item.value, labels))}</td>'
-            f"<td>{_doc(item.description)}{tag}</td></tr>"
+            {
+                "key": item.key,
+                "value": _value_text(item.value, labels),
+                "doc": Markup(_doc(item.description)),
+                "tag": item.is_assumption,
+            }
         )
-    head = (
-        f"<tr><th>{esc(labels['setting'])}</th><th>{esc(labels['value'])}</th>"
-        f"<th>{esc(labels['explanation'])}</th></tr>"
-    )
-    return (
-        f"<p>{esc(labels['assumptions_intro'])}</p>"
-        f'<table id="assumptions-table"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
-    )
+    return _part("assumptions", labels, rows)
 
 
 # --- derived tables and texts ---------------------------------------------------------------
@@ -1000,24 +976,32 @@ def _table(
     total_last: bool = False,
     table_id: str | None = None,
 ) -> str:
-    """An HTML table. Header labels are escaped here; cells are HTML already.
+    """An HTML table (the ``table`` macro of ``templates/macros.html.j2``).
 
-    A cell is a string or ``(html, css class)``.
+    A header is text (escaped there) or ``(text, css class)``; a cell is HTML already (built
+    with :func:`esc`) or ``(html, css class)``.
     """
 
-    def cell(tag: str, item: str | tuple[str, str], *, escape: bool) -> str:
-        text, css = item if isinstance(item, tuple) else (item, "")
-        text = esc(text) if escape else text
-        return f'<{tag} class="{css}">{text}</{tag}>' if css else f"<{tag}>{text}</{tag}>"
+    def cells(items: Iterable[Any], *, html: bool) -> list[tuple[Any, str]]:
+        pairs = [item if isinstance(item, tuple) else (item, "") for item in items]
+        return [(Markup(text) if html else text, css) for text, css in pairs]
 
-    head = "".join(cell("th", h, escape=True) for h in headers)
-    rows = list(rows)
-    body = []
-    for i, row in enumerate(rows):
-        css = ' class="total"' if total_last and i == len(rows) - 1 else ""
-        body.append(f"<tr{css}>{''.join(cell('td', c, escape=False) for c in row)}</tr>")
-    ident = f' id="{table_id}"' if table_id else ""
-    return f"<table{ident}><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    body = [cells(row, html=True) for row in rows]
+    return str(
+        render_macro(
+            "macros.html.j2",
+            "table",
+            cells(headers, html=False),
+            body,
+            table_id or "",
+            total_last,
+        )
+    )
+
+
+def _part(macro: str, *args: Any) -> str:
+    """One part of the report from ``templates/report_parts.html.j2`` (escaped there)."""
+    return str(render_macro("report_parts.html.j2", macro, *args))
 
 
 def _doc(text: str) -> str:
