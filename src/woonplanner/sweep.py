@@ -1,12 +1,15 @@
 """Parameter sweeps: one scenario planned once per value of one key, and the curve they make.
 
 ``woonplanner sweep [SCENARIO] --vary objective.km_weight_eur=0,250,1000,5000 --out DIR`` plans
-the scenario for each value and writes ``DIR`` atomically, like a run folder:
+the scenario for each value; :func:`sweep` computes and returns the table (no file, no page),
+and :func:`woonplanner.outputs.sweep.write_sweep` writes ``DIR`` atomically, like a run folder:
 
 ``sweep.csv``
     one row per value (:data:`SWEEP_COLUMNS`): the key and value, status, gap, children placed
     and unplaced, child-km, mean and 90th-percentile km, annual, one-off and total cost, units
-    per type, and why a value has no plan.
+    per type, and why a value has no plan. ``status`` is a
+    :class:`~woonplanner.outcome.Outcome` value: ``optimal``, ``time_limit``, or for a value
+    without a plan the outcome its error carries (``infeasible``, ``no_plan_in_time``).
 ``sweep.html``
     the trade-off between cost and proximity as a curve (cost, annual plus one-off as the
     objective counts it, against the mean distance to school, a point per value) above the
