@@ -14,6 +14,7 @@ from shapely.affinity import translate
 from shapely.geometry import MultiPolygon, Polygon, box
 
 import woonplanner
+from woonplanner.data.runfolder import FACILITY_COLUMNS
 from woonplanner.outputs import maps
 from woonplanner.outputs.maps import (
     _demand_edges,
@@ -70,17 +71,8 @@ def make_tiny_plan(*, status: str = "optimal", mip_gap: float = 0.0) -> Plan:
             ("BU00020001", "GM0002", "woongroep", 1, 0, 1, 0, 0, 0),
             ("BU00020002", "GM0002", "gezinshuis", 1, 0, 0, 1, 4, 0),
         ],
-        columns=[
-            "neighbourhood",
-            "gemeente",
-            "type",
-            "existing_units",
-            "opened_units",
-            "closed_units",
-            "units",
-            "places",
-            "occupied",
-        ],
+        # The columns of facilities.csv up to the costs.
+        columns=list(FACILITY_COLUMNS[:9]),
     )
     rep = neighbourhoods.set_index("code")[["rep_x", "rep_y"]]
     facilities["x"] = facilities["neighbourhood"].map(rep["rep_x"])
