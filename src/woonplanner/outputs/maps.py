@@ -516,57 +516,81 @@ def demand_layer(
     threshold: int,
 ) -> folium.FeatureGroup:
     """Choropleth of children's demand per neighbourhood."""
-    group = folium.FeatureGroup(name=labels["layer_demand"])
-    if neighbourhoods.empty:
-        return group
 
-    def properties(row: pd.Series) -> dict[str, Any]:
+    def style(row: pd.Series) -> dict[str, Any]:
         colour = _demand_colour(row["children_demand"], edges)
-        style = {"color": "#ffffff", "weight": 0.8, "fillColor": colour, "fillOpacity": 0.75}
-        return {
-            "style": style,
-            "hover": {**style, "color": "#333333", "weight": 2},
-            "popup": _neighbourhood_popup(row, labels, threshold),
-            "tooltip": (
-                f"<b>{esc(row['name'])}</b><br>{esc(labels['demand'])}: "
-                f"{esc(format_count(row['children_demand'], threshold))}"
-            ),
-        }
+        return {"color": "#ffffff", "weight": 0.8, "fillColor": colour, "fillOpacity": 0.75}
 
-    data = feature_collection(neighbourhoods, properties)
-    folium.GeoJson(data, on_each_feature=BIND_FEATURE, pane="wp-demand").add_to(group)
-    return group
+    return _neighbourhood_layer(
+        neighbourhoods,
+        name=labels["layer_demand"],
+        pane="wp-demand",
+        style=style,
+        hover={"color": "#333333", "weight": 2},
+        count=("children_demand", labels["demand"]),
+        labels=labels,
+        threshold=threshold,
+    )
 
 
 def unplaced_layer(
     neighbourhoods: gpd.GeoDataFrame, labels: Mapping[str, str], threshold: int
 ) -> folium.FeatureGroup:
     """Neighbourhoods with children the plan could not place, hatched in red."""
-    group = folium.FeatureGroup(name=labels["layer_unplaced"])
-    # Solver round-off leaves tiny positive values where every child is placed.
-    unplaced = neighbourhoods[neighbourhoods["children_unplaced"] > 1e-6]
-    if unplaced.empty:
-        return group
     style = {
         "color": UNPLACED_COLOUR,
         "weight": 2.5,
         "fillColor": "url(#wp-hatch)",
         "fillOpacity": 1,
     }
+    # Solver round-off leaves tiny positive values where every child is placed.
+    return _neighbourhood_layer(
+        neighbourhoods[neighbourhoods["children_unplaced"] > 1e-6],
+        name=labels["layer_unplaced"],
+        pane="wp-unplaced",
+        style=lambda _row: style,
+        hover={"weight": 4},
+        count=("children_unplaced", labels["unplaced"]),
+        labels=labels,
+        threshold=threshold,
+    )
+
+
+def _neighbourhood_layer(
+    neighbourhoods: gpd.GeoDataFrame,
+    *,
+    name: str,
+    pane: str,
+    style: Callable[[pd.Series], dict[str, Any]],
+    hover: dict[str, Any],
+    count: tuple[str, str],
+    labels: Mapping[str, str],
+    threshold: int,
+) -> folium.FeatureGroup:
+    """Neighbourhood polygons, each with its popup and a tooltip of one count of children.
+
+    ``style`` gives a row's style, ``hover`` what changes under the mouse, ``count`` the column
+    the tooltip shows and its label.
+    """
+    group = folium.FeatureGroup(name=name)
+    if neighbourhoods.empty:
+        return group
+    column, label = count
 
     def properties(row: pd.Series) -> dict[str, Any]:
+        shown = style(row)
         return {
-            "style": style,
-            "hover": {**style, "weight": 4},
+            "style": shown,
+            "hover": {**shown, **hover},
             "popup": _neighbourhood_popup(row, labels, threshold),
             "tooltip": (
-                f"<b>{esc(row['name'])}</b><br>{esc(labels['unplaced'])}: "
-                f"{esc(format_count(row['children_unplaced'], threshold))}"
+                f"<b>{esc(row['name'])}</b><br>{esc(label)}: "
+                f"{esc(format_count(row[column], threshold))}"
             ),
         }
 
-    data = feature_collection(unplaced, properties)
-    folium.GeoJson(data, on_each_feature=BIND_FEATURE, pane="wp-unplaced").add_to(group)
+    data = feature_collection(neighbourhoods, properties)
+    folium.GeoJson(data, on_each_feature=BIND_FEATURE, pane=pane).add_to(group)
     return group
 
 
