@@ -321,7 +321,7 @@ def _gemeenten(plan: Plan, fmt: Formatter) -> str:
     )
     rows = [
         row(
-            f'{esc(g["name"])} <span class="code">{esc(g["code"])}</span>',
+            _named(g["name"], g["code"]),
             g,
             g["children_placed_here"],
         )
@@ -345,8 +345,9 @@ def _gemeenten(plan: Plan, fmt: Formatter) -> str:
         table_id="gemeenten-table",
     )
     return (
-        f"<h3>{esc(labels['gemeenten_title'])}</h3>{table}"
-        f'<p class="note">{esc(labels["gemeenten_note"])}</p>'
+        _part("heading", labels["gemeenten_title"])
+        + table
+        + _part("para", labels["gemeenten_note"], "note")
     )
 
 
@@ -354,13 +355,11 @@ def _unplaced(plan: Plan, fmt: Formatter) -> str:
     labels = fmt.labels
     total = float(_region(plan)["children_unplaced"])
     if total <= _EPS:
-        return f'<p class="callout">{esc(labels["all_placed"])}</p>'
-    parts = [
-        f'<p class="callout bad">{esc(labels["some_unplaced"].format(count=fmt.count(total)))}</p>'
-    ]
+        return _part("para", labels["all_placed"], "callout")
+    parts = [_part("para", labels["some_unplaced"].format(count=fmt.count(total)), "callout bad")]
     scenario = plan.scenario
     if scenario is not None:
-        parts.append(f"<p>{esc(_why_text(scenario, fmt))}</p>")
+        parts.append(_part("para", _why_text(scenario, fmt)))
     by_reason = _unplaced_by_reason(plan)
     if by_reason is not None:
         rows = []
@@ -380,7 +379,7 @@ def _unplaced(plan: Plan, fmt: Formatter) -> str:
         ]
         if scenario is not None:
             headers.append(labels["rule"])
-        parts.append(f"<h3>{esc(labels['unplaced_by_reason'])}</h3>")
+        parts.append(_part("heading", labels["unplaced_by_reason"]))
         parts.append(_table(headers, rows))
     nb = plan.neighbourhoods
     nb = nb[nb["children_unplaced"] > _EPS].sort_values(
@@ -388,14 +387,14 @@ def _unplaced(plan: Plan, fmt: Formatter) -> str:
     )
     rows = [
         [
-            f'{esc(r["name"])} <span class="code">{esc(r["code"])}</span>',
+            _named(r["name"], r["code"]),
             esc(r.get("gemeente_name", r["gemeente"])),
             _num(fmt.count(r["children_demand"])),
             _num(fmt.count(r["children_unplaced"]), css="minus"),
         ]
         for _, r in nb.iterrows()
     ]
-    parts.append(f"<h3>{esc(labels['unplaced_by_neighbourhood'])}</h3>")
+    parts.append(_part("heading", labels["unplaced_by_neighbourhood"]))
     parts.append(
         _table(
             [
@@ -416,20 +415,15 @@ def _norm(plan: Plan, fmt: Formatter) -> str:
     parts = []
     if plan.scenario is not None:
         norm = plan.scenario.norm
-        parts.append(
-            "<p>"
-            + esc(
-                labels["norm_intro"].format(
-                    types=", ".join(fmt.type_label(t) for t in norm.types),
-                    rounding=norm.rounding,
-                    per=fmt.number(norm.inhabitants_per_unit),
-                )
-            )
-            + "</p>"
+        intro = labels["norm_intro"].format(
+            types=", ".join(fmt.type_label(t) for t in norm.types),
+            rounding=norm.rounding,
+            per=fmt.number(norm.inhabitants_per_unit),
         )
+        parts.append(_part("para", intro))
     rows = [
         [
-            f'{esc(g["name"])} <span class="code">{esc(g["code"])}</span>',
+            _named(g["name"], g["code"]),
             _num(fmt.number(g["inhabitants"])),
             _num(fmt.number(g["required_small_scale_units"])),
             _num(fmt.number(g["small_scale_units"])),
@@ -491,8 +485,7 @@ def _types(plan: Plan, fmt: Formatter) -> str:
         occupancy = r["occupied"] / r["places"] if r["places"] > _EPS else None
         rows.append(
             [
-                f'<span class="swatch" style="background:{type_colour(kind)}"></span>'
-                + esc(fmt.type_label(kind)),
+                _typed(kind, fmt.type_label(kind)),
                 _num(fmt.number(r["existing_units"])),
                 _html_num(_signed(r["opened_units"], fmt, plus_only=True)),
                 _html_num(_signed(-r["closed_units"], fmt)),
@@ -569,29 +562,30 @@ def _types(plan: Plan, fmt: Formatter) -> str:
         )
         for kind, r in table.iterrows()
     ]
-    parts.append('<div class="charts">')
-    parts.append(
-        _figure(
-            labels["units_chart"],
-            bar_chart(
-                units_rows,
-                legend=[(labels["series_now"], NOW_COLOUR), (labels["series_plan"], "#555555")],
-            ),
-        )
-    )
-    parts.append(
-        _figure(
-            labels["occupancy_chart"],
-            bar_chart(
-                occupancy_rows,
-                legend=[
-                    (labels["series_places"], "#cfcfcf"),
-                    (labels["series_occupied"], "#555555"),
-                ],
-            ),
-        )
-    )
-    parts.append("</div>")
+    figures = [
+        Markup(
+            _figure(
+                labels["units_chart"],
+                bar_chart(
+                    units_rows,
+                    legend=[(labels["series_now"], NOW_COLOUR), (labels["series_plan"], "#555555")],
+                ),
+            )
+        ),
+        Markup(
+            _figure(
+                labels["occupancy_chart"],
+                bar_chart(
+                    occupancy_rows,
+                    legend=[
+                        (labels["series_places"], "#cfcfcf"),
+                        (labels["series_occupied"], "#555555"),
+                    ],
+                ),
+            )
+        ),
+    ]
+    parts.append(_part("charts", figures))
     parts.append(_gemeente_types(plan, fmt))
     return "".join(parts)
 
@@ -620,15 +614,8 @@ def _gemeente_types(plan: Plan, fmt: Formatter) -> str:
         # The gemeente heads its first row only, so its types read as one block.
         first = r["gemeente"] != previous
         previous = r["gemeente"]
-        gemeente = (
-            f"{esc(names.get(r['gemeente'], r['gemeente']))} "
-            f'<span class="code">{esc(r["gemeente"])}</span>'
-            if first
-            else ""
-        )
-        kind = f'<span class="swatch" style="background:{type_colour(r["type"])}"></span>' + esc(
-            fmt.type_label(r["type"], short=True)
-        )
+        gemeente = _named(names.get(r["gemeente"], r["gemeente"]), r["gemeente"]) if first else ""
+        kind = _typed(r["type"], fmt.type_label(r["type"], short=True))
         rows.append([gemeente, kind, *cells(r)])
     totals = table.drop(columns=["gemeente", "type"]).sum()
     rows.append([esc(labels["region_total"]), "", *cells(totals)])
@@ -644,7 +631,7 @@ def _gemeente_types(plan: Plan, fmt: Formatter) -> str:
         (labels["annual_cost_short"], "num"),
         (labels["one_off_cost_short"], "num"),
     ]
-    return f"<h3>{esc(labels['gemeente_types_title'])}</h3>" + _table(
+    return _part("heading", labels["gemeente_types_title"]) + _table(
         headers, rows, total_last=True, table_id="gemeente-types-table"
     )
 
@@ -653,7 +640,7 @@ def _changes(plan: Plan, fmt: Formatter) -> str:
     labels = fmt.labels
     changes = changes_table(plan)
     if changes.empty:
-        return f'<p class="callout">{esc(labels["no_changes"])}</p>'
+        return _part("para", labels["no_changes"], "callout")
     summary = labels["changes_summary"].format(
         opened=_plural(fmt, "n_units", changes["opened_units"].sum()),
         closed=_plural(fmt, "n_units", changes["closed_units"].sum()),
@@ -661,7 +648,7 @@ def _changes(plan: Plan, fmt: Formatter) -> str:
     )
     rows = [
         [
-            f'{esc(r["neighbourhood_name"])} <span class="code">{esc(r["neighbourhood"])}</span>',
+            _named(r["neighbourhood_name"], r["neighbourhood"]),
             esc(r["gemeente_name"]),
             esc(fmt.type_label(r["type"], short=True)),
             _num(fmt.number(r["existing_units"])),
@@ -702,7 +689,7 @@ def _changes(plan: Plan, fmt: Formatter) -> str:
         total_last=True,
         table_id="changes-table",
     )
-    return f"<p>{esc(summary)}</p>{table}"
+    return _part("para", summary) + table
 
 
 def changes_table(plan: Plan) -> pd.DataFrame:
@@ -749,18 +736,18 @@ def _assumptions(plan: Plan, fmt: Formatter) -> str:
         return ""
     found = default_assumptions(plan.scenario)
     if not found:
-        return f"<p>{esc(labels['assumptions_none'])}</p>"
+        return _part("para", labels["assumptions_none"])
     rows: list[dict[str, Any]] = []
     section = None
     for item in found:
         if item.section != section:
             section = item.section
-            rows.append({"section": section, "doc": Markup(_doc(item.section_description))})
+            rows.append({"section": section, "doc": item.section_description})
         rows.append(
             {
                 "key": item.key,
                 "value": _value_text(item.value, labels),
-                "doc": Markup(_doc(item.description)),
+                "doc": item.description,
                 "tag": item.is_assumption,
             }
         )
@@ -941,16 +928,24 @@ def _signed(value: float, fmt: Formatter, *, plus_only: bool = False) -> str:
     """``+3`` in green, ``−2`` in red, ``0`` plain (already HTML)."""
     value = round(float(value))
     if value > 0:
-        return f'<span class="plus">+{fmt.number(value)}</span>'
+        return _part("signed", f"+{fmt.number(value)}", "plus")
     if value < 0 and not plus_only:
-        return f'<span class="minus">−{fmt.number(-value)}</span>'
+        return _part("signed", f"−{fmt.number(-value)}", "minus")
     return "0"
 
 
 def _met(met: bool, labels: Mapping[str, str]) -> str:
-    if met:
-        return f'<span class="ok" title="{esc(labels["norm_met"])}">✓</span>'
-    return f'<span class="notok" title="{esc(labels["norm_not_met"])}">✗</span>'
+    return _part("met", met, labels["norm_met"] if met else labels["norm_not_met"])
+
+
+def _named(name: Any, code: Any) -> str:
+    """A name with its code in grey (already HTML)."""
+    return _part("named", name, code)
+
+
+def _typed(kind: str, label: str) -> str:
+    """A type's colour swatch and its name (already HTML)."""
+    return _part("typed", type_colour(kind), label)
 
 
 def _plural(fmt: Formatter, label: str, n: float) -> str:
@@ -1004,11 +999,5 @@ def _part(macro: str, *args: Any) -> str:
     return str(render_macro("report_parts.html.j2", macro, *args))
 
 
-def _doc(text: str) -> str:
-    """A schema docstring as HTML: escaped, with its ``literal`` markup as code."""
-    pieces = esc(text).split("``")
-    return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(pieces))
-
-
 def _figure(caption: str, svg: str) -> str:
-    return f"<figure><figcaption>{esc(caption)}</figcaption>{svg}</figure>"
+    return _part("figure", caption, Markup(svg))
