@@ -427,10 +427,11 @@ def _legend_blocks(labels: Mapping[str, str]) -> list[tuple[str, list[tuple[Mark
     ]
 
     def badge(kind: str, css: str, text: str) -> Markup:
-        return Markup(
-            '<span class="wp-change" style="position:relative"><div style="transform:none">'
-            f'<span class="t" style="background:{type_colour(kind)}"></span>'
-            f'<span class="{css}">{text}</span></div></span>'
+        # The map's badge, held in place (on the map it hangs below its site).
+        return render_macro(
+            _TEMPLATE,
+            "legend_badge",
+            Markup(maps.change_badge([(type_colour(kind), css, text)], style="transform:none")),
         )
 
     diff = [

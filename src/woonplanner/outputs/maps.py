@@ -40,7 +40,7 @@ import base64
 import math
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, cast
 
@@ -82,6 +82,7 @@ __all__ = [
     "RawHtml",
     "add_legend",
     "add_panes",
+    "change_badge",
     "close_gaps",
     "demand_layer",
     "facility_layers",
@@ -583,9 +584,8 @@ def _neighbourhood_layer(
             "style": shown,
             "hover": {**shown, **hover},
             "popup": _neighbourhood_popup(row, labels, threshold),
-            "tooltip": (
-                f"<b>{esc(row['name'])}</b><br>{esc(label)}: "
-                f"{esc(format_count(row[column], threshold))}"
+            "tooltip": _tooltip(
+                row["name"], lines=[f"{label}: {format_count(row[column], threshold)}"]
             ),
         }
 
@@ -624,7 +624,7 @@ def gemeente_layer(
             "style": style,
             "hover": {**style, "weight": 5},
             "popup": _gemeente_popup(row, labels, lang),
-            "tooltip": f"<b>{esc(row['name'])}</b> · {esc(_norm_label(met, labels))}",
+            "tooltip": _tooltip(row["name"], f" · {_norm_label(met, labels)}"),
         }
 
     # The gemeenten are dissolved from wijken whose borders leave thin gaps between them.
@@ -646,15 +646,14 @@ def gemeente_layer(
         colour = NORM_MET_COLOUR if met else NORM_NOT_MET_COLOUR
         mark = "✓" if met else "✗"
         icon = folium.DivIcon(
-            html=f'<div style="border-color:{colour}">{esc(row["name"])} '
-            f'<span style="color:{colour}">{mark}</span></div>',
+            html=_part("gemeente_label", row["name"], colour, mark),
             icon_size=(0, 0),
             class_name="wp-gemeente-label",
         )
         marker = folium.Marker([lat, lon], icon=icon, pane="wp-labels")
         _Bind(
             _gemeente_popup(row, labels, lang),
-            f"<b>{esc(row['name'])}</b> · {esc(_norm_label(met, labels))}",
+            _tooltip(row["name"], f" · {_norm_label(met, labels)}"),
         ).add_to(marker)
         marker.add_to(group)
     return group
@@ -692,11 +691,12 @@ def flow_layer(
             "opacity": 0.35,
             "lineCap": "round",
         }
-        tooltip = (
-            f"{esc(names.get(row.origin, row.origin))} → {esc(names.get(row.site, row.site))}"
-            f"<br>{esc(type_label(row.type, labels))}: "
-            f"{esc(format_count(row.children, threshold))} {esc(labels['children'])}, "
-            f"{format_km(row.km)}"
+        tooltip = _tooltip(
+            after=f"{names.get(row.origin, row.origin)} → {names.get(row.site, row.site)}",
+            lines=[
+                f"{type_label(row.type, labels)}: {format_count(row.children, threshold)} "
+                f"{labels['children']}, {format_km(row.km)}"
+            ],
         )
         features.append(
             {
@@ -758,9 +758,8 @@ def facility_layers(
             )
             marker = folium.Marker([lat, lon], icon=icon)
             site_name = names.get(site, site)
-            tooltip = (
-                f"<b>{esc(type_label(row.type, labels))}</b> · "
-                f"{esc(labels[f'status_{status}'])}<br>{esc(site_name)}"
+            tooltip = _tooltip(
+                type_label(row.type, labels), f" · {labels[f'status_{status}']}", [site_name]
             )
             popup = _facility_popup(
                 row,
@@ -810,26 +809,22 @@ def unit_change_layer(
         badge, lines = [], []
         for row in rows.itertuples(index=False):
             sign, css = ("+", "plus") if row.delta > 0 else ("−", "minus")
-            badge.append(
-                f'<span class="t" style="background:{type_colour(row.type)}"></span>'
-                f'<span class="{css}">{sign}{abs(int(row.delta))}</span>'
-            )
+            badge.append((type_colour(row.type), css, f"{sign}{abs(int(row.delta))}"))
             lines.append(
-                f"{esc(type_label(row.type, labels))}: {sign}{abs(int(row.delta))} "
-                f"({esc(format_whole(row.units_reference, lang))} → "
-                f"{esc(format_whole(row.units, lang))})"
+                f"{type_label(row.type, labels)}: {sign}{abs(int(row.delta))} "
+                f"({format_whole(row.units_reference, lang)} → {format_whole(row.units, lang)})"
             )
         lon, lat = points[str(site)]
         icon = folium.DivIcon(
-            html=f"<div>{''.join(badge)}</div>",
+            html=change_badge(badge),
             icon_size=(0, 0),
             # Under the facility markers, so both stay readable.
             icon_anchor=(0, -_ICON_SIZE // 2 - 2),
             class_name="wp-change",
         )
         marker = folium.Marker([lat, lon], icon=icon, pane=_CHANGE_PANE[0])
-        tooltip = f"<b>{esc(names.get(str(site), site))}</b> ({esc(name)})<br>{'<br>'.join(lines)}"
-        _Bind(f'<div class="wp-popup">{tooltip}</div>', tooltip).add_to(marker)
+        tooltip = _tooltip(names.get(str(site), site), f" ({name})", lines)
+        _Bind(_part("change_popup", Markup(tooltip)), tooltip).add_to(marker)
         marker.add_to(group)
     return group
 
@@ -980,6 +975,17 @@ def _legend_html(edges: list[float], labels: Mapping[str, str], threshold: int) 
         (labels["layer_unplaced"], unplaced),
     ]
     return _part("legend", labels, blocks, labels["legend_note"].format(threshold=threshold))
+
+
+def change_badge(items: list[tuple[str, str, str]], *, style: str = "") -> str:
+    """The badge of units a site gains or loses: ``(colour, "plus" | "minus", text)`` per type
+    (the change layer draws it, compare's legend shows one; ``style`` of its box)."""
+    return _part("change_badge", items, style)
+
+
+def _tooltip(bold: Any = "", after: str = "", lines: Iterable[Any] = ()) -> str:
+    """A tooltip: a bold head, text after it, then one line each (escaped in the template)."""
+    return _part("tooltip", bold, after, list(lines))
 
 
 def _part(macro: str, *args: Any) -> str:
