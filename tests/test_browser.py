@@ -13,6 +13,7 @@ from conftest import NL, needs_nl
 from test_maps import SCRIPT_NAME, make_tiny_plan
 
 import woonplanner
+from woonplanner.data.runfolder import FACILITY_COLUMNS
 from woonplanner.outputs import maps
 from woonplanner.outputs.maps import layer_names, plan_map
 from woonplanner.plan import Plan
@@ -254,19 +255,7 @@ def make_region_plan(jeugdregio: str = "JZ06") -> Plan:
             )
     facilities = pd.DataFrame(
         rows,
-        columns=[
-            "neighbourhood",
-            "gemeente",
-            "type",
-            "existing_units",
-            "opened_units",
-            "closed_units",
-            "units",
-            "places",
-            "occupied",
-            "x",
-            "y",
-        ],
+        columns=[*FACILITY_COLUMNS[:9], "x", "y"],
     )
 
     share = {"pleeggezin": 0.6, "gezinshuis": 0.3, "woongroep": 0.1}

@@ -13,8 +13,10 @@ import pytest
 from browser import BROWSER_SKIP_REASON, load_page
 from test_maps import SCRIPT_NAME
 
-from woonplanner.outputs.compare import LABELS, compare_runs, read_run, unit_differences
+from woonplanner.data.runfolder import read_run
+from woonplanner.outputs.compare import compare_runs, unit_differences
 from woonplanner.outputs.report import write_report
+from woonplanner.outputs.vocabulary import labels as page_labels
 
 pytestmark = [
     pytest.mark.browser,
@@ -28,8 +30,8 @@ LAYERS = PER_MAP.format(
     expr="Array.from(m.querySelectorAll('.leaflet-control-layers label'), "
     "l => l.textContent.trim())"
 )
-FACILITIES = PER_MAP.format(expr="m.querySelectorAll('.leaflet-marker-icon.cmp-facility').length")
-DIFFS = PER_MAP.format(expr="m.querySelectorAll('.leaflet-marker-icon.cmp-diff').length")
+FACILITIES = PER_MAP.format(expr="m.querySelectorAll('.leaflet-marker-icon.wp-facility').length")
+DIFFS = PER_MAP.format(expr="m.querySelectorAll('.leaflet-marker-icon.wp-change').length")
 GEMEENTE_LINES = PER_MAP.format(expr="m.querySelectorAll('path.leaflet-interactive').length")
 # Move the last map a little (pan) or zoom it in a step; every map must follow it.
 _MOVE = (
@@ -133,7 +135,7 @@ def test_compare_two_runs_in_browser(runs: dict, tmp_path: Path) -> None:
     assert any(url.endswith("leaflet.js") for url in page.served)
     # Only background tiles would need the network.
     assert all("pdok.nl" in url for url in page.blocked)
-    labels = LABELS["nl"]
+    labels = page_labels("map", "compare", lang="nl")
     base = [
         labels["layer_tiles"],
         labels["layer_gemeenten"],
@@ -171,7 +173,7 @@ def test_compare_three_runs_in_browser(runs: dict, tmp_path: Path) -> None:
     assert page.errors == []
     assert page.values["maps"] == 3
     assert [len(layers) for layers in page.values["layers"]] == [6, 7, 7]
-    assert page.values["layers"][2][-1] == LABELS["en"]["layer_diff"]
+    assert page.values["layers"][2][-1] == page_labels("compare", lang="en")["layer_diff"]
     assert page.values["diffs"][0] == 0
     assert all(n > 0 for n in page.values["diffs"][1:])
     # Every map has its gemeente outline (and the unplaced neighbourhoods where there are).

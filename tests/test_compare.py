@@ -12,12 +12,11 @@ import pytest
 from outputs_helpers import html_tables
 from test_maps import SCRIPT_NAME
 
+from woonplanner.data.runfolder import RUN_FILES, read_run
 from woonplanner.errors import InputDataError, OutputExistsError
 from woonplanner.outputs.compare import (
-    RUN_FILES,
     compare_runs,
     kpi_differences,
-    read_run,
     unit_differences,
 )
 from woonplanner.outputs.files import write_run

@@ -15,7 +15,8 @@ from outputs_helpers import html_tables
 from test_maps import make_tiny_plan
 
 import woonplanner
-from woonplanner.outputs.report import Formatter, report_html
+from woonplanner.outputs.report import report_html
+from woonplanner.outputs.vocabulary import Formatter
 from woonplanner.plan import Plan
 
 BY_TYPE = {

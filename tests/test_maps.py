@@ -13,15 +13,16 @@ import shapely
 from shapely.affinity import translate
 from shapely.geometry import MultiPolygon, Polygon, box
 
+import woonplanner
+from woonplanner.data.runfolder import FACILITY_COLUMNS
 from woonplanner.outputs import maps
 from woonplanner.outputs.maps import (
-    LABELS,
     _demand_edges,
     close_gaps,
-    format_count,
     layer_names,
     plan_map,
 )
+from woonplanner.outputs.vocabulary import format_count, labels
 from woonplanner.plan import Plan
 
 SCRIPT_NAME = "<script>alert(1)</script>"
@@ -70,17 +71,8 @@ def make_tiny_plan(*, status: str = "optimal", mip_gap: float = 0.0) -> Plan:
             ("BU00020001", "GM0002", "woongroep", 1, 0, 1, 0, 0, 0),
             ("BU00020002", "GM0002", "gezinshuis", 1, 0, 0, 1, 4, 0),
         ],
-        columns=[
-            "neighbourhood",
-            "gemeente",
-            "type",
-            "existing_units",
-            "opened_units",
-            "closed_units",
-            "units",
-            "places",
-            "occupied",
-        ],
+        # The columns of facilities.csv up to the costs.
+        columns=list(FACILITY_COLUMNS[:9]),
     )
     rep = neighbourhoods.set_index("code")[["rep_x", "rep_y"]]
     facilities["x"] = facilities["neighbourhood"].map(rep["rep_x"])
@@ -278,7 +270,7 @@ def test_english_labels(tiny_plan: Plan, tmp_path: Path) -> None:
 
 
 def test_labels_have_the_same_keys_in_every_language() -> None:
-    assert set(LABELS["nl"]) == set(LABELS["en"])
+    assert set(labels("map", lang="nl")) == set(labels("map", lang="en"))
 
 
 def test_unknown_language_is_refused(tiny_plan: Plan) -> None:
@@ -408,8 +400,8 @@ def test_gemeenten_are_coloured_by_norm(tiny_plan: Plan) -> None:
     assert "Norm niet gehaald" in popups[1]
 
 
-def test_plan_map_method(tiny_plan: Plan) -> None:
-    assert isinstance(tiny_plan.map(lang="en"), folium.Map)
+def test_plan_map_from_the_package(tiny_plan: Plan) -> None:
+    assert isinstance(woonplanner.plan_map(tiny_plan, lang="en"), folium.Map)
 
 
 def test_empty_plan_tables_still_make_a_map(tiny_plan: Plan, tmp_path: Path) -> None:

@@ -89,7 +89,7 @@ def make_batch(out: Path) -> pd.DataFrame:
         {
             "jeugdregio": "JZ03",
             "name": "West",
-            "status": "InfeasibleError",
+            "status": "infeasible",
             "message": "GM0394: needs 3 units",
         },
     ]

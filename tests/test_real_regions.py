@@ -98,7 +98,7 @@ def test_run_all_writes_a_national_summary(tmp_path):
     )
     assert result.exit_code == 3, result.output
     row = pd.read_csv(out / "regions.csv").iloc[0]
-    assert row["status"] == "InfeasibleError"
+    assert row["status"] == "infeasible"
     assert "GM0394: needs" in row["message"]
 
 

@@ -12,14 +12,12 @@ from test_maps import SCRIPT_NAME, make_tiny_plan
 
 from woonplanner.outputs.files import write_run
 from woonplanner.outputs.report import (
-    Formatter,
     changes_table,
     default_assumptions,
-    format_money,
-    format_number,
     report_html,
     write_report,
 )
+from woonplanner.outputs.vocabulary import Formatter, format_money, format_number
 from woonplanner.plan import Plan
 from woonplanner.scenario import Scenario
 
@@ -269,7 +267,7 @@ def test_write_report_into_a_run_folder(plan: Plan, tmp_path: Path) -> None:
 
 def test_one_unit_is_singular():
     """'1 eenheden erbij' read wrong in the changes summary."""
-    from woonplanner.outputs.report import Formatter, _plural
+    from woonplanner.outputs.report import _plural
 
     nl, en = Formatter(lang="nl", threshold=5), Formatter(lang="en", threshold=5)
     assert _plural(nl, "n_units", 1) == "1 eenheid"

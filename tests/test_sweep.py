@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 
 from woonplanner.cli import app
 from woonplanner.errors import ScenarioError
-from woonplanner.sweep import parse_vary, sweep, sweep_html
+from woonplanner.outputs.sweep import sweep_html
+from woonplanner.sweep import parse_vary, sweep
 
 SMALL = 'region.gemeenten=["GM9904"]'  # the smallest demo gemeente: fast
 

@@ -10,7 +10,8 @@ writes ``DIR/<code>/`` (a normal run folder) for every region, and in ``DIR``:
     the regions coloured by norm status, with unplaced children and the key figures in popups.
 
 A region that fails (infeasible, no plan in time) does not stop the others; it is a row with its
-status and message.
+status and message. ``status`` is a :class:`~woonplanner.outcome.Outcome` value, as in
+``kpis.json`` and ``sweep.csv``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from woonplanner.errors import InputDataError, WoonplannerError
+from woonplanner.outcome import Outcome
 from woonplanner.outputs.files import check_out_dir, write_folder
 from woonplanner.scenario import load_scenario
 
@@ -174,10 +176,12 @@ def _plan_region(
         )
         plan = run(scenario, out=out)
     except WoonplannerError as err:
-        row.update(status=type(err).__name__, message=str(err).replace("\n", " "))
+        row.update(status=err.outcome.value, message=str(err).replace("\n", " "))
         return row
     except Exception as err:
-        row.update(status="error", message=f"{type(err).__name__}: {err}".replace("\n", " "))
+        row.update(
+            status=Outcome.ERROR.value, message=f"{type(err).__name__}: {err}".replace("\n", " ")
+        )
         return row
     kpis, region = plan.kpis, plan.kpis["region"]
     manifest = plan.manifest

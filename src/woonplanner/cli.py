@@ -21,6 +21,7 @@ from typing import Annotated, Any, TextIO
 import typer
 
 from woonplanner.errors import WoonplannerError
+from woonplanner.outcome import Outcome
 
 app = typer.Typer(
     name="woonplanner",
@@ -125,14 +126,14 @@ def _fail(err: BaseException) -> None:
         raise typer.Exit(err.exit_code)
     if isinstance(err, KeyboardInterrupt):
         typer.secho("Interrupted; nothing was written.", fg=typer.colors.RED, err=True)
-        raise typer.Exit(130)
+        raise typer.Exit(Outcome.INTERRUPTED.exit_code)
     typer.secho(
         f"Unexpected error: {type(err).__name__}: {err}\n"
         "Run again with --debug for the traceback, and report it with the scenario used.",
         fg=typer.colors.RED,
         err=True,
     )
-    raise typer.Exit(1)
+    raise typer.Exit(Outcome.ERROR.exit_code)
 
 
 def _scenario(
@@ -281,8 +282,10 @@ def sweep(
 ) -> None:
     """Plan a scenario once per value of one key: sweep.csv and the cost-proximity curve."""
     from woonplanner.errors import ScenarioError
+    from woonplanner.outcome import exit_code
     from woonplanner.outputs.files import check_out_dir
-    from woonplanner.sweep import parse_vary, write_sweep
+    from woonplanner.outputs.sweep import write_sweep
+    from woonplanner.sweep import parse_vary
     from woonplanner.sweep import sweep as run_sweep
 
     start = time.perf_counter()
@@ -312,10 +315,9 @@ def sweep(
     typer.echo(f"Planned {planned} of {len(table)} values of {key}: {folder / 'sweep.csv'}")
     typer.echo(f"Curve: {folder / 'sweep.html'}")
     # Like run-all: values without a plan set the exit code; the others are written.
-    if (table["status"] == "infeasible").any():
-        raise typer.Exit(3)
-    if (table["status"] == "no_plan_in_time").any():
-        raise typer.Exit(4)
+    code = exit_code(table["status"])
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command("run-all")
@@ -337,6 +339,7 @@ def run_all(
 ) -> None:
     """Plan every jeugdregio (or --regions) and write regions.csv and national_map.html."""
     from woonplanner.batch import run_all as plan_all
+    from woonplanner.outcome import exit_code
 
     start = time.perf_counter()
     flags = _flags(time_limit, None)
@@ -357,20 +360,17 @@ def run_all(
         _fail(err)
         return
     status = summary["status"]
-    optimal = int((status == "optimal").sum())
-    limited = int((status == "time_limit").sum())
+    optimal = int((status == Outcome.OPTIMAL).sum())
+    limited = int((status == Outcome.TIME_LIMIT).sum())
     typer.echo(
         f"{optimal} of {len(summary)} regions optimal, {limited} with a time-limited plan "
         f"(gap in regions.csv); summary: {out.resolve() / 'regions.csv'}"
     )
     typer.echo(f"Map: {out.resolve() / 'national_map.html'}")
     # Like a single run: a time-limited plan is a plan (0); regions without one set the code.
-    if (status == "error").any():
-        raise typer.Exit(1)
-    if (status == "InfeasibleError").any():
-        raise typer.Exit(3)
-    if (status == "NoSolutionError").any():
-        raise typer.Exit(4)
+    code = exit_code(status)
+    if code:
+        raise typer.Exit(code)
 
 
 @benchmark_app.command("orlib")

@@ -37,6 +37,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from woonplanner.outcome import Outcome
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -52,14 +54,9 @@ class Plan:
 
     @property
     def status(self) -> str:
-        """Solver status: ``optimal``, ``time_limit``, ``infeasible``, ..."""
+        """The run's outcome: ``optimal`` or ``time_limit`` (a plan not proven optimal; see
+        :class:`woonplanner.outcome.Outcome`)."""
         return str(self.kpis.get("status", "unknown"))
-
-    def map(self, *, lang: str = "nl", privacy_threshold: int = 5) -> Any:
-        """The plan on a Folium map (see :func:`woonplanner.outputs.maps.plan_map`)."""
-        from woonplanner.outputs.maps import plan_map
-
-        return plan_map(self, lang=lang, privacy_threshold=privacy_threshold)
 
 
 #: Flows below this many children are solver noise, not placements.
@@ -429,7 +426,7 @@ def _kpis(
     child_km = float((flows["children"] * flows["km"]).sum())
     region_units = int(fac[fac["type"].isin(norm_types)]["units"].sum())
     return {
-        "status": result.status,
+        "status": Outcome.of_solve(result.status, has_solution=True).value,
         "mip_gap": result.gap,
         "objective": result.objective,
         "bound": result.bound,

@@ -18,6 +18,7 @@ import pandas as pd
 import shapely
 
 from woonplanner.data.geo import SWAPPED_HINT, outside_netherlands
+from woonplanner.data.runfolder import read_run_facilities
 from woonplanner.errors import InputDataError, InputWarning, raise_if_problems
 from woonplanner.scenario import Scenario
 from woonplanner.schema import CRS, FACILITY_TYPES, NEIGHBOURHOOD_COLUMNS, STOCK_COLUMNS
@@ -172,22 +173,11 @@ def read_scenario_stock(
 
 def read_run_stock(run_dir: Path) -> pd.DataFrame:
     """A previous run's planned units as this year's existing stock (the yearly re-assessment)."""
-    facilities = run_dir / "facilities.csv"
-    if not facilities.is_file():
-        msg = (
-            f"stock.from_run: {run_dir} is not a woonplanner run folder (no facilities.csv); "
-            "give the --out folder of an earlier run"
-        )
-        raise InputDataError(msg)
-    table = _read_csv(facilities, what="facilities (stock.from_run)")
-    missing = [c for c in ("neighbourhood", "type", "units") if c not in table.columns]
-    if missing:
-        msg = f"{facilities}: missing columns {missing}; is it a woonplanner run's facilities.csv?"
-        raise InputDataError(msg)
-    problems = _not_whole(table, "units", str(facilities))
+    table = read_run_facilities(run_dir, what="stock.from_run")
+    problems = _not_whole(table, "units", str(table.attrs["source"]))
     raise_if_problems(problems, InputDataError, header="Invalid input data")
     stock = table.loc[table["units"] > 0, ["neighbourhood", "type", "units"]].reset_index(drop=True)
-    stock.attrs["source"] = str(facilities)
+    stock.attrs["source"] = table.attrs["source"]
     return stock
 
 

@@ -5,7 +5,10 @@ This is the Python API behind ``woonplanner run``::
     import woonplanner
     scenario = woonplanner.load_scenario("demo", overrides=["demand.rate_per_1000=8"])
     plan = woonplanner.run(scenario, out="runs/demo")
-    plan.facilities, plan.kpis, plan.map()
+    plan.facilities, plan.kpis, woonplanner.plan_map(plan)
+
+It computes and returns: the diagnosis of a plan-less solve is :mod:`woonplanner.diagnosis`,
+the outcome vocabulary :mod:`woonplanner.outcome`, and every file is written by ``outputs/``.
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ import pandas as pd
 
 from woonplanner.data.caseload import read_caseload
 from woonplanner.demand import estimate_demand
-from woonplanner.errors import InfeasibleError, NoSolutionError
+from woonplanner.diagnosis import raise_without_plan
 from woonplanner.model import SolveResult, solve
 from woonplanner.outputs.files import check_out_dir, make_manifest, write_run
+from woonplanner.outputs.maps import plan_map
 from woonplanner.outputs.report import write_report
 from woonplanner.plan import Plan, make_plan
 from woonplanner.problem import Problem
@@ -93,7 +97,7 @@ def run(
         f"  built in {result.build_s:.2f} s, solved in {result.solve_s:.2f} s: {result.status}"
         + (f", gap {100 * result.gap:.2f} %" if result.gap is not None else "")
     )
-    _raise_without_plan(result, problem, scenario)
+    raise_without_plan(result, problem, scenario)
 
     plan = make_plan(
         problem,
@@ -236,93 +240,9 @@ def _with(
 
 def _map_writer(plan: Plan, scenario: Scenario):
     def write(folder: Path) -> None:
-        m = plan.map(lang=scenario.output.lang, privacy_threshold=scenario.output.privacy_threshold)
+        m = plan_map(
+            plan, lang=scenario.output.lang, privacy_threshold=scenario.output.privacy_threshold
+        )
         m.save(str(folder / "map.html"))
 
     return write
-
-
-def _raise_without_plan(result: SolveResult, problem: Problem, scenario: Scenario) -> None:
-    """Turn a solve without a plan into the error the CLI maps to exit code 3 or 4."""
-    if result.status == "interrupted":
-        # Ctrl-C or SIGTERM during the solve: stop, and write nothing.
-        raise KeyboardInterrupt
-    if result.has_solution:
-        return
-    if result.status == "infeasible":
-        reasons = diagnose_infeasible(problem, scenario)
-        msg = "No plan satisfies the hard rules:\n" + "\n".join(f"  - {r}" for r in reasons)
-        raise InfeasibleError(msg)
-    if result.status in ("time_limit", "interrupted"):
-        msg = (
-            f"No feasible plan found within the time limit of {scenario.solver.time_limit_s:g} s; "
-            "raise --time-limit or solver.time_limit_s"
-        )
-        raise NoSolutionError(msg)
-    msg = f"HiGHS stopped with status {result.status!r} and no plan"
-    raise NoSolutionError(msg)
-
-
-def diagnose_infeasible(problem: Problem, scenario: Scenario) -> list[str]:
-    """Name the hard rules that cannot be met, and by how much, from elastic re-solves.
-
-    Children may always be left unplaced, so only two rules can make a plan impossible: the
-    1-per-40,000 norm (with the site limits) and the budget. First every norm row is made
-    elastic and the budget dropped: a row that still needs slack cannot be met at all. When
-    the norm can be met, the least cost of meeting it is compared with the budget.
-    """
-    limit = min(60.0, scenario.solver.time_limit_s)
-    gap = max(scenario.solver.mip_gap, 1e-3)
-    elastic_rows = tuple(
-        replace(c, penalty=1.0e9) if c.penalty is None else c for c in problem.unit_constraints
-    )
-    elastic = replace(problem, unit_constraints=elastic_rows, budget=None)
-    result = solve(elastic, time_limit=limit, mip_gap=gap, threads=scenario.solver.threads)
-    types = ", ".join(scenario.norm.types)
-    reasons: list[str] = []
-    if result.has_solution:
-        for c, short in zip(problem.unit_constraints, result.violation, strict=True):
-            # The region's row follows from its gemeenten's rows: name it only on its own.
-            if c.penalty is None and short > 0.5 and not (c.name == "norm:region" and reasons):
-                who = c.name.removeprefix("norm:")
-                unit = "unit" if c.rhs == 1 else "units"
-                reasons.append(
-                    f"{who}: needs {c.rhs:g} small-scale {unit} ({types}), at most "
-                    f"{c.rhs - short:g} can be sited; raise facility_types.<type>."
-                    'max_units_per_site or max_units_per_1000_households, or set norm.mode = "soft"'
-                )
-    # A soft norm is no hard rule: it neither raises the least cost nor is advice to give.
-    soft = scenario.norm.mode == "soft"
-    if not reasons and problem.budget is not None:
-        cheapest = replace(
-            problem,
-            unit_constraints=tuple(
-                c if c.penalty is None else replace(c, penalty=0.0)
-                for c in problem.unit_constraints
-            ),
-            budget=None,
-            objective=replace(
-                problem.objective, mode="weighted", unplaced_penalty=0.0, km_weight=0.0
-            ),
-        )
-        least = solve(cheapest, time_limit=limit, mip_gap=gap, threads=scenario.solver.threads)
-        if least.has_solution and least.parts.get("cost", 0.0) > problem.budget:
-            advice = (
-                "(even with every child unplaced and the norm not met); raise the budget"
-                if soft
-                else "and the norm met (even with every child unplaced); raise the budget or set "
-                'norm.mode = "soft"'
-            )
-            reasons.append(
-                f"budget.annual_eur = {problem.budget:,.0f} is below the least cost of "
-                f"{least.parts['cost']:,.0f} at which today's stock can be kept or closed {advice}"
-            )
-    if not reasons:
-        rules = (
-            "the site limits and the budget" if soft else "the norm, the site limits and the budget"
-        )
-        reasons.append(
-            f"{rules} cannot be met together, and the elastic re-solve found no single rule to "
-            f"blame within {limit:g} s"
-        )
-    return reasons

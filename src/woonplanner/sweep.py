@@ -1,12 +1,15 @@
 """Parameter sweeps: one scenario planned once per value of one key, and the curve they make.
 
 ``woonplanner sweep [SCENARIO] --vary objective.km_weight_eur=0,250,1000,5000 --out DIR`` plans
-the scenario for each value and writes ``DIR`` atomically, like a run folder:
+the scenario for each value; :func:`sweep` computes and returns the table (no file, no page),
+and :func:`woonplanner.outputs.sweep.write_sweep` writes ``DIR`` atomically, like a run folder:
 
 ``sweep.csv``
     one row per value (:data:`SWEEP_COLUMNS`): the key and value, status, gap, children placed
     and unplaced, child-km, mean and 90th-percentile km, annual, one-off and total cost, units
-    per type, and why a value has no plan.
+    per type, and why a value has no plan. ``status`` is a
+    :class:`~woonplanner.outcome.Outcome` value: ``optimal``, ``time_limit``, or for a value
+    without a plan the outcome its error carries (``infeasible``, ``no_plan_in_time``).
 ``sweep.html``
     the trade-off between cost and proximity as a curve (cost, annual plus one-off as the
     objective counts it, against the mean distance to school, a point per value) above the
@@ -23,8 +26,6 @@ other scalar key works the same way (``demand.rate_per_1000``, ``reasons.safety_
 
 from __future__ import annotations
 
-import html
-import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -32,11 +33,9 @@ from typing import Any
 import pandas as pd
 
 from woonplanner.errors import InfeasibleError, NoSolutionError, ScenarioError, raise_if_problems
-from woonplanner.outputs.files import write_folder
-from woonplanner.outputs.report import Formatter
 from woonplanner.scenario import Scenario, load_scenario, parse_value
 
-__all__ = ["SWEEP_COLUMNS", "parse_vary", "sweep", "sweep_html", "write_sweep"]
+__all__ = ["SWEEP_COLUMNS", "parse_vary", "sweep"]
 
 #: Columns of ``sweep.csv`` before the units per type (``units_<type>``).
 SWEEP_COLUMNS = (
@@ -57,67 +56,6 @@ SWEEP_COLUMNS = (
 )
 #: The region figures a row copies from ``kpis.json``.
 _FIGURES = SWEEP_COLUMNS[4:12]
-#: The status of a value without a plan (``status`` otherwise is the solver's, as in kpis.json).
-_NO_PLAN = {InfeasibleError: "infeasible", NoSolutionError: "no_plan_in_time"}
-#: Children unplaced from this many up count as such on the curve (below: solver round-off).
-_UNPLACED_MIN = 0.05
-
-_LABELS = {
-    "nl": {
-        "title": "Afweging kosten en nabijheid",
-        "x": "gemiddelde afstand tot school (km)",
-        "y": "kosten jaarlijks + eenmalig (€ mln)",
-        "caption": "Elk punt is een plan voor één waarde van {key} (het getal bij het punt), "
-        "optimaal voor die waarde. Open punt: niet bewezen optimaal (tijdslimiet). Rode ring: "
-        "er blijven kinderen zonder plek; zo'n plan is goedkoop omdat zij geen plek krijgen.",
-        "no_plan": "Geen plan voor {key} = {value}: {message}",
-        "unplaced": "{count} niet geplaatst",
-        "not_proven": "niet bewezen",
-        "value": "waarde",
-        "status": "status",
-        "mip_gap": "gap",
-        "children_demand": "kinderen",
-        "children_placed": "geplaatst",
-        "children_unplaced": "niet geplaatst",
-        "mean_km": "gem. afstand",
-        "p90_km": "90 % binnen",
-        "annual_cost_eur": "kosten per jaar",
-        "one_off_cost_eur": "eenmalig",
-        "cost_eur": "samen",
-        "units": "eenheden {type}",
-        "optimal": "optimaal",
-        "time_limit": "tijdslimiet",
-        "infeasible": "geen plan mogelijk",
-        "no_plan_in_time": "geen plan binnen de tijd",
-    },
-    "en": {
-        "title": "Trade-off between cost and proximity",
-        "x": "mean distance to school (km)",
-        "y": "annual + one-off cost (€ million)",
-        "caption": "Each point is a plan for one value of {key} (the number by the point), "
-        "optimal for that value. Hollow point: not proven optimal (time limit). Red ring: "
-        "children are left without a place; such a plan is cheap because they go without.",
-        "no_plan": "No plan for {key} = {value}: {message}",
-        "unplaced": "{count} unplaced",
-        "not_proven": "not proven",
-        "value": "value",
-        "status": "status",
-        "mip_gap": "gap",
-        "children_demand": "children",
-        "children_placed": "placed",
-        "children_unplaced": "unplaced",
-        "mean_km": "mean distance",
-        "p90_km": "90 % within",
-        "annual_cost_eur": "annual cost",
-        "one_off_cost_eur": "one-off",
-        "cost_eur": "together",
-        "units": "units {type}",
-        "optimal": "optimal",
-        "time_limit": "time limit",
-        "infeasible": "no plan possible",
-        "no_plan_in_time": "no plan in time",
-    },
-}
 
 
 def parse_vary(text: str) -> tuple[str, list[str]]:
@@ -194,7 +132,7 @@ def sweep(
                 )
             )
         except ScenarioError as err:
-            problems += [p for p in _problems(err) if p not in problems]
+            problems += [p for p in err.problems if p not in problems]
     raise_if_problems(problems, ScenarioError, header="Invalid sweep")
     rows = []
     n = len(values)
@@ -211,7 +149,7 @@ def sweep(
             row: dict[str, Any] = {
                 "key": key,
                 "value": value,
-                "status": _NO_PLAN[type(err)],
+                "status": err.outcome.value,
                 "message": str(err).replace("\n", " "),
             }
         else:
@@ -232,12 +170,6 @@ def sweep(
     return table.reindex(columns=[*SWEEP_COLUMNS, *units])
 
 
-def _problems(err: ScenarioError) -> list[str]:
-    """The problems an error lists (``  - …`` lines), or its one message."""
-    lines = [line[4:] for line in str(err).splitlines() if line.startswith("  - ")]
-    return lines or [str(err)]
-
-
 def _line(where: str, row: dict[str, Any]) -> str:
     if "cost_eur" not in row:
         return f"{where}: {row['status']} — {row['message']}"
@@ -248,188 +180,3 @@ def _line(where: str, row: dict[str, Any]) -> str:
         + f", cost {row['cost_eur']:,.0f}, mean {row['mean_km'] or 0:.2f} km, "
         f"{row['children_unplaced']:.1f} unplaced"
     )
-
-
-def write_sweep(
-    out: str | Path,
-    table: pd.DataFrame,
-    key: str,
-    *,
-    scenario: Scenario | None = None,
-    force: bool = False,
-) -> Path:
-    """Write ``sweep.csv`` and ``sweep.html`` into the folder ``out``, atomically.
-
-    Parameters
-    ----------
-    out
-        The folder to create (replaced only with ``force``).
-    table
-        The result of :func:`sweep`.
-    key
-        The key that was varied (for the page's text).
-    scenario
-        The sweep's scenario: its region names the page, its ``output`` sets the language and
-        the privacy threshold (defaults: Dutch, 5).
-    force
-        Replace an existing folder (only after the new one is complete).
-    """
-
-    def fill(tmp: Path) -> None:
-        table.to_csv(tmp / "sweep.csv", index=False, float_format="%.10g", lineterminator="\n")
-        (tmp / "sweep.html").write_text(sweep_html(table, key, scenario=scenario), "utf-8")
-
-    return write_folder(out, fill, force=force)
-
-
-def sweep_html(table: pd.DataFrame, key: str, *, scenario: Scenario | None = None) -> str:
-    """The page: the curve of cost against mean km, the values without a plan, the table.
-
-    Made to be shared like the report: counts of children below the privacy threshold read
-    "<5" (``sweep.csv`` keeps the expected numbers, like ``kpis.json``).
-    """
-    lang = "nl" if scenario is None else scenario.output.lang
-    fmt = Formatter(
-        lang=lang, threshold=5 if scenario is None else scenario.output.privacy_threshold
-    )
-    labels = _LABELS[lang]
-    place = None if scenario is None else (scenario.region.jeugdregio or scenario.name)
-    heading = labels["title"] + (f" — {place}" if place else "")
-    planned = table.dropna(subset=["cost_eur", "mean_km"])
-    failed = table[table["cost_eur"].isna()]
-    parts = [
-        "<!DOCTYPE html>",
-        f'<html lang="{lang}"><head><meta charset="utf-8">',
-        f"<title>{html.escape(heading)}</title>",
-        "<style>body{font-family:system-ui,sans-serif;margin:2em auto;max-width:66em;"
-        "color:#222}table{border-collapse:collapse;font-size:14px}td,th{padding:4px 8px;"
-        "border-bottom:1px solid #ddd;text-align:right;white-space:nowrap}th:first-child,"
-        "td:first-child"
-        "{text-align:left}svg text{font-size:12px;fill:#333}</style></head><body>",
-        f"<h1>{html.escape(heading)}</h1>",
-        _curve_svg(planned, labels, fmt),
-        f"<p>{html.escape(labels['caption'].format(key=key))}</p>",
-    ]
-    for row in failed.itertuples():
-        text = labels["no_plan"].format(key=key, value=row.value, message=row.message)
-        parts.append(f"<p>{html.escape(text)}</p>")
-    parts.append(f'<div style="overflow-x:auto">{_table_html(table, labels, fmt)}</div>')
-    parts.append("</body></html>")
-    return "\n".join(parts)
-
-
-def _table_html(table: pd.DataFrame, labels: dict[str, str], fmt: Formatter) -> str:
-    """The table in the page's language, numbers formatted as in the report."""
-    units = [c for c in table.columns if c.startswith("units_")]
-    columns: list[tuple[str, Callable[[Any], str]]] = [
-        ("value", str),
-        ("status", lambda s: labels.get(str(s), str(s))),
-        ("mip_gap", lambda g: fmt.percent(g, decimals=3)),
-        ("children_demand", fmt.count),
-        ("children_placed", fmt.count),
-        ("children_unplaced", fmt.count),
-        ("mean_km", fmt.km),
-        ("p90_km", fmt.km),
-        ("annual_cost_eur", fmt.money),
-        ("one_off_cost_eur", fmt.money),
-        ("cost_eur", fmt.money),
-        *[(c, fmt.number) for c in units],
-    ]
-    head = [labels[c] for c, _ in columns[: -len(units) or None]]
-    head += [labels["units"].format(type=fmt.type_label(c.removeprefix("units_"))) for c in units]
-    body = []
-    for _, row in table.iterrows():
-        # A value without a plan has only its value and status.
-        cells = ["" if pd.isna(row[c]) else show(row[c]) for c, show in columns]
-        body.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
-    header = "<tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>"
-    return f"<table><thead>{header}</thead><tbody>{''.join(body)}</tbody></table>"
-
-
-def _curve_svg(points: pd.DataFrame, labels: dict[str, str], fmt: Formatter) -> str:
-    """Cost (y) against mean km (x), one point per plan, joined in the order of the values.
-
-    The cost is the objective's: annual plus one-off (opening, closing). Annual cost alone can
-    fall as the km weight rises, when a plan opens more units nearer to the children. Values
-    with the same plan share one point and one label.
-    """
-    width, height, left, right, top, bottom = 760, 440, 80, 150, 20, 50
-    if points.empty:
-        return ""
-    x = points["mean_km"].to_numpy(dtype=float)
-    y = points["cost_eur"].to_numpy(dtype=float) / 1e6
-    x0, x1 = _padded(x.min(), x.max())
-    y0, y1 = _padded(y.min(), y.max())
-
-    def sx(v: float) -> float:
-        return left + (v - x0) / (x1 - x0) * (width - left - right)
-
-    def sy(v: float) -> float:
-        return height - bottom - (v - y0) / (y1 - y0) * (height - top - bottom)
-
-    svg = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'role="img" aria-label="{html.escape(labels["title"])}">',
-        f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" y2="{height - bottom}" '
-        'stroke="#555"/>',
-        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}" stroke="#555"/>',
-    ]
-    for v in _ticks(x0, x1):
-        svg.append(
-            f'<text x="{sx(v):.1f}" y="{height - bottom + 16}" text-anchor="middle">'
-            f"{fmt.number(v, decimals=1)}</text>"
-        )
-    for v in _ticks(y0, y1):
-        svg.append(
-            f'<text x="{left - 6}" y="{sy(v) + 4:.1f}" text-anchor="end">'
-            f"{fmt.number(v, decimals=2)}</text>"
-        )
-    svg.append(
-        f'<text x="{(left + width - right) / 2}" y="{height - 10}" text-anchor="middle">'
-        f"{html.escape(labels['x'])}</text>"
-    )
-    svg.append(
-        f'<text transform="translate(16,{(top + height - bottom) / 2}) rotate(-90)" '
-        f'text-anchor="middle">{html.escape(labels["y"])}</text>'
-    )
-    path = " ".join(f"{sx(a):.1f},{sy(b):.1f}" for a, b in zip(x, y, strict=True))
-    svg.append(f'<polyline points="{path}" fill="none" stroke="#7a4fa0" stroke-width="1.5"/>')
-    spots: dict[tuple[float, float], list[Any]] = {}
-    for a, b, row in zip(x, y, points.itertuples(), strict=True):
-        spots.setdefault((round(sx(a), 1), round(sy(b), 1)), []).append(row)
-    for (px, py), rows in spots.items():
-        proven = all(r.status == "optimal" for r in rows)
-        unplaced = max(float(r.children_unplaced) for r in rows)
-        text = ", ".join(str(r.value) for r in rows)
-        if not proven:
-            text += f" ({labels['not_proven']})"
-        if unplaced >= _UNPLACED_MIN:
-            text += " · " + labels["unplaced"].format(count=fmt.count(unplaced))
-        fill = "#7a4fa0" if proven else "#fff"
-        ring = (
-            ' stroke="#c62828" stroke-width="3"'
-            if unplaced >= _UNPLACED_MIN
-            else (' stroke="#7a4fa0" stroke-width="1.5"')
-        )
-        svg.append(
-            f'<circle class="point" cx="{px}" cy="{py}" r="5" fill="{fill}"{ring}/>'
-            f'<text x="{px + 8:.1f}" y="{py - 8:.1f}">{html.escape(text)}</text>'
-        )
-    svg.append("</svg>")
-    return "\n".join(svg)
-
-
-def _padded(low: float, high: float) -> tuple[float, float]:
-    """An axis range around ``low``–``high`` with a margin (a single value gets one too)."""
-    span = high - low
-    margin = span * 0.08 if span > 0 else max(abs(high) * 0.05, 1e-6)
-    return low - margin, high + margin
-
-
-def _ticks(low: float, high: float, count: int = 5) -> list[float]:
-    """Round tick values between ``low`` and ``high`` (1, 2 or 5 times a power of ten apart)."""
-    raw = (high - low) / count
-    power = 10 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
-    first = math.ceil(low / step) * step
-    return [round(first + i * step, 10) for i in range(count + 2) if first + i * step <= high]

@@ -40,8 +40,6 @@ _GEMEENTE_RE = re.compile(r"^GM\d{4}$")
 class FetchError(WoonplannerError):
     """Downloading from PDOK failed (network, server or an unexpected answer). Exit code 1."""
 
-    exit_code = 1
-
 
 def _user_agent() -> str:
     try:

@@ -3,6 +3,11 @@
 Everything is written into a temporary sibling folder which is renamed into place at the end,
 so a failed or interrupted run never leaves half a folder, and an existing run is replaced only
 with ``force`` (and then only once the new one is complete).
+
+The one reader of a run folder, :func:`read_run`, lives with the data adapters
+(:mod:`woonplanner.data.runfolder`), because the next run's region loader reads a run folder
+too (``stock.from_run``) and the data flow goes one way; it is re-exported here, beside the
+writer, with the column lists both share.
 """
 
 from __future__ import annotations
@@ -26,27 +31,26 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from woonplanner.data.runfolder import FACILITY_COLUMNS, FLOW_COLUMNS, read_run
 from woonplanner.errors import OutputExistsError
 from woonplanner.fingerprint import file_sha256
 from woonplanner.plan import Plan
 from woonplanner.privacy import Disclosure, disclosure, protect_flows, protect_neighbourhoods
 
-FACILITY_COLUMNS = (
-    "neighbourhood",
-    "gemeente",
-    "type",
-    "existing_units",
-    "opened_units",
-    "closed_units",
-    "units",
-    "places",
-    "occupied",
-    "annual_cost_eur",
-    "one_off_cost_eur",
-    "change_reason",
-)
+__all__ = [
+    "FACILITY_COLUMNS",
+    "FLOW_COLUMNS",
+    "check_out_dir",
+    "make_manifest",
+    "package_versions",
+    "read_run",
+    "write_folder",
+    "write_geopackage",
+    "write_run",
+    "write_tables",
+]
+
 _COST_COLUMNS = ("annual_cost_eur", "one_off_cost_eur")
-FLOW_COLUMNS = ("origin", "reason", "support_need", "age_band", "site", "type", "children", "km")
 
 
 #: The file every folder woonplanner writes holds: ``--force`` replaces only such a folder.

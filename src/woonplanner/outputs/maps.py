@@ -37,7 +37,6 @@ Without network the background tiles fail quietly and the polygons still carry t
 from __future__ import annotations
 
 import base64
-import html
 import math
 import os
 import re
@@ -55,16 +54,49 @@ from folium.template import Template
 from folium.utilities import JsCode
 from pyproj import CRS, Transformer
 
+from woonplanner.outputs import vocabulary as vocab
+from woonplanner.outputs.pages import Markup, render_macro
+from woonplanner.outputs.vocabulary import (
+    CLOSING_COLOUR,
+    FACILITY_TYPES,
+    NEW_COLOUR,
+    NORM_MET_COLOUR,
+    NORM_NOT_MET_COLOUR,
+    OTHER_COLOUR,
+    TYPE_SHAPES,
+    UNPLACED_COLOUR,
+    esc,
+    format_count,
+    format_km,
+    format_whole,
+    type_colour,
+    type_label,
+)
 from woonplanner.plan import Plan
 
 __all__ = [
-    "LABELS",
+    "BIND_FEATURE",
+    "HATCH_DEFS",
     "LEAFLET_DIR",
+    "MAP_CSS",
+    "RawHtml",
+    "add_legend",
+    "add_panes",
+    "change_badge",
     "close_gaps",
-    "format_count",
+    "demand_layer",
+    "facility_layers",
+    "feature_collection",
+    "fit_bounds",
+    "flow_layer",
+    "gemeente_layer",
+    "icon_svg",
     "layer_names",
     "leaflet_only",
     "plan_map",
+    "representative_points",
+    "unit_change_layer",
+    "unplaced_layer",
 ]
 
 #: The CRS of every geometry and coordinate in a :class:`Plan` (Amersfoort / RD New).
@@ -74,126 +106,12 @@ PLAN_CRS = "EPSG:28992"
 LEAFLET_DIR = Path("/usr/share/javascript/leaflet")
 LEAFLET_DIR_ENV = "WOONPLANNER_LEAFLET_DIR"
 
-FACILITY_TYPES: tuple[str, ...] = ("pleeggezin", "gezinshuis", "woongroep")
-
-#: Every text on the map, per language. Layer names are what the layer control shows.
-LABELS: dict[str, dict[str, str]] = {
-    "nl": {
-        "title": "Plan kleinschalige woonvoorzieningen jeugd",
-        "layer_tiles": "Achtergrondkaart",
-        "layer_demand": "Vraag",
-        "layer_pleeggezin": "Pleeggezinnen",
-        "layer_gezinshuis": "Gezinshuizen",
-        "layer_woongroep": "Woongroepen",
-        "layer_flows": "Stromen",
-        "layer_gemeenten": "Gemeenten (norm)",
-        "layer_unplaced": "Niet geplaatst",
-        "type_pleeggezin": "Pleeggezin",
-        "type_gezinshuis": "Gezinshuis",
-        "type_woongroep": "Woongroep",
-        "status_existing": "Bestaand",
-        "status_new": "Nieuw",
-        "status_closing": "Sluit",
-        "norm_met": "Norm gehaald",
-        "norm_not_met": "Norm niet gehaald",
-        "legend": "Legenda",
-        "legend_demand": "Vraag: kinderen per buurt",
-        "legend_types": "Voorzieningen (getal = eenheden)",
-        "legend_status": "Status",
-        "legend_flows": "Stromen",
-        "legend_flows_text": "buurt → voorziening, dikte = kinderen",
-        "legend_gemeenten": "Gemeenten",
-        "legend_unplaced_text": "buurt met niet geplaatste kinderen",
-        "legend_note": (
-            "Voorzieningen staan op een punt in de buurt, nooit op een adres. "
-            "Aantallen kinderen onder {threshold} staan als “<{threshold}”."
-        ),
-        "not_optimal": "niet bewezen optimaal",
-        "gap": "gap",
-        "solver_status": "solverstatus",
-        "neighbourhood": "Buurt",
-        "gemeente": "Gemeente",
-        "demand": "Vraag (kinderen)",
-        "placed": "Geplaatst",
-        "unplaced": "Niet geplaatst",
-        "mean_km": "Gem. afstand",
-        "existing_units": "Bestaande eenheden",
-        "opened_units": "Geopend",
-        "closed_units": "Gesloten",
-        "units": "Eenheden",
-        "places": "Plaatsen",
-        "occupied": "Bezet (kinderen)",
-        "children": "kinderen",
-        "inhabitants": "Inwoners",
-        "small_scale_units": "Kleinschalige eenheden",
-        "required_small_scale_units": "Vereist volgens norm",
-        "summary": "Vraag {demand} · geplaatst {placed} · niet geplaatst {unplaced} kinderen",
-    },
-    "en": {
-        "title": "Plan for small-scale youth housing",
-        "layer_tiles": "Background map",
-        "layer_demand": "Demand",
-        "layer_pleeggezin": "Foster families",
-        "layer_gezinshuis": "Family-style homes",
-        "layer_woongroep": "Group homes",
-        "layer_flows": "Flows",
-        "layer_gemeenten": "Gemeenten (norm)",
-        "layer_unplaced": "Unplaced children",
-        "type_pleeggezin": "Foster family (pleeggezin)",
-        "type_gezinshuis": "Family-style home (gezinshuis)",
-        "type_woongroep": "Group home (woongroep)",
-        "status_existing": "Existing",
-        "status_new": "New",
-        "status_closing": "Closing",
-        "norm_met": "Norm met",
-        "norm_not_met": "Norm not met",
-        "legend": "Legend",
-        "legend_demand": "Demand: children per neighbourhood",
-        "legend_types": "Facilities (number = units)",
-        "legend_status": "Status",
-        "legend_flows": "Flows",
-        "legend_flows_text": "neighbourhood → facility, width = children",
-        "legend_gemeenten": "Gemeenten",
-        "legend_unplaced_text": "neighbourhood with unplaced children",
-        "legend_note": (
-            "Facilities are drawn at a point in the neighbourhood, never at an address. "
-            "Counts of children below {threshold} are shown as “<{threshold}”."
-        ),
-        "not_optimal": "not proven optimal",
-        "gap": "gap",
-        "solver_status": "solver status",
-        "neighbourhood": "Neighbourhood",
-        "gemeente": "Gemeente",
-        "demand": "Demand (children)",
-        "placed": "Placed",
-        "unplaced": "Unplaced",
-        "mean_km": "Mean distance",
-        "existing_units": "Existing units",
-        "opened_units": "Opened",
-        "closed_units": "Closed",
-        "units": "Units",
-        "places": "Places",
-        "occupied": "Occupied (children)",
-        "children": "children",
-        "inhabitants": "Inhabitants",
-        "small_scale_units": "Small-scale units",
-        "required_small_scale_units": "Required by the norm",
-        "summary": "Demand {demand} · placed {placed} · unplaced {unplaced} children",
-    },
-}
-
-# One colour and one shape per type, so the types stay apart in greyscale print too.
-_TYPE_COLOURS = {"pleeggezin": "#e8710a", "gezinshuis": "#8e3bb5", "woongroep": "#2b2b2b"}
-_TYPE_SHAPES = {"pleeggezin": "circle", "gezinshuis": "house", "woongroep": "square"}
-_OTHER_COLOUR = "#8a8a8a"
-_NEW_COLOUR = "#1a9641"
-_CLOSING_COLOUR = "#d7191c"
-_NORM_MET_COLOUR = "#1a9641"
-_NORM_NOT_MET_COLOUR = "#d7191c"
-_UNPLACED_COLOUR = "#c0392b"
 # Blues: light enough that the facility markers stay readable on top.
 _ZERO_COLOUR = "#f4f4f4"
 _DEMAND_COLOURS = ("#deebf7", "#a9cfe5", "#6baed6", "#3787c0", "#1c5fa0")
+
+#: Above the facility markers (600), below tooltips (650): a change badge is never hidden.
+_CHANGE_PANE = ("wp-changes", 640)
 
 _PANES = {
     "wp-demand": 410,
@@ -212,7 +130,7 @@ _GAP_METRES = 100.0
 _LEGEND_ROOM = 340  # pixels the opening view leaves free on the left for the legend
 _COORD_GRID_DEGREES = 1e-6  # about 0.1 m
 
-_CSS = """
+MAP_CSS = """
 <style>
 .leaflet-container { background: #eef0f2; font-family: system-ui, -apple-system, "Segoe UI",
   Roboto, Helvetica, Arial, sans-serif; }
@@ -246,18 +164,26 @@ _CSS = """
 .wp-popup td { padding: 1px 8px 1px 0; }
 .wp-popup td.wp-num { text-align: right; font-variant-numeric: tabular-nums; }
 .wp-popup .wp-code { color: #777; font-weight: 400; }
+.wp-change > div { display: inline-flex; gap: 3px; transform: translate(-50%, 0);
+  white-space: nowrap; padding: 0 4px; border-radius: 9px; background: rgba(255,255,255,.95);
+  border: 1px solid #888; font: 700 11px/16px system-ui, sans-serif;
+  box-shadow: 0 1px 3px rgba(0,0,0,.35); }
+.wp-change .plus { color: #1a7f37; }
+.wp-change .minus { color: #c62828; }
+.wp-change .t { display: inline-block; width: 8px; height: 8px; border-radius: 2px;
+  margin: 0 1px 0 2px; vertical-align: 0; }
 </style>
 """
 
 # Cross-SVG pattern references (url(#id)) work within one HTML document, so Leaflet's
 # polygons can be hatched without a plugin.
-_HATCH_DEFS = f"""
+HATCH_DEFS = f"""
 <svg width="0" height="0" style="position:absolute" aria-hidden="true" focusable="false">
   <defs>
     <pattern id="wp-hatch" patternUnits="userSpaceOnUse" width="8" height="8"
              patternTransform="rotate(45)">
-      <rect width="8" height="8" fill="{_UNPLACED_COLOUR}" fill-opacity="0.10"/>
-      <line x1="0" y1="0" x2="0" y2="8" stroke="{_UNPLACED_COLOUR}" stroke-width="3"
+      <rect width="8" height="8" fill="{UNPLACED_COLOUR}" fill-opacity="0.10"/>
+      <line x1="0" y1="0" x2="0" y2="8" stroke="{UNPLACED_COLOUR}" stroke-width="3"
             stroke-opacity="0.75"/>
     </pattern>
   </defs>
@@ -266,7 +192,7 @@ _HATCH_DEFS = f"""
 
 # Binds the popup and tooltip carried in each feature's properties (already escaped HTML) and
 # highlights the feature on hover.
-_BIND_FEATURE = JsCode(
+BIND_FEATURE = JsCode(
     """
 function (feature, layer) {
     var p = feature.properties;
@@ -363,7 +289,7 @@ class _FitBounds(folium.MacroElement):
         self.bounds = bounds
 
 
-class _Raw(folium.Element):
+class RawHtml(folium.Element):
     """Text that goes into the page as it is.
 
     ``folium.Element`` reads its text as a Jinja template; Leaflet's code is none.
@@ -376,38 +302,6 @@ class _Raw(folium.Element):
     def render(self, **kwargs: Any) -> str:
         """The text, untouched."""
         return self.text
-
-
-def format_count(value: float | None, threshold: int) -> str:
-    """A number of children as shown on a shared map or report.
-
-    Parameters
-    ----------
-    value
-        Number of children (may be fractional: demand is an expectation).
-    threshold
-        Counts strictly between 0 and this value are hidden.
-
-    Returns
-    -------
-    str
-        ``"0"`` for zero, ``"<5"`` (with the threshold) for 0 < value < threshold, otherwise the
-        value rounded half up to a whole number; ``"–"`` when the value is missing.
-
-    Examples
-    --------
-    >>> [format_count(v, 5) for v in (0, 0.4, 4.99, 5, 12.5)]
-    ['0', '<5', '<5', '5', '13']
-    """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    value = float(value)
-    if value <= 0:
-        # A tiny negative is solver round-off, not a count to report.
-        return "0"
-    if value < threshold:
-        return f"<{threshold}"
-    return str(math.floor(value + 0.5))
 
 
 def layer_names(lang: str = "nl") -> dict[str, str]:
@@ -423,7 +317,7 @@ def layer_names(lang: str = "nl") -> dict[str, str]:
     dict
         Keys ``tiles, demand, pleeggezin, gezinshuis, woongroep, flows, gemeenten, unplaced``.
     """
-    labels = _labels(lang)
+    labels = vocab.labels("map", lang=lang)
     keys = ("tiles", "demand", *FACILITY_TYPES, "flows", "gemeenten", "unplaced")
     return {key: labels[f"layer_{key}"] for key in keys}
 
@@ -457,53 +351,74 @@ def plan_map(
     folium.Map
         Save it with ``.save("map.html")``.
     """
-    labels = _labels(lang)
+    labels = vocab.labels("map", lang=lang)
     names = layer_names(lang)
     neighbourhoods = _with_crs(plan.neighbourhoods)
     gemeenten = _with_crs(plan.gemeenten)
     to_wgs84 = Transformer.from_crs(neighbourhoods.crs or PLAN_CRS, "EPSG:4326", always_xy=True)
-    points = _representative_points(neighbourhoods, to_wgs84)
+    points = representative_points(neighbourhoods, to_wgs84)
 
     fmap = folium.Map(tiles=None, control_scale=True, zoom_start=11, location=_centre(points))
     # Nothing on this map uses jQuery, Bootstrap or Font Awesome (see the module docstring).
     leaflet_only(fmap)
     root = cast(Figure, fmap.get_root())
-    root.header.add_child(folium.Element(_CSS), name="woonplanner_css")
-    root.html.add_child(folium.Element(_HATCH_DEFS), name="woonplanner_hatch")
+    root.header.add_child(folium.Element(MAP_CSS), name="woonplanner_css")
+    root.html.add_child(folium.Element(HATCH_DEFS), name="woonplanner_hatch")
 
-    # Panes fix the drawing order: toggling a layer off and on in Leaflet would otherwise put
-    # the filled demand polygons on top of the outlines and flows. The gemeente labels stay
-    # below Leaflet's marker pane (600), so a label never hides a facility.
-    for pane, z_index in _PANES.items():
-        folium.map.CustomPane(pane, z_index=z_index, pointer_events=True).add_to(fmap)
+    add_panes(fmap)
 
     if tiles:
         # PDOK's grey BRT background: Dutch government tiles, light, no API key.
         folium.TileLayer("nlmaps.grijs", name=names["tiles"], control=True).add_to(fmap)
 
     edges = _demand_edges(neighbourhoods["children_demand"], privacy_threshold)
-    _demand_layer(neighbourhoods, edges, labels, privacy_threshold).add_to(fmap)
-    _unplaced_layer(neighbourhoods, labels, privacy_threshold).add_to(fmap)
-    _gemeente_layer(gemeenten, plan.facilities, labels, lang).add_to(fmap)
-    _flow_layer(plan.flows, neighbourhoods, points, labels, privacy_threshold).add_to(fmap)
-    for layer in _facility_layers(
+    demand_layer(neighbourhoods, edges, labels, privacy_threshold).add_to(fmap)
+    unplaced_layer(neighbourhoods, labels, privacy_threshold).add_to(fmap)
+    gemeente_layer(gemeenten, plan.facilities[["x", "y"]].to_numpy(float), labels, lang).add_to(
+        fmap
+    )
+    flow_layer(plan.flows, neighbourhoods, points, labels, privacy_threshold).add_to(fmap)
+    for layer in facility_layers(
         plan.facilities, neighbourhoods, points, labels, lang, privacy_threshold
     ):
         layer.add_to(fmap)
 
     folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
-    _Legend(_legend_html(edges, labels, privacy_threshold)).add_to(fmap)
+    add_legend(fmap, _legend_html(edges, labels, privacy_threshold))
     root.html.add_child(
         folium.Element(_title_html(plan, neighbourhoods, labels, privacy_threshold, title)),
         name="woonplanner_title",
     )
-    if len(neighbourhoods):
-        west, south, east, north = neighbourhoods.to_crs("EPSG:4326").total_bounds
-        _FitBounds([[float(south), float(west)], [float(north), float(east)]]).add_to(fmap)
+    fit_bounds(fmap, neighbourhoods)
     return fmap
 
 
-# --- the page and the outlines, shared with the national map --------------------------------
+# --- the page and the outlines, shared with compare and the national map --------------------
+
+
+def add_panes(fmap: folium.Map, *, changes: bool = False) -> None:
+    """The panes the layers draw in, so their order holds when a layer is switched off and on.
+
+    Leaflet would otherwise put the filled demand polygons on top of the outlines and flows.
+    The gemeente labels stay below Leaflet's marker pane (600), so a label never hides a
+    facility. ``changes`` adds the pane of :func:`unit_change_layer`.
+    """
+    panes = [*_PANES.items(), *([_CHANGE_PANE] if changes else [])]
+    for pane, z_index in panes:
+        folium.map.CustomPane(pane, z_index=z_index, pointer_events=True).add_to(fmap)
+
+
+def add_legend(fmap: folium.Map, html_text: str, *, position: str = "bottomleft") -> None:
+    """The legend (escaped HTML) as a Leaflet control, stacked with the scale bar."""
+    _Legend(html_text, position=position).add_to(fmap)
+
+
+def fit_bounds(fmap: folium.Map, frame: gpd.GeoDataFrame) -> None:
+    """Open the map on ``frame``, leaving the legend room; add it after the legend."""
+    if len(frame) == 0:
+        return
+    west, south, east, north = _with_crs(frame).to_crs("EPSG:4326").total_bounds
+    _FitBounds([[float(south), float(west)], [float(north), float(east)]]).add_to(fmap)
 
 
 def leaflet_only(fmap: folium.Map) -> None:
@@ -529,10 +444,10 @@ def leaflet_only(fmap: folium.Map) -> None:
         header.add_child(folium.JavascriptLink(cdn_js), name="leaflet")
         return
     css, js = local
-    header.add_child(_Raw(f"<style>\n{css}\n</style>"), name="leaflet_css")
+    header.add_child(RawHtml(f"<style>\n{css}\n</style>"), name="leaflet_css")
     # "</script" inside the code would end the element early; "<\/script" means the same in JS.
     js = re.sub(r"</(script)", r"<\\/\1", js, flags=re.IGNORECASE)
-    header.add_child(_Raw(f"<script>\n{js}\n</script>"), name="leaflet")
+    header.add_child(RawHtml(f"<script>\n{js}\n</script>"), name="leaflet")
 
 
 def _local_leaflet() -> tuple[str, str] | None:
@@ -595,74 +510,101 @@ def close_gaps(geometry: Any, *, width: float) -> Any:
 # --- layers ---------------------------------------------------------------------------------
 
 
-def _demand_layer(
+def demand_layer(
     neighbourhoods: gpd.GeoDataFrame,
     edges: list[float],
     labels: Mapping[str, str],
     threshold: int,
 ) -> folium.FeatureGroup:
     """Choropleth of children's demand per neighbourhood."""
-    group = folium.FeatureGroup(name=labels["layer_demand"])
-    if neighbourhoods.empty:
-        return group
 
-    def properties(row: pd.Series) -> dict[str, Any]:
+    def style(row: pd.Series) -> dict[str, Any]:
         colour = _demand_colour(row["children_demand"], edges)
-        style = {"color": "#ffffff", "weight": 0.8, "fillColor": colour, "fillOpacity": 0.75}
-        return {
-            "style": style,
-            "hover": {**style, "color": "#333333", "weight": 2},
-            "popup": _neighbourhood_popup(row, labels, threshold),
-            "tooltip": (
-                f"<b>{_esc(row['name'])}</b><br>{_esc(labels['demand'])}: "
-                f"{_esc(format_count(row['children_demand'], threshold))}"
-            ),
-        }
+        return {"color": "#ffffff", "weight": 0.8, "fillColor": colour, "fillOpacity": 0.75}
 
-    data = _feature_collection(neighbourhoods, properties)
-    folium.GeoJson(data, on_each_feature=_BIND_FEATURE, pane="wp-demand").add_to(group)
-    return group
+    return _neighbourhood_layer(
+        neighbourhoods,
+        name=labels["layer_demand"],
+        pane="wp-demand",
+        style=style,
+        hover={"color": "#333333", "weight": 2},
+        count=("children_demand", labels["demand"]),
+        labels=labels,
+        threshold=threshold,
+    )
 
 
-def _unplaced_layer(
+def unplaced_layer(
     neighbourhoods: gpd.GeoDataFrame, labels: Mapping[str, str], threshold: int
 ) -> folium.FeatureGroup:
     """Neighbourhoods with children the plan could not place, hatched in red."""
-    group = folium.FeatureGroup(name=labels["layer_unplaced"])
-    # Solver round-off leaves tiny positive values where every child is placed.
-    unplaced = neighbourhoods[neighbourhoods["children_unplaced"] > 1e-6]
-    if unplaced.empty:
-        return group
     style = {
-        "color": _UNPLACED_COLOUR,
+        "color": UNPLACED_COLOUR,
         "weight": 2.5,
         "fillColor": "url(#wp-hatch)",
         "fillOpacity": 1,
     }
+    # Solver round-off leaves tiny positive values where every child is placed.
+    return _neighbourhood_layer(
+        neighbourhoods[neighbourhoods["children_unplaced"] > 1e-6],
+        name=labels["layer_unplaced"],
+        pane="wp-unplaced",
+        style=lambda _row: style,
+        hover={"weight": 4},
+        count=("children_unplaced", labels["unplaced"]),
+        labels=labels,
+        threshold=threshold,
+    )
+
+
+def _neighbourhood_layer(
+    neighbourhoods: gpd.GeoDataFrame,
+    *,
+    name: str,
+    pane: str,
+    style: Callable[[pd.Series], dict[str, Any]],
+    hover: dict[str, Any],
+    count: tuple[str, str],
+    labels: Mapping[str, str],
+    threshold: int,
+) -> folium.FeatureGroup:
+    """Neighbourhood polygons, each with its popup and a tooltip of one count of children.
+
+    ``style`` gives a row's style, ``hover`` what changes under the mouse, ``count`` the column
+    the tooltip shows and its label.
+    """
+    group = folium.FeatureGroup(name=name)
+    if neighbourhoods.empty:
+        return group
+    column, label = count
 
     def properties(row: pd.Series) -> dict[str, Any]:
+        shown = style(row)
         return {
-            "style": style,
-            "hover": {**style, "weight": 4},
+            "style": shown,
+            "hover": {**shown, **hover},
             "popup": _neighbourhood_popup(row, labels, threshold),
-            "tooltip": (
-                f"<b>{_esc(row['name'])}</b><br>{_esc(labels['unplaced'])}: "
-                f"{_esc(format_count(row['children_unplaced'], threshold))}"
+            "tooltip": _tooltip(
+                row["name"], lines=[f"{label}: {format_count(row[column], threshold)}"]
             ),
         }
 
-    data = _feature_collection(unplaced, properties)
-    folium.GeoJson(data, on_each_feature=_BIND_FEATURE, pane="wp-unplaced").add_to(group)
+    data = feature_collection(neighbourhoods, properties)
+    folium.GeoJson(data, on_each_feature=BIND_FEATURE, pane=pane).add_to(group)
     return group
 
 
-def _gemeente_layer(
+def gemeente_layer(
     gemeenten: gpd.GeoDataFrame,
-    facilities: pd.DataFrame,
+    sites: np.ndarray,
     labels: Mapping[str, str],
     lang: str,
 ) -> folium.FeatureGroup:
-    """Gemeente outlines and labels, green where the norm is met and red (dashed) where not."""
+    """Gemeente outlines and labels, green where the norm is met and red (dashed) where not.
+
+    ``sites`` holds the facility sites' ``x, y`` in the plan's CRS (n × 2): each label is put
+    where it covers the fewest of them.
+    """
     group = folium.FeatureGroup(name=labels["layer_gemeenten"])
     if gemeenten.empty:
         return group
@@ -672,7 +614,7 @@ def _gemeente_layer(
         met = bool(row["norm_met"])
         # Dashes as well as colour, for readers who cannot tell red from green.
         style = {
-            "color": _NORM_MET_COLOUR if met else _NORM_NOT_MET_COLOUR,
+            "color": NORM_MET_COLOUR if met else NORM_NOT_MET_COLOUR,
             "weight": 3,
             "opacity": 0.9,
             "dashArray": None if met else "8 5",
@@ -682,17 +624,17 @@ def _gemeente_layer(
             "style": style,
             "hover": {**style, "weight": 5},
             "popup": _gemeente_popup(row, labels, lang),
-            "tooltip": f"<b>{_esc(row['name'])}</b> · {_esc(_norm_label(met, labels))}",
+            "tooltip": _tooltip(row["name"], f" · {_norm_label(met, labels)}"),
         }
 
     # The gemeenten are dissolved from wijken whose borders leave thin gaps between them.
     outlines = gemeenten.assign(
         geometry=[close_gaps(g, width=_GAP_METRES) for g in gemeenten.geometry]
     )
-    data = _feature_collection(outlines, properties)
-    folium.GeoJson(data, on_each_feature=_BIND_FEATURE, pane="wp-gemeenten").add_to(group)
+    data = feature_collection(outlines, properties)
+    folium.GeoJson(data, on_each_feature=BIND_FEATURE, pane="wp-gemeenten").add_to(group)
 
-    sites = facilities[["x", "y"]].to_numpy(float) if len(facilities) else np.empty((0, 2))
+    sites = np.asarray(sites, dtype=float).reshape(-1, 2)
     metres_per_pixel = _opening_metres_per_pixel(gemeenten)
     label_points = [
         _label_point(geom, sites, name=str(name), metres_per_pixel=metres_per_pixel)
@@ -701,24 +643,23 @@ def _gemeente_layer(
     for (_, row), point in zip(gemeenten.iterrows(), label_points, strict=True):
         met = bool(row["norm_met"])
         lon, lat = to_wgs84.transform(point.x, point.y)
-        colour = _NORM_MET_COLOUR if met else _NORM_NOT_MET_COLOUR
+        colour = NORM_MET_COLOUR if met else NORM_NOT_MET_COLOUR
         mark = "✓" if met else "✗"
         icon = folium.DivIcon(
-            html=f'<div style="border-color:{colour}">{_esc(row["name"])} '
-            f'<span style="color:{colour}">{mark}</span></div>',
+            html=_part("gemeente_label", row["name"], colour, mark),
             icon_size=(0, 0),
             class_name="wp-gemeente-label",
         )
         marker = folium.Marker([lat, lon], icon=icon, pane="wp-labels")
         _Bind(
             _gemeente_popup(row, labels, lang),
-            f"<b>{_esc(row['name'])}</b> · {_esc(_norm_label(met, labels))}",
+            _tooltip(row["name"], f" · {_norm_label(met, labels)}"),
         ).add_to(marker)
         marker.add_to(group)
     return group
 
 
-def _flow_layer(
+def flow_layer(
     flows: pd.DataFrame,
     neighbourhoods: gpd.GeoDataFrame,
     points: Mapping[str, tuple[float, float]],
@@ -745,16 +686,17 @@ def _flow_layer(
         weight = round(0.8 + 4.2 * math.sqrt(shown / biggest), 2)
         # Faint: flows are the detail behind the markers, not the picture itself.
         style = {
-            "color": _TYPE_COLOURS.get(row.type, _OTHER_COLOUR),
+            "color": type_colour(row.type),
             "weight": weight,
             "opacity": 0.35,
             "lineCap": "round",
         }
-        tooltip = (
-            f"{_esc(names.get(row.origin, row.origin))} → {_esc(names.get(row.site, row.site))}"
-            f"<br>{_esc(_type_label(row.type, labels))}: "
-            f"{_esc(format_count(row.children, threshold))} {_esc(labels['children'])}, "
-            f"{_format_km(row.km)}"
+        tooltip = _tooltip(
+            after=f"{names.get(row.origin, row.origin)} → {names.get(row.site, row.site)}",
+            lines=[
+                f"{type_label(row.type, labels)}: {format_count(row.children, threshold)} "
+                f"{labels['children']}, {format_km(row.km)}"
+            ],
         )
         features.append(
             {
@@ -771,11 +713,11 @@ def _flow_layer(
             }
         )
     data = {"type": "FeatureCollection", "features": features}
-    folium.GeoJson(data, on_each_feature=_BIND_FEATURE, pane="wp-flows").add_to(group)
+    folium.GeoJson(data, on_each_feature=BIND_FEATURE, pane="wp-flows").add_to(group)
     return group
 
 
-def _facility_layers(
+def facility_layers(
     facilities: pd.DataFrame,
     neighbourhoods: gpd.GeoDataFrame,
     points: Mapping[str, tuple[float, float]],
@@ -787,7 +729,7 @@ def _facility_layers(
     other_types = sorted(set(facilities["type"]) - set(FACILITY_TYPES)) if len(facilities) else []
     groups = {
         kind: folium.FeatureGroup(name=labels[f"layer_{kind}"]) for kind in FACILITY_TYPES
-    } | {kind: folium.FeatureGroup(name=_esc(kind)) for kind in other_types}
+    } | {kind: folium.FeatureGroup(name=esc(kind)) for kind in other_types}
     if facilities.empty:
         return list(groups.values())
     names = _names(neighbourhoods)
@@ -799,6 +741,8 @@ def _facility_layers(
         if location is None:
             # A site outside the neighbourhoods table: its own point, still not an address.
             first = rows.iloc[0]
+            if "x" not in first:
+                continue  # a run folder's table has no coordinates: nowhere to draw it
             location = _transform_point(first["x"], first["y"], neighbourhoods)
         lon, lat = location
         for i, row in enumerate(rows.itertuples(index=False)):
@@ -807,16 +751,15 @@ def _facility_layers(
             status = _facility_status(row)
             half = _ICON_SIZE // 2
             icon = folium.DivIcon(
-                html=_icon_svg(row.type, status, units=0 if pd.isna(row.units) else int(row.units)),
+                html=icon_svg(row.type, status, units=0 if pd.isna(row.units) else int(row.units)),
                 icon_size=(_ICON_SIZE, _ICON_SIZE),
                 icon_anchor=(half - dx, half),
                 class_name=f"wp-facility wp-{_css_token(row.type)} wp-{status}",
             )
             marker = folium.Marker([lat, lon], icon=icon)
             site_name = names.get(site, site)
-            tooltip = (
-                f"<b>{_esc(_type_label(row.type, labels))}</b> · "
-                f"{_esc(labels[f'status_{status}'])}<br>{_esc(site_name)}"
+            tooltip = _tooltip(
+                type_label(row.type, labels), f" · {labels[f'status_{status}']}", [site_name]
             )
             popup = _facility_popup(
                 row,
@@ -832,6 +775,60 @@ def _facility_layers(
     return list(groups.values())
 
 
+def unit_change_layer(
+    changes: pd.DataFrame,
+    neighbourhoods: gpd.GeoDataFrame,
+    points: Mapping[str, tuple[float, float]],
+    labels: Mapping[str, str],
+    *,
+    name: str,
+) -> folium.FeatureGroup:
+    """Per site, a badge with the units each type gains (+) or loses (−) against another plan.
+
+    Parameters
+    ----------
+    changes
+        ``neighbourhood, type, units_reference, units, delta``, one row per site and type
+        whose units differ (``compare``'s :func:`~woonplanner.outputs.compare.unit_differences`).
+    neighbourhoods, points
+        The neighbourhood names and the representative points (lon, lat) by code.
+    labels
+        The page's texts.
+    name
+        The layer's name in the layer control. The map needs :func:`add_panes` with
+        ``changes=True``.
+    """
+    group = folium.FeatureGroup(name=name)
+    names = _names(neighbourhoods)
+    order = {kind: i for i, kind in enumerate(FACILITY_TYPES)}
+    lang = labels.get("html_lang", "nl")
+    for site, rows in changes.groupby("neighbourhood", sort=True):
+        if site not in points:
+            continue
+        rows = rows.assign(_o=rows["type"].map(order).fillna(len(order))).sort_values("_o")
+        badge, lines = [], []
+        for row in rows.itertuples(index=False):
+            sign, css = ("+", "plus") if row.delta > 0 else ("−", "minus")
+            badge.append((type_colour(row.type), css, f"{sign}{abs(int(row.delta))}"))
+            lines.append(
+                f"{type_label(row.type, labels)}: {sign}{abs(int(row.delta))} "
+                f"({format_whole(row.units_reference, lang)} → {format_whole(row.units, lang)})"
+            )
+        lon, lat = points[str(site)]
+        icon = folium.DivIcon(
+            html=change_badge(badge),
+            icon_size=(0, 0),
+            # Under the facility markers, so both stay readable.
+            icon_anchor=(0, -_ICON_SIZE // 2 - 2),
+            class_name="wp-change",
+        )
+        marker = folium.Marker([lat, lon], icon=icon, pane=_CHANGE_PANE[0])
+        tooltip = _tooltip(names.get(str(site), site), f" ({name})", lines)
+        _Bind(_part("change_popup", Markup(tooltip)), tooltip).add_to(marker)
+        marker.add_to(group)
+    return group
+
+
 # --- popups and labels ----------------------------------------------------------------------
 
 
@@ -841,15 +838,11 @@ def _neighbourhood_popup(row: pd.Series, labels: Mapping[str, str], threshold: i
         (labels["demand"], format_count(row["children_demand"], threshold)),
         (labels["placed"], format_count(row["children_placed"], threshold)),
         (labels["unplaced"], format_count(row["children_unplaced"], threshold)),
-        (labels["mean_km"], _format_km(row.get("mean_km"))),
+        (labels["mean_km"], format_km(row.get("mean_km"))),
     ]
     gemeente = row.get("gemeente_name", row["gemeente"])
-    return (
-        f'<div class="wp-popup"><b>{_esc(row["name"])}</b> '
-        f'<span class="wp-code">{_esc(row["code"])}</span><br>'
-        f"{_esc(labels['gemeente'])}: {_esc(gemeente)} "
-        f'<span class="wp-code">{_esc(row["gemeente"])}</span>'
-        f"{_table(rows)}</div>"
+    return _part(
+        "neighbourhood_popup", row["name"], row["code"], labels, gemeente, row["gemeente"], rows
     )
 
 
@@ -864,50 +857,38 @@ def _facility_popup(
 ) -> str:
     """Type, status, site and the unit and place numbers of one facility row."""
     rows = [
-        (labels["existing_units"], _format_int(row.existing_units, lang)),
-        (labels["opened_units"], _format_int(row.opened_units, lang)),
-        (labels["closed_units"], _format_int(row.closed_units, lang)),
-        (labels["units"], _format_int(row.units, lang)),
-        (labels["places"], _format_int(row.places, lang)),
+        (labels["existing_units"], format_whole(row.existing_units, lang)),
+        (labels["opened_units"], format_whole(row.opened_units, lang)),
+        (labels["closed_units"], format_whole(row.closed_units, lang)),
+        (labels["units"], format_whole(row.units, lang)),
+        (labels["places"], format_whole(row.places, lang)),
         (labels["occupied"], format_count(row.occupied, threshold)),
     ]
-    return (
-        f'<div class="wp-popup"><b>{_esc(_type_label(row.type, labels))}</b> · '
-        f"{_esc(labels[f'status_{status}'])}<br>"
-        f"{_esc(labels['neighbourhood'])}: {_esc(site_name)} "
-        f'<span class="wp-code">{_esc(row.neighbourhood)}</span><br>'
-        f"{_esc(labels['gemeente'])}: {_esc(gemeente_name)}"
-        f"{_table(rows)}</div>"
+    return _part(
+        "facility_popup",
+        type_label(row.type, labels),
+        labels[f"status_{status}"],
+        labels,
+        site_name,
+        row.neighbourhood,
+        gemeente_name,
+        rows,
     )
 
 
 def _gemeente_popup(row: pd.Series, labels: Mapping[str, str], lang: str) -> str:
     """Inhabitants and the small-scale housing norm of one gemeente."""
     met = bool(row["norm_met"])
-    colour = _NORM_MET_COLOUR if met else _NORM_NOT_MET_COLOUR
     rows = [
-        (labels["inhabitants"], _format_int(row["inhabitants"], lang)),
-        (labels["small_scale_units"], _format_int(row["small_scale_units"], lang)),
+        (labels["inhabitants"], format_whole(row["inhabitants"], lang)),
+        (labels["small_scale_units"], format_whole(row["small_scale_units"], lang)),
         (
             labels["required_small_scale_units"],
-            _format_int(row["required_small_scale_units"], lang),
+            format_whole(row["required_small_scale_units"], lang),
         ),
     ]
-    return (
-        f'<div class="wp-popup"><b>{_esc(row["name"])}</b> '
-        f'<span class="wp-code">{_esc(row["code"])}</span><br>'
-        f'<span style="color:{colour};font-weight:600">{_esc(_norm_label(met, labels))}</span>'
-        f"{_table(rows)}</div>"
-    )
-
-
-def _table(rows: Iterable[tuple[str, str]]) -> str:
-    """A two-column table; labels are escaped here, values are already display strings."""
-    body = "".join(
-        f'<tr><td>{_esc(label)}</td><td class="wp-num">{_esc(value)}</td></tr>'
-        for label, value in rows
-    )
-    return f"<table>{body}</table>"
+    colour = NORM_MET_COLOUR if met else NORM_NOT_MET_COLOUR
+    return _part("gemeente_popup", row["name"], row["code"], colour, _norm_label(met, labels), rows)
 
 
 def _title_html(
@@ -926,95 +907,109 @@ def _title_html(
     banner = ""
     status = str(plan.kpis.get("status", "unknown"))
     if status != "optimal":
-        text = labels["not_optimal"]
+        banner = labels["not_optimal"]
         gap = plan.kpis.get("mip_gap")
         if gap is not None and math.isfinite(float(gap)):
             # mip_gap is HiGHS's relative gap, a fraction.
-            text += f", {labels['gap']} {100 * float(gap):.1f} %"
-        banner = (
-            f'<div class="wp-banner">⚠ {_esc(text)} '
-            f"<small>({_esc(labels['solver_status'])}: {_esc(status)})</small></div>"
-        )
+            banner += f", {labels['gap']} {100 * float(gap):.1f} %"
     # Like the report: the region's name after the generic title.
     region = (plan.manifest or {}).get("region")
     heading = title or (f"{labels['title']} — {region}" if region else labels["title"])
-    return (
-        f'<div class="wp-title"><h1>{_esc(heading)}</h1>'
-        f'<div class="wp-summary">{_esc(summary)}</div>{banner}</div>'
-    )
+    return _part("title", heading, summary, banner, status, labels)
 
 
 def _legend_html(edges: list[float], labels: Mapping[str, str], threshold: int) -> str:
     """The legend: demand classes, types, status, flows, norm colours and unplaced hatch."""
-    parts = [f"<details open><summary>{_esc(labels['legend'])}</summary>"]
-
-    parts.append(f"<h4>{_esc(labels['legend_demand'])}</h4>")
-    for colour, text in _demand_classes(edges, threshold):
-        parts.append(
-            f'<div class="wp-row"><span class="wp-swatch" style="background:{colour}"></span>'
-            f"{_esc(text)}</div>"
+    demand = [
+        (Markup(f'<span class="wp-swatch" style="background:{colour}"></span>'), text)
+        for colour, text in _demand_classes(edges, threshold)
+    ]
+    types = [
+        (Markup(icon_svg(kind, "existing", units=0, size=20)), type_label(kind, labels))
+        for kind in FACILITY_TYPES
+    ]
+    status = [
+        (Markup(icon_svg(None, s, units=0, size=20)), labels[f"status_{s}"])
+        for s in ("existing", "new", "closing")
+    ]
+    flows = [
+        (
+            Markup(
+                '<svg class="wp-line" height="12" viewBox="0 0 26 12">'
+                f'<line x1="1" y1="9" x2="25" y2="3" stroke="{OTHER_COLOUR}" stroke-width="4" '
+                'stroke-linecap="round"/></svg>'
+            ),
+            labels["legend_flows_text"],
         )
-
-    parts.append(f"<h4>{_esc(labels['legend_types'])}</h4>")
-    for kind in FACILITY_TYPES:
-        parts.append(
-            f'<div class="wp-row">{_icon_svg(kind, "existing", units=0, size=20)}'
-            f"{_esc(_type_label(kind, labels))}</div>"
+    ]
+    norm = [
+        (
+            Markup(
+                '<svg class="wp-line" height="12" viewBox="0 0 26 12">'
+                f'<line x1="1" y1="6" x2="25" y2="6" stroke="{colour}" stroke-width="3"{dash}/>'
+                "</svg>"
+            ),
+            _norm_label(met, labels),
         )
-
-    parts.append(f"<h4>{_esc(labels['legend_status'])}</h4>")
-    for status in ("existing", "new", "closing"):
-        parts.append(
-            f'<div class="wp-row">{_icon_svg(None, status, units=0, size=20)}'
-            f"{_esc(labels[f'status_{status}'])}</div>"
+        for met, colour, dash in (
+            (True, NORM_MET_COLOUR, ""),
+            (False, NORM_NOT_MET_COLOUR, ' stroke-dasharray="6 3"'),
         )
-
-    parts.append(f"<h4>{_esc(labels['legend_flows'])}</h4>")
-    parts.append(
-        '<div class="wp-row"><svg class="wp-line" height="12" viewBox="0 0 26 12">'
-        f'<line x1="1" y1="9" x2="25" y2="3" stroke="{_OTHER_COLOUR}" stroke-width="4" '
-        'stroke-linecap="round"/></svg>'
-        f"{_esc(labels['legend_flows_text'])}</div>"
-    )
-
-    parts.append(f"<h4>{_esc(labels['legend_gemeenten'])}</h4>")
-    for met in (True, False):
-        colour = _NORM_MET_COLOUR if met else _NORM_NOT_MET_COLOUR
-        dash = "" if met else ' stroke-dasharray="6 3"'
-        parts.append(
-            '<div class="wp-row"><svg class="wp-line" height="12" viewBox="0 0 26 12">'
-            f'<line x1="1" y1="6" x2="25" y2="6" stroke="{colour}" stroke-width="3"{dash}/>'
-            f"</svg>{_esc(_norm_label(met, labels))}</div>"
+    ]
+    unplaced = [
+        (
+            Markup(
+                '<svg class="wp-swatch" viewBox="0 0 18 12" '
+                f'style="border:2px solid {UNPLACED_COLOUR}"><rect width="18" height="12" '
+                'fill="url(#wp-hatch)"/></svg>'
+            ),
+            labels["legend_unplaced_text"],
         )
+    ]
+    blocks = [
+        (labels["legend_demand"], demand),
+        (labels["legend_types"], types),
+        (labels["legend_status"], status),
+        (labels["legend_flows"], flows),
+        (labels["legend_gemeenten"], norm),
+        (labels["layer_unplaced"], unplaced),
+    ]
+    return _part("legend", labels, blocks, labels["legend_note"].format(threshold=threshold))
 
-    parts.append(f"<h4>{_esc(labels['layer_unplaced'])}</h4>")
-    parts.append(
-        '<div class="wp-row"><svg class="wp-swatch" viewBox="0 0 18 12" '
-        f'style="border:2px solid {_UNPLACED_COLOUR}"><rect width="18" height="12" '
-        f'fill="url(#wp-hatch)"/></svg>{_esc(labels["legend_unplaced_text"])}</div>'
-    )
-    note = labels["legend_note"].format(threshold=threshold)
-    parts.append(f'<p class="wp-note">{_esc(note)}</p></details>')
-    return "".join(parts)
+
+def change_badge(items: list[tuple[str, str, str]], *, style: str = "") -> str:
+    """The badge of units a site gains or loses: ``(colour, "plus" | "minus", text)`` per type
+    (the change layer draws it, compare's legend shows one; ``style`` of its box)."""
+    return _part("change_badge", items, style)
 
 
-def _icon_svg(kind: str | None, status: str, *, units: int, size: int = _ICON_SIZE) -> str:
+def _tooltip(bold: Any = "", after: str = "", lines: Iterable[Any] = ()) -> str:
+    """A tooltip: a bold head, text after it, then one line each (escaped in the template)."""
+    return _part("tooltip", bold, after, list(lines))
+
+
+def _part(macro: str, *args: Any) -> str:
+    """One part of the map page from ``templates/map.html.j2`` (escaped there)."""
+    return str(render_macro("map.html.j2", macro, *args))
+
+
+def icon_svg(kind: str | None, status: str, *, units: int, size: int = _ICON_SIZE) -> str:
     """An SVG marker: shape and fill by type, outline and badge by status.
 
     Existing is solid with a white outline; new has a thick green outline and a "+" badge;
     closing is faded with a dashed red outline and a "×" badge.
     """
-    colour = _TYPE_COLOURS.get(kind, _OTHER_COLOUR) if kind else _OTHER_COLOUR
+    colour = type_colour(kind)
     stroke, width, dash, fill_opacity = {
         "existing": ("#ffffff", 2.0, "", 1.0),
-        "new": (_NEW_COLOUR, 3.5, "", 1.0),
-        "closing": (_CLOSING_COLOUR, 3.0, ' stroke-dasharray="3.5 2.5"', 0.4),
+        "new": (NEW_COLOUR, 3.5, "", 1.0),
+        "closing": (CLOSING_COLOUR, 3.0, ' stroke-dasharray="3.5 2.5"', 0.4),
     }[status]
     paint = (
         f'fill="{colour}" fill-opacity="{fill_opacity}" stroke="{stroke}" '
         f'stroke-width="{width}"{dash}'
     )
-    shape = _TYPE_SHAPES.get(kind, "diamond") if kind else "circle"
+    shape = TYPE_SHAPES.get(kind, "diamond") if kind else "circle"
     text_y = 14.0
     if shape == "circle":
         body = f'<circle cx="14" cy="14" r="9.5" {paint}/>'
@@ -1033,7 +1028,7 @@ def _icon_svg(kind: str | None, status: str, *, units: int, size: int = _ICON_SI
             f'font-weight="700" font-family="system-ui, sans-serif" fill="{ink}">{units}</text>'
         )
     if status in ("new", "closing"):
-        badge = _NEW_COLOUR if status == "new" else _CLOSING_COLOUR
+        badge = NEW_COLOUR if status == "new" else CLOSING_COLOUR
         mark = "+" if status == "new" else "×"
         body += (
             f'<circle cx="24" cy="4.5" r="4.5" fill="{badge}" stroke="#fff" stroke-width="1"/>'
@@ -1049,15 +1044,6 @@ def _icon_svg(kind: str | None, status: str, *, units: int, size: int = _ICON_SI
 # --- data helpers ---------------------------------------------------------------------------
 
 
-def _labels(lang: str) -> dict[str, str]:
-    """The label dictionary for one language."""
-    try:
-        return LABELS[lang]
-    except KeyError:
-        msg = f"lang: must be one of {sorted(LABELS)}, got {lang!r}"
-        raise ValueError(msg) from None
-
-
 def _with_crs(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The frame with its CRS set; a Plan without one is in EPSG:28992 by contract."""
     if frame.crs is None:
@@ -1065,7 +1051,7 @@ def _with_crs(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return frame
 
 
-def _feature_collection(
+def feature_collection(
     frame: gpd.GeoDataFrame, properties: Callable[[pd.Series], dict[str, Any]]
 ) -> dict[str, Any]:
     """GeoJSON in WGS84 whose properties are only what ``properties`` returns.
@@ -1094,10 +1080,16 @@ def _feature_collection(
     return {"type": "FeatureCollection", "features": features}
 
 
-def _representative_points(
-    neighbourhoods: gpd.GeoDataFrame, to_wgs84: Transformer
+def representative_points(
+    neighbourhoods: gpd.GeoDataFrame, to_wgs84: Transformer | None = None
 ) -> dict[str, tuple[float, float]]:
-    """(lon, lat) of each neighbourhood's representative point, keyed by code."""
+    """(lon, lat) of each neighbourhood's representative point (``rep_x, rep_y``), by code.
+
+    Facilities are drawn there, never at an address.
+    """
+    if to_wgs84 is None:
+        crs = _with_crs(neighbourhoods).crs
+        to_wgs84 = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
     if neighbourhoods.empty:
         return {}
     lon, lat = to_wgs84.transform(
@@ -1248,36 +1240,11 @@ def _gemeente_names(neighbourhoods: gpd.GeoDataFrame) -> dict[str, str]:
     return dict(zip(neighbourhoods["code"].astype(str), neighbourhoods[column], strict=True))
 
 
-def _type_label(kind: str, labels: Mapping[str, str]) -> str:
-    """Display name of a facility type; an unknown type shows as it is in the data."""
-    return labels.get(f"type_{kind}", str(kind))
-
-
 def _norm_label(met: bool, labels: Mapping[str, str]) -> str:
     """'Norm gehaald' or 'Norm niet gehaald' in the map's language."""
     return labels["norm_met"] if met else labels["norm_not_met"]
 
 
-def _format_km(value: float | None) -> str:
-    """A distance in km with one decimal, or a dash when there is none (nobody placed)."""
-    if value is None or pd.isna(value):
-        return "–"
-    return f"{float(value):.1f} km"
-
-
-def _format_int(value: float, lang: str) -> str:
-    """A whole number with the thousands separator of the language."""
-    if pd.isna(value):
-        return "–"
-    text = f"{round(float(value)):,}"
-    return text.replace(",", ".") if lang == "nl" else text
-
-
 def _css_token(value: Any) -> str:
     """A class-name-safe version of a data value."""
     return "".join(c if c.isalnum() else "-" for c in str(value).lower())
-
-
-def _esc(value: Any) -> str:
-    """HTML-escape anything that came from input data."""
-    return html.escape(str(value), quote=True)

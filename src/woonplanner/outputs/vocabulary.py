@@ -1,0 +1,848 @@
+"""The one vocabulary of every page: types, reasons, colours, nl/en texts and number formats.
+
+Map, report, compare, sweep and national pages all name things from here, so a type, a colour
+or a word reads the same everywhere:
+
+- the domain codes (:data:`FACILITY_TYPES`, :data:`REASONS`, :data:`SUPPORT_NEEDS`,
+  :data:`AGE_BANDS`, :data:`CHANGE_REASONS`), taken from :mod:`woonplanner.schema` and
+  :mod:`woonplanner.plan`, never written again;
+- one colour and one marker shape per type, and the colours of new / closing units, the norm
+  and unplaced children (:data:`TYPE_COLOURS` and the ``*_COLOUR`` constants);
+- the texts per language: :data:`TERMS` are the words every page shares, and each page adds its
+  own (:func:`labels` merges them);
+- number formatting in the language's style (:func:`format_number`, :func:`format_money`,
+  :func:`format_count`, :class:`Formatter`) and HTML escaping (:func:`esc`).
+
+Run outcomes (``optimal``, ``time_limit``, ``infeasible``, …) are
+:class:`woonplanner.outcome.Outcome`; their texts are in :data:`TERMS` as ``outcome_<value>``.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from woonplanner.outcome import Outcome
+from woonplanner.plan import CHANGE_REASONS
+from woonplanner.schema import AGE_BANDS, FACILITY_TYPES, REASONS, SUPPORT_NEEDS
+
+__all__ = [
+    "AGE_BANDS",
+    "CHANGE_REASONS",
+    "FACILITY_TYPES",
+    "LANGS",
+    "REASONS",
+    "SUPPORT_NEEDS",
+    "TERMS",
+    "TYPE_COLOURS",
+    "Formatter",
+    "check_lang",
+    "esc",
+    "format_count",
+    "format_km",
+    "format_money",
+    "format_number",
+    "format_whole",
+    "labels",
+    "outcome_label",
+    "type_colour",
+    "type_label",
+]
+
+#: The languages every page is written in.
+LANGS: tuple[str, ...] = ("nl", "en")
+
+# --- colours and shapes ---------------------------------------------------------------------
+
+#: One colour and one shape per type, so the types stay apart in greyscale print too.
+TYPE_COLOURS = {"pleeggezin": "#e8710a", "gezinshuis": "#8e3bb5", "woongroep": "#2b2b2b"}
+#: The same, light: the stock before the plan in the report's charts.
+TYPE_LIGHT_COLOURS = {"pleeggezin": "#f7c99e", "gezinshuis": "#d8b9e6", "woongroep": "#b5b5b5"}
+TYPE_SHAPES = {"pleeggezin": "circle", "gezinshuis": "house", "woongroep": "square"}
+#: A type the vocabulary does not know (an OR-Library run, a user's own type).
+OTHER_COLOUR = "#8a8a8a"
+NEW_COLOUR = "#1a9641"
+CLOSING_COLOUR = "#d7191c"
+NORM_MET_COLOUR = "#1a9641"
+NORM_NOT_MET_COLOUR = "#d7191c"
+UNPLACED_COLOUR = "#c0392b"
+#: Gains and losses in tables and badges.
+PLUS_COLOUR = "#1a7f37"
+MINUS_COLOUR = "#c62828"
+#: Today's stock next to the plan in the report's charts.
+NOW_COLOUR = "#b8b8b8"
+
+
+def type_colour(kind: str | None) -> str:
+    """The colour of a facility type; :data:`OTHER_COLOUR` for one the vocabulary lacks."""
+    return TYPE_COLOURS.get(kind, OTHER_COLOUR) if kind else OTHER_COLOUR
+
+
+# --- texts ----------------------------------------------------------------------------------
+
+#: Words every page shares, per language: types, layers, figures, run outcomes.
+TERMS: dict[str, dict[str, str]] = {
+    "nl": {
+        "html_lang": "nl",
+        "type_pleeggezin": "Pleeggezin",
+        "type_gezinshuis": "Gezinshuis",
+        "type_woongroep": "Woongroep",
+        "layer_pleeggezin": "Pleeggezinnen",
+        "layer_gezinshuis": "Gezinshuizen",
+        "layer_woongroep": "Woongroepen",
+        "layer_tiles": "Achtergrondkaart",
+        "layer_gemeenten": "Gemeenten (norm)",
+        "layer_unplaced": "Niet geplaatst",
+        "legend_gemeenten": "Gemeenten",
+        "neighbourhood": "Buurt",
+        "gemeente": "Gemeente",
+        "inhabitants": "Inwoners",
+        "children": "kinderen",
+        "opened_units": "Geopend",
+        "closed_units": "Gesloten",
+        "places": "Plaatsen",
+        "occupied": "Bezet (kinderen)",
+        "optimal": "optimaal",
+        "solver_status": "solverstatus",
+        "setting": "Instelling",
+        "outcome_optimal": "optimaal",
+        "outcome_time_limit": "tijdslimiet",
+        "outcome_infeasible": "geen plan mogelijk",
+        "outcome_no_plan_in_time": "geen plan binnen de tijd",
+        "outcome_invalid_input": "ongeldige invoer",
+        "outcome_interrupted": "onderbroken",
+        "outcome_error": "fout",
+    },
+    "en": {
+        "html_lang": "en",
+        "type_pleeggezin": "Foster family (pleeggezin)",
+        "type_gezinshuis": "Family home (gezinshuis)",
+        "type_woongroep": "Group home (woongroep)",
+        "layer_pleeggezin": "Foster families",
+        "layer_gezinshuis": "Family homes",
+        "layer_woongroep": "Group homes",
+        "layer_tiles": "Background map",
+        "layer_gemeenten": "Gemeenten (norm)",
+        "layer_unplaced": "Unplaced children",
+        "legend_gemeenten": "Gemeenten",
+        "neighbourhood": "Neighbourhood",
+        "gemeente": "Gemeente",
+        "inhabitants": "Inhabitants",
+        "children": "children",
+        "opened_units": "Opened",
+        "closed_units": "Closed",
+        "places": "Places",
+        "occupied": "Occupied (children)",
+        "optimal": "optimal",
+        "solver_status": "solver status",
+        "setting": "Setting",
+        "outcome_optimal": "optimal",
+        "outcome_time_limit": "time limit",
+        "outcome_infeasible": "no plan possible",
+        "outcome_no_plan_in_time": "no plan in time",
+        "outcome_invalid_input": "invalid input",
+        "outcome_interrupted": "interrupted",
+        "outcome_error": "error",
+    },
+}
+
+#: The texts only map.html has (with :data:`TERMS`: :func:`labels`).
+_MAP: dict[str, dict[str, str]] = {
+    "nl": {
+        "title": "Plan kleinschalige woonvoorzieningen jeugd",
+        "layer_demand": "Vraag",
+        "layer_flows": "Stromen",
+        "status_existing": "Bestaand",
+        "status_new": "Nieuw",
+        "status_closing": "Sluit",
+        "norm_met": "Norm gehaald",
+        "norm_not_met": "Norm niet gehaald",
+        "legend": "Legenda",
+        "legend_demand": "Vraag: kinderen per buurt",
+        "legend_types": "Voorzieningen (getal = eenheden)",
+        "legend_status": "Status",
+        "legend_flows": "Stromen",
+        "legend_flows_text": "buurt → voorziening, dikte = kinderen",
+        "legend_unplaced_text": "buurt met niet geplaatste kinderen",
+        "legend_note": (
+            "Voorzieningen staan op een punt in de buurt, nooit op een adres. Aantallen kinderen "
+            "onder {threshold} staan als “<{threshold}”."
+        ),
+        "not_optimal": "niet bewezen optimaal",
+        "gap": "gap",
+        "demand": "Vraag (kinderen)",
+        "placed": "Geplaatst",
+        "unplaced": "Niet geplaatst",
+        "mean_km": "Gem. afstand",
+        "existing_units": "Bestaande eenheden",
+        "units": "Eenheden",
+        "small_scale_units": "Kleinschalige eenheden",
+        "required_small_scale_units": "Vereist volgens norm",
+        "summary": "Vraag {demand} · geplaatst {placed} · niet geplaatst {unplaced} kinderen",
+    },
+    "en": {
+        "title": "Plan for small-scale youth housing",
+        "layer_demand": "Demand",
+        "layer_flows": "Flows",
+        "status_existing": "Existing",
+        "status_new": "New",
+        "status_closing": "Closing",
+        "norm_met": "Norm met",
+        "norm_not_met": "Norm not met",
+        "legend": "Legend",
+        "legend_demand": "Demand: children per neighbourhood",
+        "legend_types": "Facilities (number = units)",
+        "legend_status": "Status",
+        "legend_flows": "Flows",
+        "legend_flows_text": "neighbourhood → facility, width = children",
+        "legend_unplaced_text": "neighbourhood with unplaced children",
+        "legend_note": (
+            "Facilities are drawn at a point in the neighbourhood, never at an address. Counts of"
+            " children below {threshold} are shown as “<{threshold}”."
+        ),
+        "not_optimal": "not proven optimal",
+        "gap": "gap",
+        "demand": "Demand (children)",
+        "placed": "Placed",
+        "unplaced": "Unplaced",
+        "mean_km": "Mean distance",
+        "existing_units": "Existing units",
+        "units": "Units",
+        "small_scale_units": "Small-scale units",
+        "required_small_scale_units": "Required by the norm",
+        "summary": "Demand {demand} · placed {placed} · unplaced {unplaced} children",
+    },
+}
+
+#: The texts only report.html has (with :data:`TERMS`: :func:`labels`).
+_REPORT: dict[str, dict[str, str]] = {
+    "nl": {
+        "title": "Plan kleinschalige woonvoorzieningen jeugd",
+        "scenario": "Scenario",
+        "gemeenten_in_plan": "Gemeenten in het plan",
+        "status": "Status van de berekening",
+        "optimal_gap": "optimaal (gap {gap}, de solver stopt bij {limit})",
+        "not_optimal": "niet bewezen optimaal, gap {gap}",
+        "not_optimal_no_gap": "niet bewezen optimaal",
+        "open_map": "Open de kaart (map.html)",
+        "map_hint": (
+            "De kaart toont vraag, voorzieningen per vorm, stromen en de norm per gemeente."
+        ),
+        "headline": "Kerncijfers",
+        "demand": "Kinderen die een plek nodig hebben",
+        "placed": "Geplaatst binnen de normen",
+        "unplaced": "Niet geplaatst",
+        "mean_km": "Gemiddelde afstand tot school",
+        "p90_km": "90 % van de kinderen woont binnen",
+        "annual_cost": "Jaarlijkse kosten",
+        "one_off_cost": "Eenmalige kosten (openen en sluiten)",
+        "norm_headline": "Norm 1 per 40.000 inwoners",
+        "norm_headline_value": "gehaald in {met} van {total} gemeenten",
+        "counts_note": (
+            "Aantallen kinderen zijn verwachte aantallen (vraag uit percentages), afgerond op "
+            "hele kinderen. Aantallen onder {threshold} (per buurt, gemeente of vorm) staan als "
+            "“<{threshold}”."
+        ),
+        "unplaced_title": "Niet geplaatste kinderen",
+        "all_placed": "Alle kinderen hebben een plek binnen de normen van het scenario.",
+        "some_unplaced": (
+            "{count} kinderen kunnen binnen de normen van het scenario geen plek krijgen. Het "
+            "plan verbergt hen niet: hieronder staat om welke kinderen het gaat en welke regel "
+            "hen tegenhoudt."
+        ),
+        "unplaced_why": (
+            "Een kind blijft alleen zonder plek als binnen de afstandsgrens van zijn reden geen "
+            "passende plek te maken is: er ligt geen buurt binnen die afstand, of de buurten "
+            "binnen die afstand zitten aan hun limiet ({limits}){budget}."
+        ),
+        "unplaced_budget": "; of het budget van {budget} (inclusief openen en sluiten) is op",
+        "limit_per_households": "{type}: hooguit {n} per 1.000 huishoudens",
+        "limit_per_site": "{type}: hooguit {n} per buurt",
+        "unplaced_by_reason": "Naar reden en ondersteuningsbehoefte",
+        "unplaced_by_neighbourhood": "Naar buurt",
+        "reason": "Reden",
+        "support_need": "Ondersteuning",
+        "rule": "Regel in het scenario",
+        "rule_text": "plek {band} van school; passende vormen: {types}",
+        "band_max": "binnen {max}",
+        "band_min_max": "minstens {min} van huis en binnen {max}",
+        "reason_parents_cannot_cope": "Ouders kunnen (tijdelijk) niet zorgen",
+        "reason_orphaned": "Wees",
+        "reason_safety_risk": "Ernstig veiligheidsrisico thuis",
+        "support_none": "geen extra",
+        "support_extra": "extra pedagogisch",
+        "children_demand": "Vraag",
+        "children_unplaced": "Niet geplaatst",
+        "norm_title": "Norm: 1 kleinschalige voorziening per 40.000 inwoners",
+        "norm_intro": (
+            "Kleinschalig telt: {types}. Vereist = {rounding}(inwoners / {per}) per gemeente en "
+            "voor de regio."
+        ),
+        "required": "Vereist",
+        "present": "In het plan",
+        "met": "Gehaald",
+        "region_total": "Regio",
+        "norm_chart": "Kleinschalige eenheden per gemeente (streep = vereist)",
+        "norm_met": "gehaald",
+        "norm_not_met": "niet gehaald",
+        "types_title": "Voorzieningen per vorm",
+        "type": "Vorm",
+        "existing_units": "Nu",
+        "units": "Eenheden in plan",
+        "occupancy": "Bezetting",
+        "units_chart": "Eenheden per vorm: nu en in het plan",
+        "series_now": "nu",
+        "series_plan": "in het plan",
+        "occupancy_chart": "Plaatsen en bezetting per vorm",
+        "series_places": "plaatsen",
+        "series_occupied": "bezet",
+        "changes_title": "Veranderingen ten opzichte van de huidige voorraad",
+        "changes_summary": "{opened} erbij en {closed} eraf, in {sites}.",
+        "n_units": "{n} eenheid|{n} eenheden",
+        "n_sites": "{n} buurt|{n} buurten",
+        "no_changes": "Het plan verandert niets aan de huidige voorraad.",
+        "change": "Verandering",
+        "change_reason": "Reden",
+        "reason_norm": "norm: nodig om de gemeente (of regio) op 1 per 40.000 te brengen",
+        "reason_capacity": "capaciteit: meer kinderen dan plaatsen in de gemeente",
+        "reason_distance": "afstand: dichter bij school dan vrije plaatsen elders in de gemeente",
+        "reason_demand": "vraag: minder kinderen dan plaatsen",
+        "total": "Totaal",
+        "assumptions_title": "Aannames",
+        "assumptions_intro": (
+            "Deze instellingen laat het scenario op de standaardwaarde van woonplanner staan. Het"
+            " zijn aannames van het model, geen feiten over uw regio: controleer ze en zet een "
+            "andere waarde in het scenariobestand waar nodig. Toelichtingen komen uit het schema "
+            "(Engels)."
+        ),
+        "assumptions_none": "Het scenario zet elke instelling zelf; er zijn geen standaardwaarden.",
+        "value": "Waarde",
+        "explanation": "Toelichting",
+        "assumption_tag": "aanname",
+        "not_set": "— (niet gezet)",
+        "reproduce_title": "Herhaalbaarheid",
+        "reproduce": (
+            "Dit rapport bevat geen datum: dezelfde invoer geeft hetzelfde plan en hetzelfde "
+            "rapport. Opnieuw maken: woonplanner run scenario.toml (in deze map)."
+        ),
+        "versions": "Versies",
+        "objective": "Doelfunctie",
+        "bound": "Ondergrens",
+        "inputs": "Invoerbestanden (SHA-256)",
+        "contents": "Inhoud",
+        "gemeenten_title": "Per gemeente",
+        "gemeenten_note": (
+            "Vraag, geplaatst, niet geplaatst en afstand: de kinderen die in de gemeente wonen. "
+            "Opgevangen: de kinderen in de voorzieningen van de gemeente, waar ze ook vandaan "
+            "komen. Kosten: de voorzieningen in de gemeente, per jaar de eenheden en bezette "
+            "plaatsen, eenmalig het openen en sluiten."
+        ),
+        "children_placed": "Geplaatst",
+        "placed_here": "Opgevangen in de gemeente",
+        "mean_km_short": "Gem. afstand",
+        "annual_cost_short": "Kosten per jaar",
+        "one_off_cost_short": "Eenmalige kosten",
+        "gemeente_types_title": "Per gemeente en vorm",
+    },
+    "en": {
+        "title": "Plan for small-scale youth housing",
+        "scenario": "Scenario",
+        "gemeenten_in_plan": "Gemeenten in the plan",
+        "status": "Solver status",
+        "optimal_gap": "optimal (gap {gap}, the solver stops at {limit})",
+        "not_optimal": "not proven optimal, gap {gap}",
+        "not_optimal_no_gap": "not proven optimal",
+        "open_map": "Open the map (map.html)",
+        "map_hint": "The map shows demand, facilities by type, flows and each gemeente's norm.",
+        "headline": "Headline figures",
+        "demand": "Children needing a place",
+        "placed": "Placed within the norms",
+        "unplaced": "Unplaced",
+        "mean_km": "Mean distance to school",
+        "p90_km": "90 % of children live within",
+        "annual_cost": "Annual cost",
+        "one_off_cost": "One-off cost (opening and closing)",
+        "norm_headline": "Norm 1 per 40,000 inhabitants",
+        "norm_headline_value": "met in {met} of {total} gemeenten",
+        "counts_note": (
+            "Children's numbers are expected numbers (demand from rates), rounded to whole "
+            "children. Counts below {threshold} (per neighbourhood, gemeente or type) are shown "
+            "as “<{threshold}”."
+        ),
+        "unplaced_title": "Unplaced children",
+        "all_placed": "Every child has a place within the scenario's norms.",
+        "some_unplaced": (
+            "{count} children cannot be placed within the scenario's norms. The plan does not "
+            "hide them: below is who they are and which rule holds them back."
+        ),
+        "unplaced_why": (
+            "A child is left without a place only when no suitable place can be made within the "
+            "distance band of its reason: no neighbourhood lies within that distance, or the "
+            "neighbourhoods within it are at their limit ({limits}){budget}."
+        ),
+        "unplaced_budget": "; or the budget of {budget} (opening and closing included) is spent",
+        "limit_per_households": "{type}: at most {n} per 1,000 households",
+        "limit_per_site": "{type}: at most {n} per neighbourhood",
+        "unplaced_by_reason": "By reason and support need",
+        "unplaced_by_neighbourhood": "By neighbourhood",
+        "reason": "Reason",
+        "support_need": "Support",
+        "rule": "Rule in the scenario",
+        "rule_text": "a place {band} of school; suitable types: {types}",
+        "band_max": "within {max}",
+        "band_min_max": "at least {min} from home and within {max}",
+        "reason_parents_cannot_cope": "Parents (temporarily) cannot cope",
+        "reason_orphaned": "Orphaned",
+        "reason_safety_risk": "Serious safety risk at home",
+        "support_none": "no extra",
+        "support_extra": "extra pedagogical",
+        "children_demand": "Demand",
+        "children_unplaced": "Unplaced",
+        "norm_title": "Norm: 1 small-scale facility per 40,000 inhabitants",
+        "norm_intro": (
+            "Small-scale counts: {types}. Required = {rounding}(inhabitants / {per}) per gemeente"
+            " and for the region."
+        ),
+        "required": "Required",
+        "present": "In the plan",
+        "met": "Met",
+        "region_total": "Region",
+        "norm_chart": "Small-scale units per gemeente (tick = required)",
+        "norm_met": "met",
+        "norm_not_met": "not met",
+        "types_title": "Facilities by type",
+        "type": "Type",
+        "existing_units": "Now",
+        "units": "Units in plan",
+        "occupancy": "Occupancy",
+        "units_chart": "Units by type: now and in the plan",
+        "series_now": "now",
+        "series_plan": "in the plan",
+        "occupancy_chart": "Places and occupancy by type",
+        "series_places": "places",
+        "series_occupied": "occupied",
+        "changes_title": "Changes against the current stock",
+        "changes_summary": "{opened} added and {closed} removed, in {sites}.",
+        "n_units": "{n} unit|{n} units",
+        "n_sites": "{n} neighbourhood|{n} neighbourhoods",
+        "no_changes": "The plan changes nothing in the current stock.",
+        "change": "Change",
+        "change_reason": "Reason",
+        "reason_norm": "norm: needed to bring the gemeente (or region) up to 1 per 40,000",
+        "reason_capacity": "capacity: more children than places in the gemeente",
+        "reason_distance": "distance: nearer the school than free places elsewhere in the gemeente",
+        "reason_demand": "demand: fewer children than places",
+        "total": "Total",
+        "assumptions_title": "Assumptions",
+        "assumptions_intro": (
+            "The scenario leaves these settings at woonplanner's default. They are the model's "
+            "assumptions, not facts about your region: check them and set another value in the "
+            "scenario file where needed."
+        ),
+        "assumptions_none": "The scenario sets every value itself; no defaults are used.",
+        "value": "Value",
+        "explanation": "Explanation",
+        "assumption_tag": "assumption",
+        "not_set": "— (not set)",
+        "reproduce_title": "Reproducibility",
+        "reproduce": (
+            "This report carries no date: the same inputs give the same plan and the same report."
+            " To remake it: woonplanner run scenario.toml (in this folder)."
+        ),
+        "versions": "Versions",
+        "objective": "Objective",
+        "bound": "Bound",
+        "inputs": "Input files (SHA-256)",
+        "contents": "Contents",
+        "gemeenten_title": "By gemeente",
+        "gemeenten_note": (
+            "Demand, placed, unplaced and distance: the children living in the gemeente. Placed "
+            "in the gemeente: the children in the gemeente's facilities, wherever they come from."
+            " Costs: the facilities in the gemeente, annually its units and occupied places, "
+            "one-off the opening and closing."
+        ),
+        "children_placed": "Placed",
+        "placed_here": "Placed in the gemeente",
+        "mean_km_short": "Mean distance",
+        "annual_cost_short": "Annual cost",
+        "one_off_cost_short": "One-off cost",
+        "gemeente_types_title": "By gemeente and type",
+    },
+}
+
+#: The texts only compare.html has (with :data:`TERMS`: :func:`labels`).
+_COMPARE: dict[str, dict[str, str]] = {
+    "nl": {
+        "title": "Scenario's vergeleken",
+        "intro": (
+            "{n} plannen naast elkaar. De kaarten bewegen samen: schuif of zoom in één kaart en "
+            "de andere volgen. Op kaart {others} toont de laag “{diff}” wat er per buurt bijkomt "
+            "(+) of afgaat (−) ten opzichte van plan A."
+        ),
+        "reference": "referentie",
+        "and": " en ",
+        "not_optimal": "niet bewezen optimaal, gap {gap}",
+        "layer_diff": "Eenheden erbij / eraf t.o.v. A",
+        "legend_types": "Vormen (getal = eenheden)",
+        "legend_status": "Status t.o.v. huidige voorraad",
+        "status_existing": "bestaand",
+        "status_new": "nieuw",
+        "status_closing": "sluit",
+        "legend_diff": "Verschil met plan A",
+        "diff_plus": "eenheden erbij",
+        "diff_minus": "eenheden eraf",
+        "norm_met": "norm gehaald",
+        "norm_not_met": "norm niet gehaald",
+        "legend_unplaced": "buurt met niet geplaatste kinderen",
+        "privacy": (
+            "Voorzieningen staan op een punt in de buurt, nooit op een adres. Aantallen kinderen "
+            "onder {threshold} staan als “<{threshold}”."
+        ),
+        "kpi_title": "Kerncijfers per plan",
+        "kpi_intro": "Δ = plan min plan A. Groen is beter, rood is slechter.",
+        "kpi": "Kerncijfer",
+        "delta": "Δ {letter}",
+        "settings_title": "Wat de scenario's anders instellen",
+        "settings_none": "De scenario's stellen niets anders in.",
+        "placed_short": "geplaatst",
+        "unplaced_short": "niet geplaatst",
+        "cost_short": "per jaar",
+        "units_short": "eenheden",
+        "kpi_children_demand": "Kinderen die een plek nodig hebben",
+        "kpi_children_placed": "Geplaatst",
+        "kpi_children_unplaced": "Niet geplaatst",
+        "kpi_mean_km": "Gemiddelde afstand tot school (km)",
+        "kpi_median_km": "Mediane afstand (km)",
+        "kpi_p90_km": "90 % binnen (km)",
+        "kpi_child_km": "Kind-kilometers",
+        "kpi_annual_cost_eur": "Jaarlijkse kosten (€)",
+        "kpi_one_off_cost_eur": "Eenmalige kosten (€)",
+        "kpi_small_scale_units": "Kleinschalige eenheden",
+        "kpi_required_small_scale_units": "Vereist volgens norm",
+        "kpi_gemeenten_norm_met": "Gemeenten die de norm halen",
+        "kpi_units_by_type": "Eenheden: {type}",
+        "kpi_places_by_type": "Plaatsen: {type}",
+        "kpi_occupied_by_type": "Bezet: {type}",
+        "kpi_opened_by_type": "Geopend: {type}",
+        "kpi_closed_by_type": "Gesloten: {type}",
+    },
+    "en": {
+        "title": "Scenarios compared",
+        "intro": (
+            "{n} plans side by side. The maps move together: pan or zoom one and the others "
+            "follow. On map {others} the layer “{diff}” shows what each neighbourhood gains (+) "
+            "or loses (−) against plan A."
+        ),
+        "reference": "reference",
+        "and": " and ",
+        "not_optimal": "not proven optimal, gap {gap}",
+        "layer_diff": "Units added / removed vs A",
+        "legend_types": "Types (number = units)",
+        "legend_status": "Status against the current stock",
+        "status_existing": "existing",
+        "status_new": "new",
+        "status_closing": "closing",
+        "legend_diff": "Difference with plan A",
+        "diff_plus": "units added",
+        "diff_minus": "units removed",
+        "norm_met": "norm met",
+        "norm_not_met": "norm not met",
+        "legend_unplaced": "neighbourhood with unplaced children",
+        "privacy": (
+            "Facilities are drawn at a point in the neighbourhood, never at an address. Counts of"
+            " children below {threshold} are shown as “<{threshold}”."
+        ),
+        "kpi_title": "Headline figures per plan",
+        "kpi_intro": "Δ = plan minus plan A. Green is better, red is worse.",
+        "kpi": "Figure",
+        "delta": "Δ {letter}",
+        "settings_title": "What the scenarios set differently",
+        "settings_none": "The scenarios set nothing differently.",
+        "placed_short": "placed",
+        "unplaced_short": "unplaced",
+        "cost_short": "a year",
+        "units_short": "units",
+        "kpi_children_demand": "Children needing a place",
+        "kpi_children_placed": "Placed",
+        "kpi_children_unplaced": "Unplaced",
+        "kpi_mean_km": "Mean distance to school (km)",
+        "kpi_median_km": "Median distance (km)",
+        "kpi_p90_km": "90 % within (km)",
+        "kpi_child_km": "Child-km",
+        "kpi_annual_cost_eur": "Annual cost (€)",
+        "kpi_one_off_cost_eur": "One-off cost (€)",
+        "kpi_small_scale_units": "Small-scale units",
+        "kpi_required_small_scale_units": "Required by the norm",
+        "kpi_gemeenten_norm_met": "Gemeenten meeting the norm",
+        "kpi_units_by_type": "Units: {type}",
+        "kpi_places_by_type": "Places: {type}",
+        "kpi_occupied_by_type": "Occupied: {type}",
+        "kpi_opened_by_type": "Opened: {type}",
+        "kpi_closed_by_type": "Closed: {type}",
+    },
+}
+
+#: The texts only sweep.html has (with :data:`TERMS`: :func:`labels`).
+_SWEEP: dict[str, dict[str, str]] = {
+    "nl": {
+        "title": "Afweging kosten en nabijheid",
+        "x": "gemiddelde afstand tot school (km)",
+        "y": "kosten jaarlijks + eenmalig (€ mln)",
+        "caption": (
+            "Elk punt is een plan voor één waarde van {key} (het getal bij het punt), optimaal "
+            "voor die waarde. Open punt: niet bewezen optimaal (tijdslimiet). Rode ring: er "
+            "blijven kinderen zonder plek; zo'n plan is goedkoop omdat zij geen plek krijgen."
+        ),
+        "no_plan": "Geen plan voor {key} = {value}: {message}",
+        "unplaced": "{count} niet geplaatst",
+        "not_proven": "niet bewezen",
+        "value": "waarde",
+        "status": "status",
+        "mip_gap": "gap",
+        "children_demand": "kinderen",
+        "children_placed": "geplaatst",
+        "children_unplaced": "niet geplaatst",
+        "mean_km": "gem. afstand",
+        "p90_km": "90 % binnen",
+        "annual_cost_eur": "kosten per jaar",
+        "one_off_cost_eur": "eenmalig",
+        "cost_eur": "samen",
+        "units": "eenheden {type}",
+    },
+    "en": {
+        "title": "Trade-off between cost and proximity",
+        "x": "mean distance to school (km)",
+        "y": "annual + one-off cost (€ million)",
+        "caption": (
+            "Each point is a plan for one value of {key} (the number by the point), optimal for "
+            "that value. Hollow point: not proven optimal (time limit). Red ring: children are "
+            "left without a place; such a plan is cheap because they go without."
+        ),
+        "no_plan": "No plan for {key} = {value}: {message}",
+        "unplaced": "{count} unplaced",
+        "not_proven": "not proven",
+        "value": "value",
+        "status": "status",
+        "mip_gap": "gap",
+        "children_demand": "children",
+        "children_placed": "placed",
+        "children_unplaced": "unplaced",
+        "mean_km": "mean distance",
+        "p90_km": "90 % within",
+        "annual_cost_eur": "annual cost",
+        "one_off_cost_eur": "one-off",
+        "cost_eur": "together",
+        "units": "units {type}",
+    },
+}
+
+#: The texts only national_map.html has (with :data:`TERMS`: :func:`labels`).
+_NATIONAL: dict[str, dict[str, str]] = {
+    "nl": {
+        "title": "Jeugdregio's: norm en niet geplaatst",
+        "layer_background": "Achtergrond / background",
+        "state_met": "alle gemeenten gehaald",
+        "state_not_met": "niet in elke gemeente",
+        "state_failed": "geen plan (zie regions.csv)",
+        "legend": "Legenda",
+        "legend_norm": "1 kleinschalige voorziening per 40.000 inwoners",
+        "legend_width": "dikkere rand = meer niet geplaatste kinderen",
+        "status": "status",
+        "norm": "norm 1 per 40.000: {met} van {total} gemeenten",
+        "children_line": "kinderen: {demand}, niet geplaatst {unplaced}",
+        "mean": "gemiddeld {km}",
+    }
+}
+_PAGES: dict[str, dict[str, dict[str, str]]] = {
+    "map": _MAP,
+    "report": _REPORT,
+    "compare": _COMPARE,
+    "sweep": _SWEEP,
+    "national": _NATIONAL,
+}
+
+
+def check_lang(lang: str) -> str:
+    """``lang`` when it is one of :data:`LANGS`, else a ``ValueError`` naming them."""
+    if lang not in LANGS:
+        msg = f"lang: must be one of {sorted(LANGS)}, got {lang!r}"
+        raise ValueError(msg)
+    return lang
+
+
+def labels(*pages: str, lang: str = "nl") -> dict[str, str]:
+    """Every text of ``pages`` in ``lang``: :data:`TERMS`, then each page's own, in order.
+
+    A page that shows another's parts names both (compare draws the map's layers:
+    ``labels("map", "compare", lang=lang)``); a later page's text wins.
+    The national map is Dutch only: its English texts are the Dutch ones.
+    """
+    check_lang(lang)
+    merged = dict(TERMS[lang])
+    for page in pages:
+        texts = _PAGES[page]
+        merged |= texts.get(lang, texts["nl"])
+    return merged
+
+
+def outcome_label(outcome: Outcome | str, labels_: dict[str, str]) -> str:
+    """The text of a run outcome; a status the vocabulary lacks shows as it is."""
+    value = outcome.value if isinstance(outcome, Outcome) else str(outcome)
+    return labels_.get(f"outcome_{value}", value)
+
+
+# --- formatting -----------------------------------------------------------------------------
+
+
+def esc(value: Any) -> str:
+    """HTML-escape anything that came from input data, a run folder or the scenario."""
+    return html.escape(str(value), quote=True)
+
+
+def format_count(value: float | None, threshold: int) -> str:
+    """A number of children as shown on a shared map or report.
+
+    Parameters
+    ----------
+    value
+        Number of children (may be fractional: demand is an expectation).
+    threshold
+        Counts strictly between 0 and this value are hidden.
+
+    Returns
+    -------
+    str
+        ``"0"`` for zero, ``"<5"`` (with the threshold) for 0 < value < threshold, otherwise the
+        value rounded half up to a whole number; ``"–"`` when the value is missing.
+
+    Examples
+    --------
+    >>> [format_count(v, 5) for v in (0, 0.4, 4.99, 5, 12.5)]
+    ['0', '<5', '<5', '5', '13']
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    value = float(value)
+    if value <= 0:
+        # A tiny negative is solver round-off, not a count to report.
+        return "0"
+    if value < threshold:
+        return f"<{threshold}"
+    return str(math.floor(value + 0.5))
+
+
+def format_number(value: Any, lang: str = "nl", *, decimals: int = 0) -> str:
+    """A number with the language's separators: ``1.234,5`` (nl) or ``1,234.5`` (en).
+
+    Examples
+    --------
+    >>> format_number(1234.5, "nl", decimals=1), format_number(1234.5, "en", decimals=1)
+    ('1.234,5', '1,234.5')
+    >>> format_number(-0.004, "nl", decimals=2)
+    '0,00'
+    """
+    if value is None:
+        return "–"
+    value = float(value)
+    if math.isnan(value):
+        return "–"
+    if round(value, decimals) == 0:
+        value = 0.0  # no "-0"
+    text = f"{value:,.{decimals}f}"
+    if lang == "nl":
+        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text
+
+
+def format_money(value: Any, lang: str = "nl") -> str:
+    """Euros, whole: ``€ 1.234.567`` (nl) or ``€1,234,567`` (en)."""
+    if value is None:
+        return "–"
+    number = format_number(value, lang)
+    return f"€ {number}" if lang == "nl" else f"€{number}"
+
+
+def format_km(value: float | None) -> str:
+    """A distance in km with one decimal point (the map's popups), or a dash when missing."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{float(value):.1f} km"
+
+
+def format_whole(value: Any, lang: str = "nl") -> str:
+    """A whole number with the thousands separator of the language; a dash when missing."""
+    if value is None or pd.isna(value):
+        return "–"
+    return format_number(round(float(value)), lang)
+
+
+def type_label(kind: str, texts: Mapping[str, str], *, short: bool = False) -> str:
+    """The name of a facility type in ``texts`` (a :func:`labels` dict); an unknown type shows
+    as it is in the data. ``short`` drops the English name's Dutch one in brackets (charts)."""
+    label = texts.get(f"type_{kind}", str(kind))
+    return label.split(" (")[0] if short and texts.get("html_lang") == "en" else label
+
+
+@dataclass(frozen=True)
+class Formatter:
+    """Numbers, money, km, children counts and type names in one language.
+
+    Parameters
+    ----------
+    lang
+        ``"nl"`` or ``"en"``.
+    threshold
+        Children counts below this read ``"<threshold"``.
+    page
+        The page whose texts :attr:`labels` holds (with :data:`TERMS`).
+    """
+
+    lang: str
+    threshold: int
+    page: str = "report"
+
+    def __post_init__(self) -> None:
+        check_lang(self.lang)
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """The page's texts in this language (see :func:`labels`)."""
+        return labels(self.page, lang=self.lang)
+
+    def number(self, value: Any, *, decimals: int = 0) -> str:
+        """:func:`format_number` in this language."""
+        return format_number(value, self.lang, decimals=decimals)
+
+    def whole(self, value: Any) -> str:
+        """:func:`format_whole` in this language."""
+        return format_whole(value, self.lang)
+
+    def count(self, value: Any) -> str:
+        """Children: "<5" below the threshold, else a whole number with separators."""
+        text = format_count(None if value is None else float(value), self.threshold)
+        return self.number(int(text)) if text.isdigit() else text
+
+    def km(self, value: Any) -> str:
+        """km with one decimal in the language's style."""
+        return "–" if value is None else f"{self.number(value, decimals=1)} km"
+
+    def money(self, value: Any) -> str:
+        """:func:`format_money` in this language."""
+        return format_money(value, self.lang)
+
+    def percent(self, fraction: float | None, *, decimals: int = 1) -> str:
+        """A fraction as a percentage."""
+        return "–" if fraction is None else f"{self.number(100 * fraction, decimals=decimals)} %"
+
+    def type_label(self, kind: str, *, short: bool = False) -> str:
+        """A type's name; ``short`` drops the English label's Dutch name in brackets."""
+        return type_label(kind, TERMS[self.lang], short=short)
+
+    def outcome(self, status: Outcome | str) -> str:
+        """The text of a run outcome in this language."""
+        return outcome_label(status, TERMS[self.lang])
