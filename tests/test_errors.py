@@ -86,7 +86,7 @@ def test_numbers_that_are_not_numbers_are_refused(tmp_path, value):
 
 
 def test_interrupt_while_writing_leaves_no_folder(tmp_path, monkeypatch):
-    def interrupted(folder, plan):
+    def interrupted(folder, plan, **_kwargs):
         (folder / "facilities.csv").write_text("half")
         raise KeyboardInterrupt
 
@@ -102,7 +102,7 @@ def test_interrupt_while_replacing_keeps_the_old_run(tmp_path, monkeypatch):
     assert invoke("run", *SMALL, "--out", out).exit_code == 0
     before = (out / "kpis.json").read_bytes()
 
-    def interrupted(folder, plan):
+    def interrupted(folder, plan, **_kwargs):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(files, "write_tables", interrupted)
