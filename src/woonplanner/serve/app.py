@@ -468,15 +468,16 @@ def create_app(settings: Settings, *, queue: JobQueue | None = None) -> ASGIApp:
             form = plan_form(settings, base)
             name = free_name(settings, jobs, form.scenario.name)
             return page("plan.html", form=form, bases=bases(settings.runs), out=name)
-        submitted = await request.form()
-        base = find_base(settings.runs, _text(submitted, "base"))
-        form = plan_form(settings, base)
-        form.answers = answers_of(submitted)
-        uploads, form.kept_uploads = await save_uploads(submitted, settings)
+        async with request.form() as submitted:
+            base = find_base(settings.runs, _text(submitted, "base"))
+            form = plan_form(settings, base)
+            form.answers = answers_of(submitted)
+            uploads, form.kept_uploads = await save_uploads(submitted, settings)
+            name = _text(submitted, "out").strip()
         overrides, problems = overrides_from_form(form.fields, form.answers)
         overrides += uploads
         form.problems.update(problems)
-        name = _text(submitted, "out").strip() or free_name(settings, jobs, form.scenario.name)
+        name = name or free_name(settings, jobs, form.scenario.name)
         out, problem = check_out(settings, jobs, name)
         if problem:
             form.problems.setdefault("out", []).append(problem)
@@ -503,12 +504,13 @@ def create_app(settings: Settings, *, queue: JobQueue | None = None) -> ASGIApp:
             return page(
                 "sweep.html", form=form, bases=bases(settings.runs), out=name, key="", values=""
             )
-        submitted = await request.form()
-        base = find_base(settings.runs, _text(submitted, "base"))
-        form = plan_form(settings, base)
-        form.answers = answers_of(submitted)
-        key, values = _text(submitted, "key").strip(), _text(submitted, "values").strip()
-        name = _text(submitted, "out").strip() or free_name(settings, jobs, f"{base.id}-sweep")
+        async with request.form() as submitted:
+            base = find_base(settings.runs, _text(submitted, "base"))
+            form = plan_form(settings, base)
+            form.answers = answers_of(submitted)
+            key, values = _text(submitted, "key").strip(), _text(submitted, "values").strip()
+            name = _text(submitted, "out").strip()
+        name = name or free_name(settings, jobs, f"{form.scenario.name}-sweep")
         region = {k: v for k, v in form.fields.items() if k.startswith("region.")}
         overrides, problems = overrides_from_form(region, form.answers)
         form.problems.update(problems)
@@ -527,6 +529,10 @@ def create_app(settings: Settings, *, queue: JobQueue | None = None) -> ASGIApp:
             for item in items:
                 if validate(form, [*overrides, f"{key}={item}"]) is None:
                     break
+            # The page shows the region and the key: a value's problem stands by the key.
+            for where in [k for k in form.problems if k not in ("out", "vary", "")]:
+                if not where.startswith("region."):
+                    form.problems.setdefault("vary", []).extend(form.problems.pop(where))
         if form.problems:
             return page(
                 "sweep.html",
@@ -549,8 +555,8 @@ def create_app(settings: Settings, *, queue: JobQueue | None = None) -> ASGIApp:
         return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
     async def compare(request: Request) -> Response:
-        submitted = await request.form()
-        names = [n for n in submitted.getlist("run") if isinstance(n, str)]
+        async with request.form() as submitted:
+            names = [n for n in submitted.getlist("run") if isinstance(n, str)]
         folders = [read_folder(settings.runs / n) if NAME.match(n) else None for n in names]
         runs = [f for f in folders if f is not None and f.kind == "run"]
         problem = ""

@@ -202,7 +202,8 @@ def _sections(
             FormField(
                 key=full,
                 label=leaf.replace("_", " "),
-                help=doc,
+                # "Assumption." alone says no more than the mark.
+                help="" if doc.lower().rstrip(".") == "assumption" else doc,
                 kind=kind,
                 default=getattr(default, leaf),
                 value=getattr(value, leaf),

@@ -245,9 +245,10 @@ class JobQueue:
         killer = threading.Thread(target=self._kill_late, args=(job, proc), daemon=True)
         killer.start()
         assert proc.stdout is not None
-        for line in proc.stdout:
-            if len(job.lines) < MAX_LINES:
-                job.lines.append(line.rstrip("\n"))
+        with proc.stdout:
+            for line in proc.stdout:
+                if len(job.lines) < MAX_LINES:
+                    job.lines.append(line.rstrip("\n"))
         code = proc.wait()
         with self._cond:
             self._proc = None
