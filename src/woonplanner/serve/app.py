@@ -492,8 +492,7 @@ def create_app(settings: Settings, *, queue: JobQueue | None = None) -> ASGIApp:
         if form.data_dir is not None:
             argv += ["--data-dir", str(form.data_dir)]
         argv += ["--out", str(out)]
-        changed = ", ".join(o.partition("=")[0] for o in overrides) or "no changes"
-        job = jobs.submit("run", f"Plan {name} from {base.label} ({changed})", argv, out, overrides)
+        job = jobs.submit("run", f"Plan {name} from {base.label}", argv, out, overrides)
         return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
     async def sweep(request: Request) -> Response:
@@ -560,8 +559,8 @@ def create_app(settings: Settings, *, queue: JobQueue | None = None) -> ASGIApp:
         folders = [read_folder(settings.runs / n) if NAME.match(n) else None for n in names]
         runs = [f for f in folders if f is not None and f.kind == "run"]
         problem = ""
-        if len(runs) != len(names) or not 2 <= len(runs) <= 4:
-            problem = f"Choose two to four runs to compare (chose {len(names)})."
+        if len(runs) != len(names) or len(set(names)) != len(names) or not 2 <= len(runs) <= 4:
+            problem = f"Choose two to four different runs to compare (chose {len(names)})."
         if problem:
             return page(
                 "runs.html",
