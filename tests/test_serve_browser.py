@@ -8,6 +8,7 @@ cancels a long solve; bound to another loopback address, the server wants its to
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import socket
@@ -31,6 +32,8 @@ pytestmark = [
     pytest.mark.skipif(BROWSER_SKIP_REASON is not None, reason=BROWSER_SKIP_REASON or ""),
 ]
 
+REPO = Path(__file__).resolve().parents[1]
+NL = Path(os.environ.get("WOONPLANNER_SHARED_DATA", REPO.parent / "shared" / "data")) / "nl"
 #: Seconds a demo plan may take here (2 shared cores; the solve itself takes about 1 s).
 PLAN_TIMEOUT_MS = 120_000
 #: A demo setting that keeps HiGHS busy for minutes: no gap, wide bands, a tiny km weight.
@@ -60,8 +63,9 @@ def _free_port(host: str = "127.0.0.1") -> int:
         return int(s.getsockname()[1])
 
 
-def _start(runs: Path, *, host: str = "127.0.0.1") -> Server:
+def _start(runs: Path, *, host: str = "127.0.0.1", data_dir: Path | None = None) -> Server:
     port = _free_port(host)
+    data = ["--data-dir", str(data_dir)] if data_dir is not None else []
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -74,6 +78,7 @@ def _start(runs: Path, *, host: str = "127.0.0.1") -> Server:
             str(port),
             "--runs",
             str(runs),
+            *data,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -108,7 +113,7 @@ def _stop(server: Server) -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     runs = tmp_path_factory.mktemp("serve") / "runs"
-    s = _start(runs)
+    s = _start(runs, data_dir=NL if NL.is_dir() else None)
     yield s
     _stop(s)
 
@@ -247,6 +252,45 @@ def test_plan_change_compare_and_reject(server: Server, browser: object) -> None
     page.screenshot(path=str(_artifact("serve_invalid.png")), full_page=False)  # type: ignore[attr-defined]
     assert not (server.runs / "bad").exists()
 
+    assert tab.errors == []
+
+
+def test_an_infeasible_plan_shows_its_diagnosis(server: Server, browser: object) -> None:
+    tab = _tab(browser, server.url)
+    no_room = {
+        "region.gemeenten": "GM9904",
+        "facility_types.gezinshuis.max_units_per_site": "0",
+        "facility_types.woongroep.max_units_per_site": "0",
+    }
+    _plan(tab, server, "no-room", no_room)
+    tab.page.wait_for_selector("#diagnosis", timeout=PLAN_TIMEOUT_MS)  # type: ignore[attr-defined]
+    diagnosis = tab.page.inner_text("#diagnosis")  # type: ignore[attr-defined]
+    assert "GM9904: needs 1 small-scale unit (gezinshuis, woongroep), at most 0" in diagnosis
+    assert tab.page.inner_text(".badge") == "infeasible"  # type: ignore[attr-defined]
+    assert not (server.runs / "no-room").exists()
+    assert tab.errors == []
+
+
+@pytest.mark.shared_data
+@pytest.mark.skipif(not NL.is_dir(), reason="../shared/data not found; set WOONPLANNER_SHARED_DATA")
+def test_a_real_jeugdregio_from_the_data_folder(server: Server, browser: object) -> None:
+    tab = _tab(browser, server.url)
+    page = tab.page
+    page.goto(server.url + "plan?base=scenario:jeugdregio")  # type: ignore[attr-defined]
+    page.select_option('[data-key="region.jeugdregio"] select', "JZ15")  # type: ignore[attr-defined]
+    page.fill("#in-out", "jz15")  # type: ignore[attr-defined]
+    page.click("#plan-button")  # type: ignore[attr-defined]
+    _wait_result(tab)
+    page.click("#result")  # type: ignore[attr-defined]
+    assert page.inner_text("#status").startswith("optimal")  # type: ignore[attr-defined]
+    scenario = load_scenario(server.runs / "jz15" / "scenario.toml")
+    assert scenario.region.jeugdregio == "JZ15"
+    assert scenario.data.dir == str(NL.resolve())
+    with page.expect_popup() as popup:  # type: ignore[attr-defined]
+        page.click('a.button[href$="/report.html"]')  # type: ignore[attr-defined]
+    report = popup.value
+    report.wait_for_load_state("load")
+    assert "JZ15" in report.content()
     assert tab.errors == []
 
 
