@@ -6,6 +6,8 @@ own, fast, with hand-made inputs.
 
 from __future__ import annotations
 
+import json
+import socket
 import sys
 import textwrap
 import time
@@ -16,8 +18,9 @@ from starlette.testclient import TestClient
 
 from woonplanner import load_scenario
 from woonplanner.errors import ScenarioError
+from woonplanner.serve import AddressInUseError, serve
 from woonplanner.serve import jobs as jobs_module
-from woonplanner.serve.app import Settings, create_app
+from woonplanner.serve.app import Settings, create_app, read_folder
 from woonplanner.serve.form import (
     SHOWN,
     demo_assumptions,
@@ -283,7 +286,7 @@ def test_compare_needs_two_to_four_runs(tmp_path: Path) -> None:
     client = _client(tmp_path)
     answer = client.post("/compare", data={"run": ["a"]})
     assert answer.status_code == 422
-    assert "two to four runs" in answer.text
+    assert "two to four different runs" in answer.text
 
 
 # --- the queue --------------------------------------------------------------------------------
@@ -383,3 +386,35 @@ def test_cancelling_a_queued_job_never_starts_it(tmp_path: Path) -> None:
         assert second.lines == []
     finally:
         queue.shutdown()
+
+
+def test_a_port_in_use_is_said_before_any_address_is_printed() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        printed: list[str] = []
+        with pytest.raises(AddressInUseError, match=f"cannot listen on 127.0.0.1:{port}"):
+            serve(port=port, echo=printed.append)
+        assert printed == []
+
+
+def test_a_run_page_lists_the_settings_that_differ_from_the_defaults(tmp_path: Path) -> None:
+    folder = tmp_path / "runs" / "eight"
+    folder.mkdir(parents=True)
+    scenario = load_scenario("demo", overrides=["demand.rate_per_1000=8", "norm.mode=soft"])
+    (folder / "scenario.toml").write_text(scenario.to_toml())
+    kpis = {"status": "optimal", "region": {"children_placed": 3.0}, "gemeenten": []}
+    (folder / "kpis.json").write_text(json.dumps(kpis))
+    run = read_folder(folder)
+    assert run is not None
+    assert run.kind == "run"
+    assert run.changes() == [("demand.rate_per_1000", "8", "12.6"), ("norm.mode", "soft", "hard")]
+    page = _client(tmp_path).get("/runs/eight/")
+    assert page.status_code == 200
+    assert "<code>demand.rate_per_1000</code>" in page.text
+    # A file beside the runs folder stays out of reach, however the path is spelled.
+    (tmp_path / "secret.txt").write_text("not for the browser")
+    outside = _client(tmp_path).get("/runs/eight/..%2F..%2Fsecret.txt")
+    assert outside.status_code == 404
+    assert _client(tmp_path).get("/runs/eight/kpis.json").json() == kpis

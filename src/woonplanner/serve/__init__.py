@@ -12,12 +12,36 @@ the one-time access token printed at the start (children's data stays on the mac
 from __future__ import annotations
 
 import secrets
+import socket
 from collections.abc import Callable
 from pathlib import Path
 
+from woonplanner.errors import WoonplannerError
 from woonplanner.serve.app import LOOPBACK_HOSTS, Settings, create_app
 
-__all__ = ["Settings", "create_app", "serve"]
+__all__ = ["AddressInUseError", "Settings", "create_app", "serve"]
+
+
+class AddressInUseError(WoonplannerError):
+    """The address and port cannot be bound (another server, or not this machine's). Exit 2."""
+
+    exit_code = 2
+
+
+def check_address(host: str, port: int) -> None:
+    """Raise :class:`AddressInUseError` unless ``host:port`` can be bound now.
+
+    Checked before the address is printed, so that no one is sent to another program's page.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As uvicorn binds: a port left in TIME_WAIT by a stopped server is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as err:
+            msg = f"cannot listen on {host}:{port}: {err.strerror}; choose another --port"
+            raise AddressInUseError(msg) from None
 
 
 def serve(
@@ -47,6 +71,7 @@ def serve(
     """
     import uvicorn
 
+    check_address(host, port)
     token = None if host in LOOPBACK_HOSTS else secrets.token_urlsafe(24)
     settings = Settings(
         runs=Path(runs).expanduser().resolve(),
