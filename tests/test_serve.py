@@ -418,3 +418,13 @@ def test_a_run_page_lists_the_settings_that_differ_from_the_defaults(tmp_path: P
     outside = _client(tmp_path).get("/runs/eight/..%2F..%2Fsecret.txt")
     assert outside.status_code == 404
     assert _client(tmp_path).get("/runs/eight/kpis.json").json() == kpis
+
+
+def test_a_base_that_no_longer_loads_says_why(tmp_path: Path) -> None:
+    folder = tmp_path / "runs" / "broken"
+    folder.mkdir(parents=True)
+    (folder / "kpis.json").write_text("{}")
+    (folder / "scenario.toml").write_text("[demand]\nrate_per_1000 = -1\n")
+    page = _client(tmp_path).get("/plan?base=run:broken")
+    assert page.status_code == 422
+    assert "demand.rate_per_1000: Input should be greater than or equal to 0" in page.text

@@ -611,6 +611,11 @@ def create_app(settings: Settings, *, queue: JobQueue | None = None) -> ASGIApp:
             return PlainTextResponse("Not found", status_code=404)
         return FileResponse(path)
 
+    async def refused(_request: Request, exc: Exception) -> Response:
+        # A base scenario that no longer loads (a moved data folder, an edited scenario.toml):
+        # say what is wrong instead of failing.
+        return page("error.html", status_code=422, message=str(exc))
+
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
@@ -631,6 +636,7 @@ def create_app(settings: Settings, *, queue: JobQueue | None = None) -> ASGIApp:
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ],
         lifespan=lifespan,
+        exception_handlers={WoonplannerError: refused},
     )
     app.state.jobs = jobs
     return AccessGuard(app, token=settings.token)
