@@ -373,6 +373,31 @@ def run_all(
         raise typer.Exit(code)
 
 
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8765,
+    host: Annotated[
+        str,
+        typer.Option(
+            "--host",
+            help="Address to bind (default 127.0.0.1, this machine only); any other address "
+            "prints a one-time access token that every request must carry.",
+        ),
+    ] = "127.0.0.1",
+    data_dir: DataDirOption = None,
+    runs: Annotated[
+        Path, typer.Option("--runs", help="Runs folder: plans, comparisons, sweeps, uploads.")
+    ] = Path("runs"),
+) -> None:
+    """A planner's workbench in the browser: plan, change assumptions, compare, sweep."""
+    from woonplanner.serve import serve as run_server
+
+    try:
+        run_server(host=host, port=port, runs=runs, data_dir=data_dir, echo=typer.echo)
+    except (Exception, KeyboardInterrupt) as err:
+        _fail(err)
+
+
 @benchmark_app.command("orlib")
 def benchmark_orlib(
     files: Annotated[
