@@ -28,6 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("outputs",),  # files, maps, pages (never the solver)
     ("runner",),  # one run end to end
     ("batch", "sweep"),  # many runs
+    ("serve",),  # the workbench (runs the command line as processes)
     ("cli", "__init__"),  # the user's entry points
 )
 

@@ -103,3 +103,11 @@ def test_sweep_rows_say_the_outcome_of_each_value() -> None:
         overrides=[SMALL, "facility_types.gezinshuis.max_units_per_site=0"],
     )
     assert list(table["status"]) == [Outcome.INFEASIBLE.value, Outcome.OPTIMAL.value]
+
+
+@pytest.mark.parametrize("outcome", list(Outcome))
+def test_exit_code_reads_back_to_its_outcome(outcome: Outcome) -> None:
+    """The workbench learns a finished command's outcome from its exit code (and, for exit 0,
+    the run's status): every outcome survives the round trip."""
+    status = outcome.value if outcome.has_plan else None
+    assert Outcome.of_exit_code(outcome.exit_code, status=status) is outcome

@@ -304,13 +304,14 @@ def _wait(job: Job, state: JobState, timeout: float = 30) -> None:
 
 
 def test_outcomes_follow_the_command_lines_exit_codes() -> None:
-    assert outcome_of(0, cancelled=False) is Outcome.PLANNED
-    assert outcome_of(2, cancelled=False) is Outcome.INVALID
+    assert outcome_of(0, cancelled=False) is Outcome.OPTIMAL
+    assert outcome_of(0, cancelled=False, status="time_limit") is Outcome.TIME_LIMIT
+    assert outcome_of(2, cancelled=False) is Outcome.INVALID_INPUT
     assert outcome_of(3, cancelled=False) is Outcome.INFEASIBLE
     assert outcome_of(4, cancelled=False) is Outcome.NO_PLAN_IN_TIME
-    assert outcome_of(130, cancelled=False) is Outcome.CANCELLED
-    assert outcome_of(1, cancelled=False) is Outcome.FAILED
-    assert outcome_of(0, cancelled=True) is Outcome.CANCELLED
+    assert outcome_of(130, cancelled=False) is Outcome.INTERRUPTED
+    assert outcome_of(1, cancelled=False) is Outcome.ERROR
+    assert outcome_of(0, cancelled=True) is Outcome.INTERRUPTED
 
 
 def test_one_job_at_a_time_and_cancel(tmp_path: Path) -> None:
@@ -337,7 +338,7 @@ def test_one_job_at_a_time_and_cancel(tmp_path: Path) -> None:
         queue.cancel(slow.id)
         _wait(slow, JobState.FINISHED)
         assert time.monotonic() - start < 10
-        assert slow.outcome is Outcome.CANCELLED
+        assert slow.outcome is Outcome.INTERRUPTED
         _wait(second, JobState.FINISHED)
         assert second.outcome is Outcome.INFEASIBLE
         assert second.error == "No plan satisfies\n  - GM1: needs 1"
@@ -366,7 +367,7 @@ def test_a_process_that_ignores_sigterm_is_killed_and_its_temporary_folder_remov
         assert partial.is_dir()
         queue.cancel(job.id)
         _wait(job, JobState.FINISHED, timeout=15)
-        assert job.outcome is Outcome.CANCELLED
+        assert job.outcome is Outcome.INTERRUPTED
         assert not partial.exists()
     finally:
         queue.shutdown()
@@ -379,7 +380,7 @@ def test_cancelling_a_queued_job_never_starts_it(tmp_path: Path) -> None:
         second = queue.submit("run", "second", _python("print('ran')"), tmp_path / "b")
         queue.cancel(second.id)
         assert second.state is JobState.FINISHED
-        assert second.outcome is Outcome.CANCELLED
+        assert second.outcome is Outcome.INTERRUPTED
         assert second.exit_code is None
         queue.cancel(first.id)
         _wait(first, JobState.FINISHED)

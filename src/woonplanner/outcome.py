@@ -59,6 +59,21 @@ class Outcome(StrEnum):
             return cls.NO_PLAN_IN_TIME
         return cls.ERROR
 
+    @classmethod
+    def of_exit_code(cls, code: int, *, status: str | None = None) -> Outcome:
+        """The outcome of a finished command from its exit code (the inverse of
+        :attr:`exit_code`); exit 0 is ``time_limit`` when ``status`` (a run's ``kpis.json``)
+        says so, else ``optimal``.
+
+        Examples
+        --------
+        >>> Outcome.of_exit_code(3).value, Outcome.of_exit_code(0, status="time_limit").value
+        ('infeasible', 'time_limit')
+        """
+        if code == 0:
+            return cls.TIME_LIMIT if status == cls.TIME_LIMIT.value else cls.OPTIMAL
+        return next((o for o, c in _EXIT_CODES.items() if c == code), cls.ERROR)
+
     @property
     def exit_code(self) -> int:
         """The command line's exit code (README, "When something goes wrong")."""

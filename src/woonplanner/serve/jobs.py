@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import os
 import shlex
 import shutil
@@ -25,6 +26,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+
+from woonplanner.outcome import Outcome
 
 #: Seconds a cancelled process gets to clean up before it is killed.
 GRACE_S = 20.0
@@ -40,28 +43,21 @@ class JobState(StrEnum):
     FINISHED = "finished"
 
 
-class Outcome(StrEnum):
-    """How a finished job ended, from the command line's exit code (README, exit codes)."""
-
-    PLANNED = "planned"
-    INVALID = "invalid"
-    INFEASIBLE = "infeasible"
-    NO_PLAN_IN_TIME = "no_plan_in_time"
-    CANCELLED = "cancelled"
-    FAILED = "failed"
-
-
-def outcome_of(exit_code: int, *, cancelled: bool) -> Outcome:
-    """The outcome of a command-line process that exited with ``exit_code``."""
+def outcome_of(exit_code: int, *, cancelled: bool, status: str | None = None) -> Outcome:
+    """The outcome of a command-line process that exited with ``exit_code`` (the project's one
+    vocabulary, :class:`woonplanner.outcome.Outcome`); ``status`` is a run's ``kpis.json``
+    status, which tells an optimal plan from a time-limited one."""
     if cancelled:
-        return Outcome.CANCELLED
-    return {
-        0: Outcome.PLANNED,
-        2: Outcome.INVALID,
-        3: Outcome.INFEASIBLE,
-        4: Outcome.NO_PLAN_IN_TIME,
-        130: Outcome.CANCELLED,
-    }.get(exit_code, Outcome.FAILED)
+        return Outcome.INTERRUPTED
+    return Outcome.of_exit_code(exit_code, status=status)
+
+
+def _run_status(job: Job) -> str | None:
+    """``status`` of the run folder a job wrote (``None`` for compare, sweep or no folder)."""
+    try:
+        return json.loads((job.out / "kpis.json").read_text(encoding="utf-8")).get("status")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def cli_command(*args: str) -> list[str]:
@@ -271,7 +267,9 @@ class JobQueue:
         job.exit_code = exit_code
         job.state = JobState.FINISHED
         job.finished = time.time()
-        job.outcome = outcome_of(exit_code or 0, cancelled=job.cancel_requested)
+        job.outcome = outcome_of(
+            exit_code or 0, cancelled=job.cancel_requested, status=_run_status(job)
+        )
         self._cond.notify_all()
 
 
