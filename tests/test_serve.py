@@ -429,3 +429,12 @@ def test_a_base_that_no_longer_loads_says_why(tmp_path: Path) -> None:
     page = _client(tmp_path).get("/plan?base=run:broken")
     assert page.status_code == 422
     assert "demand.rate_per_1000: Input should be greater than or equal to 0" in page.text
+
+
+def test_a_damaged_run_folder_is_left_out_of_the_list(tmp_path: Path) -> None:
+    """A folder whose kpis.json is cut off (a copy that stopped half-way) is not a run to
+    show, and the list of runs still works."""
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "kpis.json").write_text('{"status": "opt', encoding="utf-8")
+    assert read_folder(broken) is None

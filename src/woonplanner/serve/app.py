@@ -138,13 +138,20 @@ def read_folder(path: Path) -> Folder | None:
     modified = path.stat().st_mtime
     if (path / "kpis.json").is_file():
         scenario = path / "scenario.toml"
+        try:
+            kpis = json.loads((path / "kpis.json").read_text(encoding="utf-8"))
+            manifest = _json_or_empty(path / "manifest.json")
+            scenario_text = scenario.read_text(encoding="utf-8") if scenario.is_file() else ""
+        except (OSError, ValueError):
+            # A damaged or half-copied folder is not a run the list can show (nor a 500).
+            return None
         return Folder(
             name=path.name,
             path=path,
             kind="run",
-            kpis=json.loads((path / "kpis.json").read_text(encoding="utf-8")),
-            manifest=_json_or_empty(path / "manifest.json"),
-            scenario_text=scenario.read_text(encoding="utf-8") if scenario.is_file() else "",
+            kpis=kpis,
+            manifest=manifest,
+            scenario_text=scenario_text,
             modified=modified,
         )
     if (path / "compare.html").is_file():
