@@ -8,7 +8,6 @@ cancels a long solve; bound to another loopback address, the server wants its to
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import socket
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from browser import ARTIFACTS, BROWSER_SKIP_REASON, CHROMIUM, CHROMIUM_ARGS, LOCAL_ASSETS
+from conftest import NL, needs_nl
 
 from woonplanner import load_scenario
 from woonplanner.errors import ScenarioError
@@ -33,7 +33,6 @@ pytestmark = [
 ]
 
 REPO = Path(__file__).resolve().parents[1]
-NL = Path(os.environ.get("WOONPLANNER_SHARED_DATA", REPO.parent / "shared" / "data")) / "nl"
 #: Seconds a demo plan may take here (2 shared cores; the solve itself takes about 1 s).
 PLAN_TIMEOUT_MS = 120_000
 #: A demo setting that keeps HiGHS busy for minutes: no gap, wide bands, a tiny km weight.
@@ -272,7 +271,8 @@ def test_an_infeasible_plan_shows_its_diagnosis(server: Server, browser: object)
 
 
 @pytest.mark.shared_data
-@pytest.mark.skipif(not NL.is_dir(), reason="../shared/data not found; set WOONPLANNER_SHARED_DATA")
+@pytest.mark.shared_data
+@needs_nl
 def test_a_real_jeugdregio_from_the_data_folder(server: Server, browser: object) -> None:
     tab = _tab(browser, server.url)
     page = tab.page
