@@ -365,6 +365,13 @@ def test_command_lists_unknown_regions_at_once(tiny: Path, tmp_path: Path) -> No
     )  # fmt: skip
     assert bad.exit_code == 2
     assert "--per-wijk must be a number > 0" in bad.output
+    negative = runner.invoke(
+        app, ["data", "split-buurten", str(tiny), "--regions", "JZ90", "--out", str(out),
+              "--seed", "-1"]
+    )  # fmt: skip
+    assert negative.exit_code == 2
+    assert "--seed must be a whole number ≥ 0, got -1" in negative.output
+    assert not out.exists()
 
 
 def test_membership_from_jeugdregio_polygons(tiny: Path, tmp_path: Path) -> None:

@@ -462,11 +462,6 @@ def data_split_buurten(
     start = time.perf_counter()
     codes = [c.strip() for c in regions.split(",") if c.strip()]
     try:
-        if per_wijk is not None and not per_wijk > 0:
-            from woonplanner.errors import ScenarioError
-
-            msg = f"--per-wijk must be a number > 0, got {per_wijk:g}"
-            raise ScenarioError(msg)
         folder = write_data_folder(
             data_dir,
             out,

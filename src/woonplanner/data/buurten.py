@@ -48,7 +48,7 @@ import pandas as pd
 import shapely
 
 from woonplanner.data import cbs
-from woonplanner.errors import InputDataError, raise_if_problems
+from woonplanner.errors import InputDataError, ScenarioError, raise_if_problems
 from woonplanner.fingerprint import file_sha256
 from woonplanner.schema import CRS, NEIGHBOURHOOD_COLUMNS
 
@@ -108,7 +108,7 @@ def buurten_per_wijk(
         Whole numbers ≥ 1.
     """
     size = (
-        INHABITANTS_WEIGHT * np.asarray(inhabitants, dtype=float) / (REFERENCE_INHABITANTS_PER_WIJK)
+        INHABITANTS_WEIGHT * np.asarray(inhabitants, dtype=float) / REFERENCE_INHABITANTS_PER_WIJK
         + (1 - INHABITANTS_WEIGHT) * np.asarray(area_km2, dtype=float) / REFERENCE_AREA_KM2_PER_WIJK
     )
     return np.maximum(1, np.round(mean_per_wijk * size)).astype(np.int64)
@@ -273,6 +273,12 @@ def split_wijken(
         ``True``), one row per buurt, in wijk order; inhabitants, households and every age
         band add up to their wijk's.
     """
+    if not isinstance(seed, int | np.integer) or seed < 0:
+        msg = f"--seed must be a whole number ≥ 0, got {seed!r}"
+        raise ScenarioError(msg)
+    if not mean_per_wijk > 0:
+        msg = f"--per-wijk must be a number > 0, got {mean_per_wijk!r}"
+        raise ScenarioError(msg)
     if wijken.crs is None or wijken.crs != CRS:
         msg = f"the wijken must be in {CRS}, got {wijken.crs}"
         raise InputDataError(msg)
