@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(measure(args.child, args.data_dir, args.region, args.solve)))
         return
 
-    from woonplanner.data.buurten import write_data_folder
+    from woonplanner.outputs.datafolder import write_data_folder
 
     with tempfile.TemporaryDirectory(prefix="woonplanner-buurt-") as tmp:
         start = time.perf_counter()

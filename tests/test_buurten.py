@@ -23,6 +23,8 @@ from typer.testing import CliRunner
 from woonplanner.cli import app
 from woonplanner.data import buurten, cbs
 from woonplanner.errors import InputDataError
+from woonplanner.outputs.datafolder import write_data_folder
+from woonplanner.outputs.files import MARKER
 from woonplanner.runner import run
 from woonplanner.scenario import load_scenario
 from woonplanner.schema import CRS
@@ -154,7 +156,7 @@ def test_split_adds_up_exactly_per_wijk(tiny_wijken: gpd.GeoDataFrame) -> None:
 
 
 def test_split_adds_up_after_writing_and_reading_the_folder(tiny: Path, tmp_path: Path) -> None:
-    out = buurten.write_data_folder(tiny, tmp_path / "split", ["JZ90"], seed=5)
+    out = write_data_folder(tiny, tmp_path / "split", ["JZ90"], seed=5)
     wijken = _read_folder(tiny, "wijk")
     written_wijken = _read_folder(out, "wijk")
     read = _read_folder(out, "buurt")
@@ -294,9 +296,9 @@ def _files(folder: Path) -> dict[str, bytes]:
 
 
 def test_same_seed_gives_byte_identical_folders(tiny: Path, tmp_path: Path) -> None:
-    first = buurten.write_data_folder(tiny, tmp_path / "a", ["JZ90"], seed=7)
-    second = buurten.write_data_folder(tiny, tmp_path / "b", ["JZ90"], seed=7)
-    other = buurten.write_data_folder(tiny, tmp_path / "c", ["JZ90"], seed=8)
+    first = write_data_folder(tiny, tmp_path / "a", ["JZ90"], seed=7)
+    second = write_data_folder(tiny, tmp_path / "b", ["JZ90"], seed=7)
+    other = write_data_folder(tiny, tmp_path / "c", ["JZ90"], seed=8)
     assert _files(first) == _files(second)
     a, c = _files(first), _files(other)
     assert a[buurten.BUURTEN_FILE] != c[buurten.BUURTEN_FILE]
@@ -304,9 +306,10 @@ def test_same_seed_gives_byte_identical_folders(tiny: Path, tmp_path: Path) -> N
 
 
 def test_folder_contents_say_synthetic(tiny: Path, tmp_path: Path) -> None:
-    out = buurten.write_data_folder(tiny, tmp_path / "split", ["JZ90"], seed=0)
+    out = write_data_folder(tiny, tmp_path / "split", ["JZ90"], seed=0)
     assert sorted(p.name for p in out.iterdir()) == sorted(
         [
+            MARKER,  # every folder woonplanner writes says so (--force replaces only those)
             buurten.WIJKEN_FILE,
             buurten.BUURTEN_FILE,
             buurten.MEMBERSHIP_FILE,
@@ -383,7 +386,7 @@ def test_membership_from_jeugdregio_polygons(tiny: Path, tmp_path: Path) -> None
         crs=CRS,
     ).to_crs("EPSG:4326")
     region.to_file(tiny / "jeugdregio_tiny.geojson", driver="GeoJSON", engine="pyogrio")
-    out = buurten.write_data_folder(tiny, tmp_path / "split", ["Testregio"], seed=0)
+    out = write_data_folder(tiny, tmp_path / "split", ["Testregio"], seed=0)
     membership = pd.read_csv(out / buurten.MEMBERSHIP_FILE)
     assert membership.to_dict("list") == {
         "gemeentecode": ["GM9001", "GM9002"],
@@ -408,7 +411,7 @@ def test_per_wijk_scales_the_benchmark(tiny: Path) -> None:
 
 
 def test_buurt_level_plan_from_a_split_folder(tiny: Path, tmp_path: Path) -> None:
-    data = buurten.write_data_folder(tiny, tmp_path / "split", ["JZ90"], seed=0)
+    data = write_data_folder(tiny, tmp_path / "split", ["JZ90"], seed=0)
     out = tmp_path / "run"
     result = runner.invoke(
         app,
@@ -505,7 +508,7 @@ def test_buurt_level_plan_from_a_pdok_geopackage(
 @pytest.mark.shared_data
 @pytest.mark.skipif(not NL.is_dir(), reason="../shared/data not found; set WOONPLANNER_SHARED_DATA")
 def test_real_region_split_adds_up(tmp_path: Path) -> None:
-    out = buurten.write_data_folder(NL, tmp_path / "jz43", ["JZ43"], seed=0)
+    out = write_data_folder(NL, tmp_path / "jz43", ["JZ43"], seed=0)
     national = cbs.load_neighbourhoods(NL, jeugdregio="JZ43")
     read = cbs.load_neighbourhoods(out, jeugdregio="JZ43", level="buurt")
     wijk_of = "WK" + read["code"].str.slice(2, 8)

@@ -457,7 +457,8 @@ def data_split_buurten(
 ) -> None:
     """Split the wijken of jeugdregio's into SYNTHETIC buurten: a data folder for the buurt
     level (a scale benchmark, not CBS data; docs/buurten.md)."""
-    from woonplanner.data.buurten import MEAN_BUURTEN_PER_WIJK, write_data_folder
+    from woonplanner.data.buurten import MEAN_BUURTEN_PER_WIJK
+    from woonplanner.outputs.datafolder import write_data_folder
 
     start = time.perf_counter()
     codes = [c.strip() for c in regions.split(",") if c.strip()]

@@ -29,8 +29,9 @@ depend on which other regions are split with it):
   noise (noise halved until no buurt is above 100 %), written as the buurt's percentages
   (fractions, not whole numbers), so every age band adds up to the wijk's.
 
-:func:`write_data_folder` writes a data folder that ``woonplanner run scenarios/jeugdregio.toml
---data-dir DIR --set region.level=buurt`` plans (``woonplanner data split-buurten``).
+:func:`woonplanner.outputs.datafolder.write_data_folder` writes a data folder that
+``woonplanner run scenarios/jeugdregio.toml --data-dir DIR --set region.level=buurt`` plans
+(``woonplanner data split-buurten``).
 """
 
 from __future__ import annotations
@@ -465,32 +466,30 @@ def split_data_folder(
     return wijken, buurten, membership
 
 
-def write_data_folder(
+def data_folder_filler(
     data_dir: str | Path,
-    out: str | Path,
     regions: Iterable[str],
     *,
     seed: int = 0,
     mean_per_wijk: float = MEAN_BUURTEN_PER_WIJK,
-    force: bool = False,
     progress: Callable[[str], None] | None = None,
-) -> Path:
-    """Write a data folder with the wijken of ``regions`` and their synthetic buurten.
+) -> Callable[[Path], None]:
+    """What fills a data folder with the wijken of ``regions`` and their synthetic buurten.
 
     The folder holds :data:`WIJKEN_FILE` (the regions' wijken as woonplanner reads them, with
     suppressed percentages already filled in), :data:`BUURTEN_FILE`, :data:`MEMBERSHIP_FILE`
     (only the regions' gemeenten), the youth-care table of ``data_dir`` when it has one (whole:
     its index is relative to the national average), :data:`MANIFEST_FILE` (seed, sources and
-    their SHA-256, counts) and :data:`README_FILE`. Written atomically; an existing ``out`` is
-    replaced only with ``force``. The same inputs and seed give byte-identical files.
+    their SHA-256, counts) and :data:`README_FILE`. The split is made here; the returned
+    function writes the files into a folder
+    (:func:`woonplanner.outputs.datafolder.write_data_folder` writes it atomically). The same
+    inputs and seed give byte-identical files.
 
     Returns
     -------
-    Path
-        ``out``, resolved.
+    Callable
+        ``fill(folder)``, which writes the files into ``folder``.
     """
-    from woonplanner.outputs.files import write_folder
-
     say = progress or (lambda _m: None)
     data_dir = Path(data_dir)
     files = cbs.default_data_files(data_dir)
@@ -522,7 +521,7 @@ def write_data_folder(
         )
         (tmp / README_FILE).write_text(_readme(codes, seed, len(buurten)), encoding="utf-8")
 
-    return write_folder(out, fill, force=force)
+    return fill
 
 
 def _manifest(
