@@ -20,7 +20,7 @@ import pandas as pd
 from woonplanner.data.caseload import read_caseload
 from woonplanner.demand import estimate_demand
 from woonplanner.errors import InfeasibleError, NoSolutionError
-from woonplanner.model import SolveResult, solve
+from woonplanner.model import SolveResult, check_solver, solve
 from woonplanner.outputs.files import check_out_dir, make_manifest, write_run
 from woonplanner.outputs.report import write_report
 from woonplanner.plan import Plan, make_plan
@@ -70,14 +70,17 @@ def run(
         scenario = load_scenario(scenario)
     if out is not None:
         check_out_dir(Path(out).resolve(), force=force)
+    if scenario.solver.name != "highs":  # an unknown or missing solver fails before any work
+        check_solver(scenario.solver.name)
     timings: dict[str, float] = {}
 
     prepared = prepare(scenario, progress=progress, timings=timings)
     region, points, problem = prepared.region, prepared.points, prepared.problem
     distances = prepared.distances
 
+    name = "HiGHS" if scenario.solver.name == "highs" else scenario.solver.name
     progress(
-        f"Building and solving with HiGHS (time limit {scenario.solver.time_limit_s:g} s, "
+        f"Building and solving with {name} (time limit {scenario.solver.time_limit_s:g} s, "
         f"gap {scenario.solver.mip_gap:g}) …"
     )
     result = solve(
@@ -87,6 +90,7 @@ def run(
         threads=scenario.solver.threads,
         seed=scenario.solver.seed,
         progress=progress,
+        solver=scenario.solver.name,
     )
     timings["build"], timings["solve"] = result.build_s, result.solve_s
     progress(
