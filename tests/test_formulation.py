@@ -12,8 +12,13 @@ import pyomo.environ as pyo
 import pytest
 from pyomo.repn import generate_standard_repn
 
-from woonplanner.errors import ScenarioError
-from woonplanner.model import build_matrix, build_model, formulate, solve
+from woonplanner.model import (
+    SolverUnavailableError,
+    build_matrix,
+    build_model,
+    formulate,
+    solve,
+)
 from woonplanner.model.highs_model import to_matrix
 from woonplanner.orlib import read_cap
 from woonplanner.problem import Objective, Problem
@@ -209,6 +214,8 @@ def test_a_second_solver_through_pyomo_finds_the_same_optimum_on_the_demo(demo_p
     assert direct.objective >= other.bound * (1 - 1e-9)
 
 
-def test_an_unknown_or_missing_solver_names_the_setting(cap41):
-    with pytest.raises(ScenarioError, match=r"solver.name = 'no_such_solver'"):
+def test_an_unknown_or_missing_solver_is_named(cap41):
+    with pytest.raises(SolverUnavailableError, match=r"'no_such_solver': Pyomo knows no solver"):
         solve(cap41, solver="no_such_solver")
+    with pytest.raises(SolverUnavailableError, match=r"'gurobi': .* cannot run it here"):
+        solve(cap41, solver="gurobi")

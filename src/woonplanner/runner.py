@@ -19,8 +19,8 @@ import pandas as pd
 
 from woonplanner.data.caseload import read_caseload
 from woonplanner.demand import estimate_demand
-from woonplanner.errors import InfeasibleError, NoSolutionError
-from woonplanner.model import SolveResult, check_solver, solve
+from woonplanner.errors import InfeasibleError, NoSolutionError, ScenarioError
+from woonplanner.model import SolveResult, SolverUnavailableError, check_solver, solve
 from woonplanner.outputs.files import check_out_dir, make_manifest, write_run
 from woonplanner.outputs.report import write_report
 from woonplanner.plan import Plan, make_plan
@@ -70,8 +70,10 @@ def run(
         scenario = load_scenario(scenario)
     if out is not None:
         check_out_dir(Path(out).resolve(), force=force)
-    if scenario.solver.name != "highs":  # an unknown or missing solver fails before any work
+    try:  # an unknown or missing solver fails before any work
         check_solver(scenario.solver.name)
+    except SolverUnavailableError as err:
+        raise ScenarioError(f"solver.name = {err}") from None
     timings: dict[str, float] = {}
 
     prepared = prepare(scenario, progress=progress, timings=timings)

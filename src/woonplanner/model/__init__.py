@@ -8,11 +8,13 @@ Never reads files and never sees geometry: its only input is a
 
 from woonplanner.model.build import MatrixModel, build_matrix, build_model, formulate
 from woonplanner.model.highs_model import write_model
+from woonplanner.model.pyomo_model import SolverUnavailableError
 from woonplanner.model.solve import SolveResult, check_solver, solve
 
 __all__ = [
     "MatrixModel",
     "SolveResult",
+    "SolverUnavailableError",
     "build_matrix",
     "build_model",
     "check_solver",

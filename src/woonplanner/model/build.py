@@ -1,4 +1,4 @@
-r"""Build the Pyomo model of a :class:`~woonplanner.problem.Problem`.
+r"""The model of a :class:`~woonplanner.problem.Problem`, each family stated once, as data.
 
 The formulation (the same as ``docs/model.md``; keep them in step):
 
@@ -30,7 +30,8 @@ The formulation (the same as ``docs/model.md``; keep them in step):
    * - :math:`u^+_o, u^-_o \ge 0`
      - units opened and closed
    * - :math:`x_a \in [0, 1]`
-     - share of group :math:`g(a)` served on arc :math:`a` (binary when single-source)
+     - share of group :math:`g(a)` served on arc :math:`a` (binary when single-source: the
+       problem's flag, or the group's ``single_source`` column)
    * - :math:`s_g \in [0, 1]`
      - share of group :math:`g` that cannot be placed within the norms
    * - :math:`\sigma_c \ge 0`
@@ -67,16 +68,17 @@ cuts the LP: :math:`\lceil 155.1 / 4 \rceil = 39` gezinshuizen where the LP open
 In ``lexicographic`` mode the three parts (unplaced plus soft penalties, child-km, cost) are
 minimised one after another, each earlier part held at its optimum (within a tolerance).
 
-Every family of variables or constraints has its own ``define_*`` function, called in order
-from :func:`build_model`; each returns early when its index is empty. Index lists and
-coefficients are computed with numpy before Pyomo sees them.
+Every family of variables or constraints is stated once, as data (index arrays, coefficients,
+bounds; :mod:`woonplanner.model.formulation`), by one function each, listed in order in
+:func:`formulate`: read it top to bottom for the model above. The strong-linking family is
+*lazy*: :func:`woonplanner.model.solve.solve` hands HiGHS the subset of its rows the LP
+relaxation needs. Assignment columns are binary where single-source (the problem's flag, or the
+optional ``single_source`` column of ``groups``: :func:`single_source_arcs`).
 
-:func:`build_matrix` writes the same formulation as arrays (columns, rows, a sparse matrix),
-one ``_matrix_*`` function per family in the same order. :func:`woonplanner.model.solve` hands
-those arrays to HiGHS directly: building and translating a Pyomo model cost two to three times
-the HiGHS solve time on OR-Library instances of 10,000+ variables, and all of it is Python
-per-variable work that numpy does in milliseconds. The Pyomo model stays the readable,
-inspectable statement of the formulation; the tests check that both agree term by term.
+Two generic renderers turn the formulation into a model: :func:`build_matrix` (the CSC matrix
+HiGHS gets directly, :mod:`woonplanner.model.highs_model`) and :func:`build_model` (a Pyomo
+model, :mod:`woonplanner.model.pyomo_model`, for any solver Pyomo knows). Neither knows a family
+by name, so the two cannot drift apart; the tests check them term by term.
 """
 
 from __future__ import annotations

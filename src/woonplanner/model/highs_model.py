@@ -109,7 +109,7 @@ def new_highs(
     seed: int = 0,
     mip_gap: float = 1e-4,
     log: Sequence[IO[str]] = (),
-    options: dict[str, object] | None = None,
+    options: dict[str, bool | int | float | str] | None = None,
 ) -> highspy.Highs:
     """An empty HiGHS instance with the solve's options (and any extra ``options``)."""
     # The first Highs() of a process prints a banner on the C stdout; keep it off ours (JSON

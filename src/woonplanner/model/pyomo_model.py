@@ -23,7 +23,6 @@ from pyomo.common.log import LoggingIntercept
 from pyomo.core.expr.numeric_expr import LinearExpression
 from pyomo.opt import TerminationCondition
 
-from woonplanner.errors import ScenarioError
 from woonplanner.model.formulation import Constraints, Formulation
 from woonplanner.model.highs_model import _csr
 
@@ -76,21 +75,21 @@ def _constraint(formulation: Formulation, family: Constraints, columns: list) ->
     arrays (``(lower, body, upper)``, ``None`` for an infinite bound)."""
     row, col, val, lower, upper = formulation.rows([family])
     start, index, value = _csr(row, col, val, family.n_rows)
-    start, index, value = start.tolist(), index.tolist(), value.tolist()
-    lower = [None if not math.isfinite(b) else b for b in lower.tolist()]
-    upper = [None if not math.isfinite(b) else b for b in upper.tolist()]
+    starts, cols, coefs = start.tolist(), index.tolist(), value.tolist()
+    lows = [None if not math.isfinite(b) else b for b in lower.tolist()]
+    highs = [None if not math.isfinite(b) else b for b in upper.tolist()]
 
     def rule(_m, k):
-        lo, hi = start[k], start[k + 1]
+        lo, hi = starts[k], starts[k + 1]
         body = LinearExpression(
             constant=0.0,
-            linear_coefs=value[lo:hi],
-            linear_vars=[columns[j] for j in index[lo:hi]],
+            linear_coefs=coefs[lo:hi],
+            linear_vars=[columns[j] for j in cols[lo:hi]],
         )
         if lo == hi:  # an empty row: a constant, feasible or not
-            feasible = (lower[k] is None or lower[k] <= 0) and (upper[k] is None or upper[k] >= 0)
+            feasible = (lows[k] is None or lows[k] <= 0) and (highs[k] is None or highs[k] >= 0)
             return pyo.Constraint.Feasible if feasible else pyo.Constraint.Infeasible
-        return (lower[k], body, upper[k])
+        return (lows[k], body, highs[k])
 
     return pyo.Constraint(range(family.n_rows), rule=rule)
 
@@ -116,21 +115,25 @@ _OPTION_NAMES = {
 }
 
 
-def pyomo_solver(name: str, key: str = "solver.name"):
-    """Pyomo's solver ``name``, checked: an unknown or missing one raises a
-    :class:`~woonplanner.errors.ScenarioError` that names the setting ``key``."""
+class SolverUnavailableError(ValueError):
+    """A solver name Pyomo does not know, or a solver it cannot run here."""
+
+
+def pyomo_solver(name: str):
+    """Pyomo's solver ``name``, checked: an unknown or missing one raises
+    :class:`SolverUnavailableError` saying which."""
     # Pyomo logs a traceback for a name it does not know; the error below says it in one line.
     with LoggingIntercept(io.StringIO(), "pyomo"):
         solver = pyo.SolverFactory(name)
     if solver is None or type(solver).__name__ == "UnknownSolver":
-        raise ScenarioError(
-            f'{key} = {name!r}: Pyomo knows no solver of that name (use "highs", or one of '
+        raise SolverUnavailableError(
+            f'{name!r}: Pyomo knows no solver of that name (use "highs", or one of '
             "`pyomo help --solvers`)"
         )
     if not solver.available(exception_flag=False):
-        raise ScenarioError(
-            f"{key} = {name!r}: Pyomo knows this solver but cannot run it here (not installed, "
-            "or not on the PATH)"
+        raise SolverUnavailableError(
+            f"{name!r}: Pyomo knows this solver but cannot run it here (not installed, or not "
+            "on the PATH)"
         )
     return solver
 
@@ -181,7 +184,7 @@ def solve_pyomo(
             options[gap_name] = mip_gap
         if limit_name and time_limit is not None:
             options[limit_name] = max(time_limit, 1.0)
-    kwargs = {"tee": tee, "load_solutions": False}
+    kwargs: dict[str, object] = {"tee": tee, "load_solutions": False}
     if options:
         kwargs["options"] = options
     try:

@@ -155,7 +155,7 @@ class Stage:
         integer: np.ndarray | None = None,
         extra: Sequence[Constraints] = (),
         mip_gap: float | None = None,
-        options: dict[str, object] | None = None,
+        options: dict[str, bool | int | float | str] | None = None,
     ) -> highspy.Highs:
         """A new HiGHS instance holding the base rows, the added rows and ``extra``."""
         highs = new_highs(
@@ -267,8 +267,8 @@ def solve(
 
 
 def check_solver(name: str) -> None:
-    """Raise :class:`~woonplanner.errors.ScenarioError` (naming ``solver.name``) when ``name``
-    is neither ``"highs"`` nor a solver Pyomo knows and can run here."""
+    """Raise :class:`~woonplanner.model.pyomo_model.SolverUnavailableError` when ``name`` is
+    neither ``"highs"`` nor a solver Pyomo knows and can run here."""
     if name != "highs":
         from woonplanner.model.pyomo_model import pyomo_solver
 
@@ -291,7 +291,7 @@ def _solve_highs(
     linking = next((c for c in formulation.constraints if c.lazy), None)
     # Linking rows of options whose capacity can never bind go in at once (see
     # separation_lp); when every row is of that kind there is nothing to separate.
-    at_once = None
+    at_once = np.zeros(0, dtype=bool)
     if linking is not None:
         at_once = uncapacitated_options(problem)[problem.arcs["option"].to_numpy()[linking.of]]
     separate = separate_linking and linking is not None and not at_once.all()
@@ -323,6 +323,10 @@ def _solve_highs(
     elif (proven := proven_start(costs, x_lp, x_start, mip_gap, log)) is not None:
         outcome = proven
         say(f"  the first plan is within the {100 * mip_gap:g} % gap: no branch and bound")
+    elif x_start is not None and stage.remaining() <= 0:
+        # The start used the whole time limit: its plan, with the LP bound (a branch and
+        # bound of no time would report a weaker one).
+        outcome = Outcome("time_limit", x_start, float(costs @ x_start), float(costs @ x_lp))
     else:
         outcome = full_mip(stage, costs, x_start, progress, start)
     if outcome.status == "optimal" and weighted:
@@ -356,7 +360,7 @@ def _highs_mip(stage: Stage, progress: Callable[[str], None] | None, since: floa
 
 
 def separation_lp(
-    stage: Stage, linking: Constraints | None, at_once: np.ndarray | None
+    stage: Stage, linking: Constraints | None, at_once: np.ndarray
 ) -> tuple[Stage, np.ndarray | None]:
     """The LP relaxation, with the strong-linking rows ``x_a <= u_o`` it violates added.
 
