@@ -39,8 +39,9 @@ def to_pyomo(
     """The Pyomo model of ``formulation`` (every family; ``lazy=False`` without the lazy ones),
     plus the rows of ``extra``, minimising ``costs`` (default: the weighted objective).
 
-    ``m.columns`` lists the variables in the formulation's column order, ``m.parts`` holds the
-    objective parts as named expressions.
+    ``m.columns`` lists the variables in the formulation's column order. The objective parts
+    are not built as expressions of their own (each would cost as much as the objective):
+    ``formulation.part(name) @ x`` gives them from a solution.
     """
     m = pyo.ConcreteModel(name=formulation.name)
     lower = formulation.col_lower() if col_lower is None else col_lower
@@ -62,9 +63,6 @@ def to_pyomo(
     m.columns = columns
     for c in (*formulation.initial(lazy=lazy), *extra):
         m.add_component(c.name, _constraint(formulation, c, columns))
-    m.parts = pyo.Expression(list(formulation.parts))
-    for name in formulation.parts:
-        m.parts[name] = _linear(formulation.part(name), columns)
     cost = formulation.objective() if costs is None else costs
     m.objective = pyo.Objective(expr=_linear(cost, columns), sense=pyo.minimize)
     return m

@@ -40,6 +40,7 @@ from typing import IO
 import highspy
 import numpy as np
 from highspy.highs import HighsCallbackEvent
+from scipy import sparse
 
 from woonplanner.model.build import formulate, uncapacitated_options
 from woonplanner.model.formulation import Constraints, Formulation
@@ -362,7 +363,8 @@ def _highs_mip(stage: Stage, progress: Callable[[str], None] | None, since: floa
 def separation_lp(
     stage: Stage, linking: Constraints | None, at_once: np.ndarray
 ) -> tuple[Stage, np.ndarray | None]:
-    """The LP relaxation, with the strong-linking rows ``x_a <= u_o`` it violates added.
+    """The LP relaxation, with the rows of the lazy family (the strong-linking rows
+    ``x_a <= u_o``) it violates added: the family's own rows, chosen by their activity.
 
     The rows are valid and tighten the LP, but redundant for integer units (a positive share
     needs ``u_o >= 1``), and there is one per arc: for a jeugdregio they are most of the model
@@ -390,13 +392,13 @@ def separation_lp(
     if linking is None:
         outcome = stage.run(highs)
         return stage, outcome.x if outcome.status == "optimal" else None
-    cols = stage.formulation.columns
-    assign_term = next(t for t in linking.terms if t.var == "assign")
-    units_term = next(t for t in linking.terms if t.var == "units")
-    assign = np.empty(linking.n_rows, dtype=np.int64)
-    units = np.empty(linking.n_rows, dtype=np.int64)
-    assign[assign_term.row] = assign_term.col + cols["assign"].start
-    units[units_term.row] = units_term.col + cols["units"].start
+    # The family's rows as a sparse matrix: their activity at an LP solution says which are
+    # violated, their integer columns which belong to an option the LP opens.
+    row, col, val, lower, upper = stage.formulation.rows([linking])
+    rows = sparse.csr_array((val, (row, col)), shape=(linking.n_rows, base.n_cols))
+    on_integer = sparse.csr_array(
+        (base.integer[col].astype(float), (row, col)), shape=(linking.n_rows, base.n_cols)
+    )
     added = at_once.copy()
     order = [np.flatnonzero(added)]
     add_rows(highs, stage.formulation, [linking.subset(order[0])])
@@ -407,7 +409,9 @@ def separation_lp(
             x = None
             break
         x = outcome.x
-        (new,) = np.nonzero((x[assign] > x[units] + LINKING_TOLERANCE) & ~added)
+        activity = rows @ x
+        violated = (activity > upper + LINKING_TOLERANCE) | (activity < lower - LINKING_TOLERANCE)
+        (new,) = np.nonzero(violated & ~added)
         if not len(new):
             break
         added[new] = True
@@ -417,8 +421,8 @@ def separation_lp(
         # The branch and bound works on the options the LP opens: their rows keep its node
         # LPs as tight as the full model's there (all-rows and violated-only were both slower
         # on JZ02/JZ07/JZ43 together, 2026-11-24).
-        new = np.flatnonzero(~added & (x[units] > LINKING_TOLERANCE))
-        order.append(new)
+        opened = on_integer @ (x > LINKING_TOLERANCE).astype(float) > 0
+        order.append(np.flatnonzero(~added & opened))
     return stage.with_rows(*(linking.subset(rows) for rows in order)), x
 
 
