@@ -162,9 +162,11 @@ def pass_model(
     col_lower: np.ndarray | None = None,
     col_upper: np.ndarray | None = None,
     integer: np.ndarray | None = None,
+    col_names: list[str] | None = None,
+    row_names: list[str] | None = None,
 ) -> None:
     """Hand ``mm`` to ``highs`` (costs default: the weighted objective; bounds and integrality
-    default: the model's own)."""
+    default: the model's own; names only when given)."""
     lp = highspy.HighsLp()
     lp.num_col_ = mm.n_cols
     lp.num_row_ = mm.n_rows
@@ -181,6 +183,10 @@ def pass_model(
     if integer.any():
         kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
         lp.integrality_ = [kinds[k] for k in integer.tolist()]
+    if col_names is not None:
+        lp.col_names_ = col_names
+    if row_names is not None:
+        lp.row_names_ = row_names
     highs.passModel(lp)
 
 
@@ -220,13 +226,12 @@ def write_model(formulation: Formulation, path: str | Path, file_format: str) ->
         raise ValueError(f"unknown model format {file_format!r}: mps or lp")
     mm = to_matrix(formulation)
     highs = new_highs()
-    pass_model(highs, mm)
-    names = [f"{v.name}_{k}" for v in formulation.variables for k in range(v.size)]
-    rows = [f"{c.name}_{k}" for c in formulation.constraints for k in range(c.n_rows)]
-    for k, name in enumerate(names):
-        highs.passColName(k, name)
-    for k, name in enumerate(rows):
-        highs.passRowName(k, name)
+    pass_model(
+        highs,
+        mm,
+        col_names=[f"{v.name}_{k}" for v in formulation.variables for k in range(v.size)],
+        row_names=[f"{c.name}_{k}" for c in formulation.constraints for k in range(c.n_rows)],
+    )
     path = Path(path)
     # HiGHS picks the format by the file's extension: write under the right one, then move.
     with tempfile.TemporaryDirectory(dir=path.resolve().parent) as tmp:
