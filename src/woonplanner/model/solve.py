@@ -126,8 +126,9 @@ START_MAX_NODES = 500
 @dataclass(frozen=True)
 class Stage:
     """What every stage needs: the formulation, its base matrix (without the lazy rows), the
-    lazy rows separated so far, and the solve's settings. Immutable: a stage that adds rows
-    returns a new one (:meth:`with_rows`)."""
+    lazy rows separated so far, and the solve's settings. Frozen: a stage that adds rows
+    returns a new one (:meth:`with_rows`); only ``interrupted`` is shared by all of them (once
+    Ctrl-C stopped one run, every later run returns at once)."""
 
     formulation: Formulation
     base: MatrixModel
