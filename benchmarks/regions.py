@@ -12,8 +12,9 @@ the solve), with every step timed on its own:
 ``arcs_s``
     distances and arc generation (``travel_tables`` + ``build_problem``).
 ``build_s``
-    the matrix build and handing it to HiGHS, as :func:`woonplanner.model.solve` times it
-    (``build_matrix`` + ``passModel``): the number the run's manifest calls ``build``.
+    the formulation and its HiGHS matrix, as :func:`woonplanner.model.solve` times it
+    (``formulate`` + ``to_matrix``; each stage then hands it to its own HiGHS object, inside
+    ``solve_s``): the number the run's manifest calls ``build``.
 ``solve_s``
     the HiGHS run and reading the values back (wall clock, which HiGHS' time limit counts).
 ``cpu_s``

@@ -12,7 +12,7 @@ from test_model_toy import arcs, groups, options
 
 from woonplanner.model import build_matrix, solve
 from woonplanner.model.build import aggregate_capacity_rows, aggregate_capacity_sets
-from woonplanner.model.solve import _highs
+from woonplanner.model.highs_model import to_highs
 from woonplanner.problem import Objective, Problem
 
 
@@ -104,7 +104,7 @@ def test_every_row_holds_for_every_integer_plan_of_the_toy():
     leaves still satisfies every row: the rows cut off no plan."""
     problem = three_types()
     mm = build_matrix(problem, aggregate=False)
-    highs = _highs(mm, problem, threads=1, seed=0, mip_gap=1e-9, log=())
+    highs = to_highs(mm, threads=1, seed=0, mip_gap=1e-9)
     n = mm.n_cols
     highs.changeColsIntegrality(n, np.arange(n, dtype=np.int32), np.zeros(n, dtype=np.uint8))
     units = np.arange(mm.columns["units"].start, mm.columns["units"].stop, dtype=np.int32)
@@ -173,7 +173,7 @@ def random_typed_problem(seed: int) -> Problem:
 
 def lp_relaxation(problem: Problem, *, aggregate: bool, rounded: bool = True) -> float:
     mm = build_matrix(problem, aggregate=aggregate)
-    highs = _highs(mm, problem, threads=1, seed=0, mip_gap=1e-9, log=())
+    highs = to_highs(mm, threads=1, seed=0, mip_gap=1e-9)
     n = mm.n_cols
     highs.changeColsIntegrality(n, np.arange(n, dtype=np.int32), np.zeros(n, dtype=np.uint8))
     if aggregate and not rounded:  # drop the rounded rows: the plain ones alone

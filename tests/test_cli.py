@@ -244,3 +244,54 @@ def test_own_warnings_print_as_one_plain_line(cli, tmp_path):
     assert ".py:" not in result.output
     assert "TravelFallbackWarning" not in result.output
     assert warnings.showwarning is before  # restored: the Python API warns as usual
+
+
+@pytest.mark.parametrize("file_format", ["mps", "lp"])
+def test_export_writes_the_full_model_plain_highs_solves(runner, tmp_path, demo_run, file_format):
+    """The exported file holds every row (the linking rows the solve separates too) and plain
+    HiGHS, reading only that file, finds the plan's objective (within the scenario's gap)."""
+    import highspy
+
+    from woonplanner.model import build_matrix
+    from woonplanner.runner import prepare
+    from woonplanner.scenario import load_scenario
+
+    out = tmp_path / f"demo.{file_format}"
+    result = invoke(runner, "export", "--format", file_format, "--out", out)
+    assert result.exit_code == 0, result.output
+    full = build_matrix(prepare(load_scenario("demo")).problem)
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.readModel(str(out))
+    assert (highs.getNumCol(), highs.getNumRow()) == (full.n_cols, full.n_rows)
+    gap = 1e-3  # the demo scenario's
+    highs.setOptionValue("mip_rel_gap", gap)
+    highs.run()
+    info = highs.getInfo()
+    plan = json.loads((demo_run[0] / "manifest.json").read_text())["solver"]
+    assert info.objective_function_value == pytest.approx(plan["objective"], rel=gap)
+    assert info.objective_function_value >= plan["bound"] * (1 - 1e-9)
+    assert plan["objective"] >= info.mip_dual_bound * (1 - 1e-9)
+
+
+def test_an_unknown_solver_exits_2_naming_the_key(runner, tmp_path):
+    result = invoke(
+        runner, "run", *SMALL, "--set", 'solver.name="no_such_solver"', "--out", tmp_path / "r"
+    )
+    assert result.exit_code == 2
+    assert "solver.name = 'no_such_solver'" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "r").exists()
+
+
+def test_another_solver_through_pyomo_plans_the_same(runner, tmp_path):
+    """solver.name = "cbc": the same plan objective as HiGHS' (within the gap)."""
+    args = (*SMALL, "--set", "solver.mip_gap=1e-6")
+    direct = invoke(runner, "run", *args, "--out", tmp_path / "h")
+    other = invoke(runner, "run", *args, "--set", 'solver.name="cbc"', "--out", tmp_path / "c")
+    assert direct.exit_code == other.exit_code == 0, other.output
+    objective = [
+        json.loads((tmp_path / d / "manifest.json").read_text())["solver"]["objective"]
+        for d in ("h", "c")
+    ]
+    assert objective[1] == pytest.approx(objective[0], rel=2e-6)

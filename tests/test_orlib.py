@@ -257,18 +257,9 @@ def test_named_variants_and_single_source(tmp_path):
 
 
 def _pyomo_rows(problem: Problem) -> tuple[list, np.ndarray]:
-    """Rows of the Pyomo model as canonical tuples over build_matrix's column numbering."""
+    """Rows of the Pyomo model as canonical tuples over the formulation's column numbering."""
     m = build_model(problem)
-    cols = build_matrix(problem).columns
-    column = {}
-    for name in ("units", "opened", "closed", "assign"):
-        for k in range(cols[name].stop - cols[name].start):
-            column[id(getattr(m, name)[k])] = cols[name].start + k
-    for k, g in enumerate(m.G_unplaced):
-        column[id(m.unplaced[g])] = cols["unplaced"].start + k
-    if problem.unit_constraints:
-        for k, c in enumerate(m.C_soft):
-            column[id(m.violation[c])] = cols["violation"].start + k
+    column = {id(v): k for k, v in enumerate(m.columns)}
     rows = []
     for con in m.component_data_objects(pyo.Constraint, active=True):
         repn = generate_standard_repn(con.body)

@@ -228,6 +228,37 @@ def validate(
 
 
 @app.command()
+def export(
+    scenario: ScenarioArgument = None,
+    out: Annotated[Path, typer.Option("--out", help="File to write.")] = Path("model.mps"),
+    file_format: Annotated[
+        str, typer.Option("--format", help="mps or lp (HiGHS' writer; any solver reads both).")
+    ] = "mps",
+    set_: SetOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Write the scenario's full model (every row, the weighted objective) as MPS or LP."""
+    from woonplanner.errors import ScenarioError
+    from woonplanner.model import formulate, write_model
+    from woonplanner.runner import prepare
+
+    start = time.perf_counter()
+    try:
+        if file_format not in ("mps", "lp"):
+            raise ScenarioError(f"--format {file_format!r}: use mps or lp")
+        sc = _scenario(scenario, set_, data_dir, [])
+        problem = prepare(sc, progress=_progress(start)).problem
+        mm = write_model(formulate(problem), out, file_format)
+    except (Exception, KeyboardInterrupt) as err:
+        _fail(err)
+        return
+    typer.echo(
+        f"Model written: {out} ({file_format}, {mm.n_cols:,} columns of which "
+        f"{int(mm.integer.sum()):,} integer, {mm.n_rows:,} rows)."
+    )
+
+
+@app.command()
 def compare(
     run_dirs: Annotated[
         list[Path],

@@ -24,7 +24,8 @@ column             meaning
 
 ``groups``: one row per demand group ``g`` (for youth care an origin × segment), integer row
 index: ``demand`` (> 0) and ``may_be_unplaced`` (bool; when false the group must be served in
-full).
+full); optionally ``single_source`` (bool, absent = false): the group goes whole to one option
+(its assignment columns are binary, and it is never merged with another group).
 
 ``arcs``: one row per allowed assignment ``a`` of a group to an option, integer row index:
 ``group``, ``option`` (row indices), ``cost`` (money for serving the *whole* group there, so a
@@ -252,13 +253,19 @@ def merge_identical_groups(problem: Problem) -> MergedGroups:
     cost_key = np.round(cost[order] / demand[g_s], MERGE_COST_DECIMALS)
     bounds = np.searchsorted(g_s, np.arange(n_g + 1))
     may = groups["may_be_unplaced"].to_numpy(dtype=bool)
+    # A single-source group (optional column) is all or nothing on one arc: never merged.
+    single = (
+        groups["single_source"].fillna(False).to_numpy(dtype=bool)
+        if "single_source" in groups.columns
+        else np.zeros(n_g, dtype=bool)
+    )
 
-    index: dict[tuple[bool, bytes, bytes, bytes], int] = {}
+    index: dict[tuple[object, bytes, bytes, bytes], int] = {}
     merged = np.empty(n_g, dtype=np.int64)
     for k in range(n_g):
         lo, hi = bounds[k], bounds[k + 1]
         key = (
-            bool(may[k]),
+            ("single", k) if single[k] else bool(may[k]),
             o_s[lo:hi].tobytes(),
             km_key[lo:hi].tobytes(),
             cost_key[lo:hi].tobytes(),
@@ -294,5 +301,7 @@ def merge_identical_groups(problem: Problem) -> MergedGroups:
             "may_be_unplaced": may[first],
         }
     )
+    if "single_source" in groups.columns:
+        new_groups["single_source"] = single[first]
     reduced = replace(problem, groups=new_groups, arcs=new_arcs)
     return MergedGroups(reduced, merged, arc_map)

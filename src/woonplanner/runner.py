@@ -23,7 +23,8 @@ import pandas as pd
 from woonplanner.data.caseload import read_caseload
 from woonplanner.demand import estimate_demand
 from woonplanner.diagnosis import raise_without_plan
-from woonplanner.model import SolveResult, solve
+from woonplanner.errors import ScenarioError
+from woonplanner.model import SolveResult, SolverUnavailableError, check_solver, solve
 from woonplanner.outputs.files import check_out_dir, make_manifest, write_run
 from woonplanner.outputs.maps import plan_map
 from woonplanner.outputs.report import write_report
@@ -74,14 +75,20 @@ def run(
         scenario = load_scenario(scenario)
     if out is not None:
         check_out_dir(Path(out).resolve(), force=force, inputs=scenario.input_paths())
+    try:  # an unknown or missing solver fails before any work
+        check_solver(scenario.solver.name)
+    except SolverUnavailableError as err:
+        msg = f"solver.name = {err}"
+        raise ScenarioError(msg) from None
     timings: dict[str, float] = {}
 
     prepared = prepare(scenario, progress=progress, timings=timings)
     region, points, problem = prepared.region, prepared.points, prepared.problem
     distances = prepared.distances
 
+    name = "HiGHS" if scenario.solver.name == "highs" else scenario.solver.name
     progress(
-        f"Building and solving with HiGHS (time limit {scenario.solver.time_limit_s:g} s, "
+        f"Building and solving with {name} (time limit {scenario.solver.time_limit_s:g} s, "
         f"gap {scenario.solver.mip_gap:g}) …"
     )
     result = solve(
@@ -91,6 +98,7 @@ def run(
         threads=scenario.solver.threads,
         seed=scenario.solver.seed,
         progress=progress,
+        solver=scenario.solver.name,
     )
     timings["build"], timings["solve"] = result.build_s, result.solve_s
     progress(

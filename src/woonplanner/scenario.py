@@ -409,8 +409,12 @@ class SitesConfig(_Section):
 
 
 class SolverConfig(_Section):
-    """HiGHS settings."""
+    """Solver settings."""
 
+    name: str = "highs"
+    """``"highs"``: HiGHS directly (the staged solve, the fast path). Any other name is a solver
+    Pyomo's ``SolverFactory`` runs on the same model, every row in place (``"appsi_highs"``,
+    ``"cbc"``, ``"glpk"``, ``"gurobi"``, …); it must be installed."""
     time_limit_s: float = Field(120, gt=0, le=MAX_TIME_LIMIT_S)
     """Seconds before the best plan found is returned (not proven optimal)."""
     mip_gap: float = Field(1e-3, ge=0, le=1)

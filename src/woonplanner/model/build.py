@@ -1,4 +1,4 @@
-r"""Build the Pyomo model of a :class:`~woonplanner.problem.Problem`.
+r"""The model of a :class:`~woonplanner.problem.Problem`, each family stated once, as data.
 
 The formulation (the same as ``docs/model.md``; keep them in step):
 
@@ -30,7 +30,8 @@ The formulation (the same as ``docs/model.md``; keep them in step):
    * - :math:`u^+_o, u^-_o \ge 0`
      - units opened and closed
    * - :math:`x_a \in [0, 1]`
-     - share of group :math:`g(a)` served on arc :math:`a` (binary when single-source)
+     - share of group :math:`g(a)` served on arc :math:`a` (binary when single-source: the
+       problem's flag, or the group's ``single_source`` column)
    * - :math:`s_g \in [0, 1]`
      - share of group :math:`g` that cannot be placed within the norms
    * - :math:`\sigma_c \ge 0`
@@ -67,58 +68,32 @@ cuts the LP: :math:`\lceil 155.1 / 4 \rceil = 39` gezinshuizen where the LP open
 In ``lexicographic`` mode the three parts (unplaced plus soft penalties, child-km, cost) are
 minimised one after another, each earlier part held at its optimum (within a tolerance).
 
-Every family of variables or constraints has its own ``define_*`` function, called in order
-from :func:`build_model`; each returns early when its index is empty. Index lists and
-coefficients are computed with numpy before Pyomo sees them.
+Every family of variables or constraints is stated once, as data (index arrays, coefficients,
+bounds; :mod:`woonplanner.model.formulation`), by one function each, listed in order in
+:func:`formulate`: read it top to bottom for the model above. The strong-linking family is
+*lazy*: :func:`woonplanner.model.solve.solve` hands HiGHS the subset of its rows the LP
+relaxation needs. Assignment columns are binary where single-source (the problem's flag, or the
+optional ``single_source`` column of ``groups``: :func:`single_source_arcs`).
 
-:func:`build_matrix` writes the same formulation as arrays (columns, rows, a sparse matrix),
-one ``_matrix_*`` function per family in the same order. :func:`woonplanner.model.solve` hands
-those arrays to HiGHS directly: building and translating a Pyomo model cost two to three times
-the HiGHS solve time on OR-Library instances of 10,000+ variables, and all of it is Python
-per-variable work that numpy does in milliseconds. The Pyomo model stays the readable,
-inspectable statement of the formulation; the tests check that both agree term by term.
+Two generic renderers turn the formulation into a model: :func:`build_matrix` (the CSC matrix
+HiGHS gets directly, :mod:`woonplanner.model.highs_model`) and :func:`build_model` (a Pyomo
+model, :mod:`woonplanner.model.pyomo_model`, for any solver Pyomo knows). Neither knows a family
+by name, so the two cannot drift apart; the tests check them term by term.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-import pyomo.environ as pyo
-from pyomo.core.expr.numeric_expr import LinearExpression
 
+from woonplanner.model.formulation import Constraints, Formulation, Terms, Variables
+from woonplanner.model.highs_model import MatrixModel, to_matrix
 from woonplanner.problem import Problem, check_problem
 
-
-def build_model(problem: Problem) -> pyo.ConcreteModel:
-    """Build the Pyomo model of ``problem`` (the formulation in the module docstring)."""
-    check_problem(problem)
-    m = pyo.ConcreteModel(name=problem.name)
-    m._problem = problem
-    m._arcs_by_group = problem.arcs_by_group()
-    m._arcs_by_option = problem.arcs_by_option()
-    define_unit_variables(m, problem)
-    define_assignment_variables(m, problem)
-    define_unplaced_variables(m, problem)
-    define_unit_balance_constraints(m, problem)
-    define_demand_constraints(m, problem)
-    define_capacity_constraints(m, problem)
-    define_linking_constraints(m, problem)
-    define_aggregate_capacity_constraints(m, problem)
-    define_unit_constraints(m, problem)
-    define_objective_parts(m, problem)
-    define_budget_constraint(m, problem)
-    define_objective(m, problem)
-    return m
-
-
-def _linear(coefs: np.ndarray | list[float], variables: list, constant: float = 0.0):
-    """A linear expression built in one go (much faster than ``sum`` of Pyomo terms)."""
-    return LinearExpression(
-        constant=constant, linear_coefs=[float(c) for c in coefs], linear_vars=variables
-    )
+__all__ = ["MatrixModel", "build_matrix", "build_model", "formulate"]
 
 
 def is_greenfield(problem: Problem) -> bool:
@@ -131,105 +106,279 @@ def is_greenfield(problem: Problem) -> bool:
     return not problem.options["existing"].to_numpy(dtype=float).any()
 
 
-def define_unit_variables(m: pyo.ConcreteModel, problem: Problem) -> None:
-    """Units per option, and the units opened and closed against the existing stock."""
+def single_source_arcs(problem: Problem) -> np.ndarray:
+    """Arcs whose share is 0 or 1 (boolean, one per arc): every arc of a single-source problem,
+    and the arcs of a group whose optional ``single_source`` column is true."""
+    groups = problem.groups
+    if problem.single_source:
+        return np.ones(problem.n_arcs, dtype=bool)
+    if "single_source" not in groups.columns:
+        return np.zeros(problem.n_arcs, dtype=bool)
+    flag = groups["single_source"].fillna(False).to_numpy(dtype=bool)
+    return flag[problem.arcs["group"].to_numpy()]
+
+
+def linked_arcs(problem: Problem) -> np.ndarray:
+    """Arcs that get a strong-linking row ``x <= u``: those to integer options, if asked for."""
+    if not problem.strong_linking or not problem.n_arcs:
+        return np.zeros(0, dtype=np.int64)
+    option = problem.arcs["option"].to_numpy()
+    return np.flatnonzero(problem.options["integer"].to_numpy(dtype=bool)[option])
+
+
+def uncapacitated_options(problem: Problem) -> np.ndarray:
+    """Options whose capacity can never bind: ``capacity × max_units`` at least the demand of
+    every group with an arc to them (boolean, one per option)."""
+    demand = problem.groups["demand"].to_numpy(dtype=float)
+    option = problem.arcs["option"].to_numpy()
+    reaching = np.bincount(
+        option, weights=demand[problem.arcs["group"].to_numpy()], minlength=problem.n_options
+    )
+    places = problem.options["capacity"].to_numpy(dtype=float) * problem.options[
+        "max_units"
+    ].to_numpy(dtype=float)
+    return places >= reaching
+
+
+# ---------------------------------------------------------------------------------------------
+# The formulation, family by family (read top to bottom: the model of the module docstring)
+# ---------------------------------------------------------------------------------------------
+
+
+def formulate(problem: Problem, *, aggregate: bool = True) -> Formulation:
+    """The formulation of the module docstring as data: every family once, in this order.
+
+    ``aggregate=False`` leaves out the aggregate capacity rows and their rounding (valid
+    inequalities, :func:`aggregate_capacity_rows`; for comparisons). The strong-linking family
+    is ``lazy``: the solve may hand HiGHS only part of it (:class:`.Constraints`).
+    """
+    check_problem(problem)
+    greenfield = is_greenfield(problem)
+    variables = [
+        unit_variables(problem),
+        *opened_closed_variables(problem, greenfield),
+        assignment_variables(problem),
+        unplaced_variables(problem),
+        violation_variables(problem),
+    ]
+    families = [
+        None if greenfield else unit_balance_rows(problem),
+        demand_rows(problem),
+        capacity_rows(problem),
+        linking_rows(problem),
+        aggregate_capacity_family(problem) if aggregate else None,
+        unit_constraint_rows(problem),
+    ]
+    parts = objective_parts(problem, greenfield)
+    if problem.budget is not None:
+        families.append(_budget_rows(parts["cost"], problem.budget))
+    weights = {"penalties": 1.0, "child_km": problem.objective.km_weight, "cost": 1.0}
+    return Formulation(
+        tuple(variables),
+        tuple(f for f in families if f is not None and f.n_rows),
+        parts,
+        weights,
+        name=problem.name,
+    )
+
+
+def unit_variables(problem: Problem) -> Variables:
+    """``u_o``: units per option, ``0 <= u_o <= max_units``, integer where the option says."""
     opts = problem.options
-    m.O = pyo.RangeSet(0, problem.n_options - 1) if problem.n_options else pyo.Set(initialize=[])
-    max_units = opts["max_units"].to_numpy(dtype=float)
-    existing = opts["existing"].to_numpy(dtype=float)
-    integer = opts["integer"].to_numpy(dtype=bool)
-
-    def domain(_m, o):
-        return pyo.NonNegativeIntegers if integer[o] else pyo.NonNegativeReals
-
-    m.units = pyo.Var(m.O, domain=domain, bounds=lambda _m, o: (0, max_units[o]))
-    if is_greenfield(problem):
-        return
-    m.opened = pyo.Var(
-        m.O,
-        domain=pyo.NonNegativeReals,
-        bounds=lambda _m, o: (0, max(max_units[o] - existing[o], 0)),
+    return Variables.make(
+        "units",
+        np.arange(problem.n_options),
+        0.0,
+        opts["max_units"].to_numpy(dtype=float),
+        opts["integer"].to_numpy(dtype=bool),
     )
-    m.closed = pyo.Var(m.O, domain=pyo.NonNegativeReals, bounds=lambda _m, o: (0, existing[o]))
 
 
-def define_assignment_variables(m: pyo.ConcreteModel, problem: Problem) -> None:
-    """Share of each group served on each arc (binary when single-source)."""
-    m.A = pyo.RangeSet(0, problem.n_arcs - 1) if problem.n_arcs else pyo.Set(initialize=[])
-    domain = pyo.Binary if problem.single_source else pyo.UnitInterval
-    m.assign = pyo.Var(m.A, domain=domain)
+def opened_closed_variables(problem: Problem, greenfield: bool) -> list[Variables]:
+    """``u⁺_o <= max(max_units - existing, 0)`` and ``u⁻_o <= existing`` (none for greenfield:
+    the families are empty)."""
+    o = np.arange(0 if greenfield else problem.n_options)
+    max_units = problem.options["max_units"].to_numpy(dtype=float)[o]
+    existing = problem.options["existing"].to_numpy(dtype=float)[o]
+    return [
+        Variables.make("opened", o, 0.0, np.maximum(max_units - existing, 0.0)),
+        Variables.make("closed", o, 0.0, existing),
+    ]
 
 
-def define_unplaced_variables(m: pyo.ConcreteModel, problem: Problem) -> None:
-    """Share of each group that cannot be placed within the norms (only where allowed)."""
-    may = problem.groups["may_be_unplaced"].to_numpy(dtype=bool)
-    m.G_unplaced = pyo.Set(initialize=np.flatnonzero(may).tolist())
-    m.unplaced = pyo.Var(m.G_unplaced, domain=pyo.UnitInterval)
+def assignment_variables(problem: Problem) -> Variables:
+    """``x_a in [0, 1]``: the share of a group served on an arc; binary where single-source
+    (:func:`single_source_arcs`: the problem's flag or the group's ``single_source`` column)."""
+    return Variables.make(
+        "assign", np.arange(problem.n_arcs), 0.0, 1.0, single_source_arcs(problem)
+    )
 
 
-def define_unit_balance_constraints(m: pyo.ConcreteModel, problem: Problem) -> None:
-    """``units = existing + opened - closed`` per option (not needed without existing units)."""
-    if not problem.n_options or is_greenfield(problem):
-        return
+def unplaced_variables(problem: Problem) -> Variables:
+    """``s_g in [0, 1]``: share of a group left unplaced, only where the group may be."""
+    may = np.flatnonzero(problem.groups["may_be_unplaced"].to_numpy(dtype=bool))
+    return Variables.make("unplaced", may, 0.0, 1.0)
+
+
+def violation_variables(problem: Problem) -> Variables:
+    """``sigma_c >= 0``: violation of a soft unit constraint."""
+    soft = [c for c, uc in enumerate(problem.unit_constraints) if uc.penalty is not None]
+    return Variables.make("violation", soft, 0.0, np.inf)
+
+
+def unit_balance_rows(problem: Problem) -> Constraints:
+    """``u_o - u⁺_o + u⁻_o = e_o`` per option."""
+    n_o = problem.n_options
+    o = np.arange(n_o)
     existing = problem.options["existing"].to_numpy(dtype=float)
-    m.unit_balance = pyo.Constraint(
-        m.O, rule=lambda m, o: m.units[o] - m.opened[o] + m.closed[o] == existing[o]
-    )
+    terms = [
+        Terms.make("units", o, o, 1.0),
+        Terms.make("opened", o, o, -1.0),
+        Terms.make("closed", o, o, 1.0),
+    ]
+    return Constraints.make("unit_balance", n_o, terms, existing, existing)
 
 
-def define_demand_constraints(m: pyo.ConcreteModel, problem: Problem) -> None:
-    """Every group is served in full or (where allowed) reported unplaced."""
-    if not problem.n_groups:
-        return
-    by_group = m._arcs_by_group
-    may = set(m.G_unplaced)
-
-    def rule(m, g):
-        arcs = by_group[g]
-        variables = [m.assign[a] for a in arcs.tolist()]
-        coefs = [1.0] * len(variables)
-        if g in may:
-            variables.append(m.unplaced[g])
-            coefs.append(1.0)
-        if not variables:
-            return pyo.Constraint.Infeasible
-        return _linear(coefs, variables) == 1.0
-
-    m.demand = pyo.Constraint(pyo.RangeSet(0, problem.n_groups - 1), rule=rule)
+def demand_rows(problem: Problem) -> Constraints:
+    """``sum(x_a over A(g)) + s_g = 1`` per group (no ``s_g`` where it must be served)."""
+    may = np.flatnonzero(problem.groups["may_be_unplaced"].to_numpy(dtype=bool))
+    terms = [
+        Terms.make("assign", problem.arcs["group"].to_numpy(), np.arange(problem.n_arcs), 1.0),
+        Terms.make("unplaced", may, np.arange(len(may)), 1.0),
+    ]
+    return Constraints.make("demand", problem.n_groups, terms, 1.0, 1.0)
 
 
-def define_capacity_constraints(m: pyo.ConcreteModel, problem: Problem) -> None:
-    """Children placed at an option never exceed its places (places per unit × units)."""
-    by_option = m._arcs_by_option
-    used = [o for o in range(problem.n_options) if len(by_option[o])]
-    if not used:
-        return
+def capacity_rows(problem: Problem) -> Constraints:
+    """``sum(d_g(a) x_a over A(o)) - q_o u_o <= 0`` per option that has arcs."""
+    option = problem.arcs["option"].to_numpy()
+    used = np.flatnonzero(np.bincount(option, minlength=problem.n_options))
+    row_of_option = np.full(problem.n_options, -1)
+    row_of_option[used] = np.arange(len(used))
     demand_of_arc = problem.groups["demand"].to_numpy(dtype=float)[problem.arcs["group"].to_numpy()]
     capacity = problem.options["capacity"].to_numpy(dtype=float)
-
-    def rule(m, o):
-        arcs = by_option[o].tolist()
-        variables = [m.assign[a] for a in arcs] + [m.units[o]]
-        coefs = [*demand_of_arc[arcs].tolist(), -capacity[o]]
-        return _linear(coefs, variables) <= 0.0
-
-    m.capacity = pyo.Constraint(used, rule=rule)
+    terms = [
+        Terms.make("assign", row_of_option[option], np.arange(problem.n_arcs), demand_of_arc),
+        Terms.make("units", np.arange(len(used)), used, -capacity[used]),
+    ]
+    return Constraints.make("capacity", len(used), terms, -np.inf, 0.0, of=used)
 
 
-def define_linking_constraints(m: pyo.ConcreteModel, problem: Problem) -> None:
-    """``assign[a] <= units[o]`` for integer options: a tighter relaxation (optional).
+def linking_rows(problem: Problem) -> Constraints:
+    """``x_a - u_o(a) <= 0`` for arcs to integer options (strong linking; lazy).
 
-    Valid because integer units are at least 1 wherever anything is assigned, and a share is at
-    most 1; for a single-unit option it is the classic ``x_ij <= y_j``.
+    Valid because integer units are at least 1 wherever anything is assigned, and a share is
+    at most 1; for a single-unit option it is the classic ``x_ij <= y_j``. Redundant for
+    integer plans, so the solve hands HiGHS only the rows it needs (``lazy``).
     """
-    if not problem.strong_linking or not problem.n_arcs:
-        return
-    single = problem.options["integer"].to_numpy(dtype=bool)
-    option_of_arc = problem.arcs["option"].to_numpy()
-    arcs = np.flatnonzero(single[option_of_arc]).tolist()
-    if not arcs:
-        return
-    m.linking = pyo.Constraint(arcs, rule=lambda m, a: m.assign[a] <= m.units[option_of_arc[a]])
+    arcs = linked_arcs(problem)
+    k = np.arange(len(arcs))
+    option = problem.arcs["option"].to_numpy()
+    terms = [Terms.make("assign", k, arcs, 1.0), Terms.make("units", k, option[arcs], -1.0)]
+    return Constraints.make("linking", len(arcs), terms, -np.inf, 0.0, of=arcs, lazy=True)
+
+
+def aggregate_capacity_family(problem: Problem) -> Constraints:
+    """The aggregate capacity rows and their rounding (:func:`aggregate_capacity_rows`)."""
+    rows = aggregate_capacity_rows(problem)
+    may = problem.groups["may_be_unplaced"].to_numpy(dtype=bool)
+    unplaced_col = np.full(problem.n_groups, -1, dtype=np.int64)
+    unplaced_col[may] = np.arange(int(may.sum()))
+    unit_terms, unplaced_terms = [], []
+    for k, aggregate in enumerate(rows):
+        options, groups = aggregate.set.options, aggregate.set.groups
+        has = unplaced_col[groups] >= 0
+        unit_terms.append(Terms.make("units", k, options, aggregate.unit_coef))
+        unplaced_terms.append(
+            Terms.make("unplaced", k, unplaced_col[groups[has]], aggregate.unplaced_coef[has])
+        )
+    return Constraints.make(
+        "aggregate_capacity",
+        len(rows),
+        [*unit_terms, *unplaced_terms],
+        np.array([r.rhs for r in rows], dtype=float),
+        np.inf,
+    )
+
+
+def unit_constraint_rows(problem: Problem) -> Constraints:
+    """``sum(u_o over O_c) ± sigma_c (sense) b_c`` per unit constraint (soft ones with slack)."""
+    constraints = problem.unit_constraints
+    soft = violation_variables(problem).of
+    violation_col = {c: k for k, c in enumerate(soft.tolist())}
+    terms, lower, upper = [], [], []
+    for c, uc in enumerate(constraints):
+        terms.append(Terms.make("units", c, list(uc.options), 1.0))
+        if c in violation_col:
+            sign = 1.0 if uc.sense == ">=" else -1.0
+            terms.append(Terms.make("violation", c, [violation_col[c]], sign))
+        lower.append(-np.inf if uc.sense == "<=" else uc.rhs)
+        upper.append(np.inf if uc.sense == ">=" else uc.rhs)
+    return Constraints.make("unit_constraints", len(constraints), terms, lower, upper)
+
+
+def objective_parts(problem: Problem, greenfield: bool) -> dict[str, tuple[Terms, ...]]:
+    """The objective parts: ``unplaced_children`` (reported), ``penalties`` (unplaced times
+    the penalty, soft violations), ``child_km`` and ``cost``."""
+    demand = problem.groups["demand"].to_numpy(dtype=float)
+    opts, arcs = problem.options, problem.arcs
+    may = unplaced_variables(problem).of
+    soft = violation_variables(problem).of
+    n_o = problem.n_options
+    o = np.arange(n_o)
+    unplaced = Terms.make("unplaced", 0, np.arange(len(may)), demand[may])
+    penalty = [problem.unit_constraints[c].penalty for c in soft.tolist()]
+    km = demand[arcs["group"].to_numpy()] * arcs["km"].to_numpy(dtype=float)
+    unit_cost = opts["unit_cost"].to_numpy(dtype=float)
+    open_cost = opts["open_cost"].to_numpy(dtype=float)
+    if greenfield:  # every unit is opened: f + h per unit
+        unit_terms = [Terms.make("units", 0, o, unit_cost + open_cost)]
+    else:
+        unit_terms = [
+            Terms.make("units", 0, o, unit_cost),
+            Terms.make("opened", 0, o, open_cost),
+            Terms.make("closed", 0, o, opts["close_cost"].to_numpy(dtype=float)),
+        ]
+    return {
+        "unplaced_children": (unplaced,),
+        "penalties": (
+            replace(unplaced, coef=problem.objective.unplaced_penalty * unplaced.coef),
+            Terms.make("violation", 0, np.arange(len(soft)), penalty),
+        ),
+        "child_km": (Terms.make("assign", 0, np.arange(problem.n_arcs), km),),
+        "cost": (
+            *unit_terms,
+            Terms.make("assign", 0, np.arange(problem.n_arcs), arcs["cost"].to_numpy(dtype=float)),
+        ),
+    }
+
+
+def _budget_rows(cost: tuple[Terms, ...], budget: float) -> Constraints:
+    """``cost <= B`` (optional): the cost part's terms as one row (its zero terms left out)."""
+    terms = [replace(t, row=np.zeros(len(t.col), dtype=np.int64)) for t in cost]
+    terms = [
+        Terms(t.var, t.row[t.coef != 0], t.col[t.coef != 0], t.coef[t.coef != 0]) for t in terms
+    ]
+    return Constraints.make("budget", 1, terms, -np.inf, budget)
+
+
+# ---------------------------------------------------------------------------------------------
+# The two renderings of a problem, for the tests, the benchmarks and the export
+# ---------------------------------------------------------------------------------------------
+
+
+def build_matrix(problem: Problem, *, linking: bool = True, aggregate: bool = True) -> MatrixModel:
+    """The HiGHS matrix of ``problem``: every row (``linking=False``: without the lazy
+    strong-linking rows; ``aggregate=False``: without the aggregate capacity rows)."""
+    return to_matrix(formulate(problem, aggregate=aggregate), lazy=linking)
+
+
+def build_model(problem: Problem, *, aggregate: bool = True):
+    """The Pyomo model of ``problem``: every row, the weighted objective
+    (:func:`woonplanner.model.pyomo_model.to_pyomo`)."""
+    from woonplanner.model.pyomo_model import to_pyomo
+
+    return to_pyomo(formulate(problem, aggregate=aggregate))
 
 
 @dataclass(frozen=True)
@@ -344,460 +493,3 @@ def aggregate_capacity_rows(problem: Problem) -> list[AggregateRow]:
             ones = np.ones(len(q))
             rows.append(AggregateRow(aggregate, ones, d / (q[0] * f), math.ceil(b), rounded=True))
     return rows
-
-
-def define_aggregate_capacity_constraints(m: pyo.ConcreteModel, problem: Problem) -> None:
-    """The places of a set of types cover the placed children that can use only those types
-    (:func:`aggregate_capacity_rows`)."""
-    rows = aggregate_capacity_rows(problem)
-    if not rows:
-        return
-    may = set(m.G_unplaced)
-
-    def rule(m, k):
-        row = rows[k]
-        groups = row.set.groups.tolist()
-        unplaced = [i for i, g in enumerate(groups) if g in may]
-        variables = [m.units[o] for o in row.set.options.tolist()]
-        variables += [m.unplaced[groups[i]] for i in unplaced]
-        coefs = [*row.unit_coef.tolist(), *row.unplaced_coef[unplaced].tolist()]
-        return _linear(coefs, variables) >= row.rhs
-
-    m.aggregate_capacity = pyo.Constraint(range(len(rows)), rule=rule)
-
-
-def define_unit_constraints(m: pyo.ConcreteModel, problem: Problem) -> None:
-    """Linear constraints on sums of units (the norm, p of a p-median); soft ones get slack."""
-    constraints = problem.unit_constraints
-    if not constraints:
-        return
-    m.C = pyo.RangeSet(0, len(constraints) - 1)
-    soft = [c for c, uc in enumerate(constraints) if uc.penalty is not None]
-    m.C_soft = pyo.Set(initialize=soft)
-    m.violation = pyo.Var(m.C_soft, domain=pyo.NonNegativeReals)
-
-    def rule(m, c):
-        uc = constraints[c]
-        variables = [m.units[o] for o in uc.options]
-        coefs = [1.0] * len(variables)
-        if c in m.C_soft:
-            variables.append(m.violation[c])
-            coefs.append(1.0 if uc.sense == ">=" else -1.0)
-        if not variables:
-            feasible = (
-                (uc.sense == ">=" and uc.rhs <= 0)
-                or (uc.sense == "<=" and uc.rhs >= 0)
-                or (uc.sense == "==" and uc.rhs == 0)
-            )
-            return pyo.Constraint.Feasible if feasible else pyo.Constraint.Infeasible
-        expr = _linear(coefs, variables)
-        if uc.sense == ">=":
-            return expr >= uc.rhs
-        if uc.sense == "<=":
-            return expr <= uc.rhs
-        return expr == uc.rhs
-
-    m.unit_constraint = pyo.Constraint(m.C, rule=rule)
-
-
-def define_objective_parts(m: pyo.ConcreteModel, problem: Problem) -> None:
-    """The three parts of the objective as named expressions: unplaced, child-km, cost."""
-    demand = problem.groups["demand"].to_numpy(dtype=float)
-    unplaced = list(m.G_unplaced)
-    penalty_terms = [problem.objective.unplaced_penalty * demand[g] for g in unplaced]
-    penalty_vars = [m.unplaced[g] for g in unplaced]
-    if problem.unit_constraints:
-        for c in m.C_soft:
-            penalty_terms.append(problem.unit_constraints[c].penalty)
-            penalty_vars.append(m.violation[c])
-    m.unplaced_children = pyo.Expression(
-        expr=_linear(demand[unplaced], [m.unplaced[g] for g in unplaced])
-    )
-    m.penalties = pyo.Expression(expr=_linear(penalty_terms, penalty_vars))
-
-    arc_group = problem.arcs["group"].to_numpy()
-    km_coefs = demand[arc_group] * problem.arcs["km"].to_numpy(dtype=float)
-    arc_vars = [m.assign[a] for a in range(problem.n_arcs)]
-    m.child_km = pyo.Expression(expr=_linear(km_coefs, arc_vars))
-
-    opts = problem.options
-    units = [m.units[o] for o in range(problem.n_options)]
-    if is_greenfield(problem):  # every unit is opened: f + h per unit
-        unit_coefs = [opts["unit_cost"].to_numpy(dtype=float) + opts["open_cost"].to_numpy(float)]
-        unit_vars = units
-    else:
-        unit_coefs = [
-            opts[c].to_numpy(dtype=float) for c in ("unit_cost", "open_cost", "close_cost")
-        ]
-        unit_vars = (
-            units
-            + [m.opened[o] for o in range(problem.n_options)]
-            + [m.closed[o] for o in range(problem.n_options)]
-        )
-    cost_coefs = np.concatenate([*unit_coefs, problem.arcs["cost"].to_numpy(dtype=float)])
-    cost_vars = unit_vars + arc_vars
-    keep = np.flatnonzero(cost_coefs != 0)
-    m.cost = pyo.Expression(expr=_linear(cost_coefs[keep], [cost_vars[k] for k in keep.tolist()]))
-
-
-def define_budget_constraint(m: pyo.ConcreteModel, problem: Problem) -> None:
-    """Total annual cost within the budget (optional)."""
-    if problem.budget is None:
-        return
-    m.budget = pyo.Constraint(expr=m.cost <= problem.budget)
-
-
-def define_objective(m: pyo.ConcreteModel, problem: Problem) -> None:
-    """The weighted objective (lexicographic stages are set by the solver driver)."""
-    m.objective = pyo.Objective(expr=weighted_objective(m, problem), sense=pyo.minimize)
-
-
-def weighted_objective(m: pyo.ConcreteModel, problem: Problem):
-    """``penalties + km_weight * child_km + cost`` as one expression."""
-    return m.penalties + problem.objective.km_weight * m.child_km + m.cost
-
-
-# ---------------------------------------------------------------------------------------------
-# The same formulation as arrays, for HiGHS directly
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MatrixModel:
-    """The formulation as a matrix: ``row_lower <= A x <= row_upper``, bounds, integrality.
-
-    Columns are, in this order, ``units``, ``opened``, ``closed`` (one per option; ``opened``
-    and ``closed`` are empty for a greenfield problem, see :func:`is_greenfield`), ``assign``
-    (one per arc), ``unplaced`` (one per group that may be unplaced) and ``violation`` (one per
-    soft unit constraint); :attr:`columns` gives each family's slice. The objective parts are
-    dense cost vectors over the columns.
-    """
-
-    col_lower: np.ndarray
-    col_upper: np.ndarray
-    integer: np.ndarray
-    row_lower: np.ndarray
-    row_upper: np.ndarray
-    #: CSC matrix arrays: column starts, row indices, values.
-    start: np.ndarray
-    index: np.ndarray
-    value: np.ndarray
-    columns: dict[str, slice]
-    #: Indices (into groups / unit constraints) of the ``unplaced`` and ``violation`` columns.
-    unplaced_groups: np.ndarray
-    soft_constraints: np.ndarray
-    #: Objective parts: ``unplaced_children``, ``penalties``, ``child_km``, ``cost``.
-    parts: dict[str, np.ndarray] = field(repr=False)
-
-    @property
-    def n_cols(self) -> int:
-        """Number of columns (variables)."""
-        return len(self.col_lower)
-
-    @property
-    def n_rows(self) -> int:
-        """Number of rows (constraints)."""
-        return len(self.row_lower)
-
-    def weighted_objective(self, problem: Problem) -> np.ndarray:
-        """``penalties + km_weight * child_km + cost`` as one cost vector."""
-        return (
-            self.parts["penalties"]
-            + problem.objective.km_weight * self.parts["child_km"]
-            + self.parts["cost"]
-        )
-
-
-@dataclass
-class _Rows:
-    """Constraint rows collected as coordinate triplets, one block per family."""
-
-    rows: list[np.ndarray] = field(default_factory=list)
-    cols: list[np.ndarray] = field(default_factory=list)
-    vals: list[np.ndarray] = field(default_factory=list)
-    lower: list[np.ndarray] = field(default_factory=list)
-    upper: list[np.ndarray] = field(default_factory=list)
-    n: int = 0
-
-    def add(self, n_rows, row, col, val, lower, upper) -> None:
-        """Append ``n_rows`` rows; ``row`` counts from 0 within the block."""
-        self.rows.append(np.asarray(row, dtype=np.int64) + self.n)
-        self.cols.append(np.asarray(col, dtype=np.int64))
-        self.vals.append(np.asarray(val, dtype=float))
-        self.lower.append(np.broadcast_to(np.asarray(lower, dtype=float), n_rows))
-        self.upper.append(np.broadcast_to(np.asarray(upper, dtype=float), n_rows))
-        self.n += n_rows
-
-
-def build_matrix(problem: Problem, *, linking: bool = True, aggregate: bool = True) -> MatrixModel:
-    """The formulation of the module docstring as arrays (the same model as :func:`build_model`).
-
-    ``linking=False`` leaves out the strong-linking rows ``x <= u``: they are valid but
-    redundant for integer units, and :func:`woonplanner.model.solve` adds only those the LP
-    relaxation violates (:func:`linking_rows`). ``aggregate=False`` leaves out the aggregate
-    capacity rows and their rounding (valid inequalities, :func:`aggregate_capacity_rows`; for
-    comparisons).
-    """
-    check_problem(problem)
-    opts, groups = problem.options, problem.groups
-    n_o, n_a = problem.n_options, problem.n_arcs
-    max_units = opts["max_units"].to_numpy(dtype=float)
-    existing = opts["existing"].to_numpy(dtype=float)
-    may = np.flatnonzero(groups["may_be_unplaced"].to_numpy(dtype=bool))
-    soft = np.array(
-        [c for c, uc in enumerate(problem.unit_constraints) if uc.penalty is not None],
-        dtype=np.int64,
-    )
-    greenfield = is_greenfield(problem)
-    sizes = {
-        "units": n_o,
-        "opened": 0 if greenfield else n_o,
-        "closed": 0 if greenfield else n_o,
-        "assign": n_a,
-        "unplaced": len(may),
-        "violation": len(soft),
-    }
-    columns, at = {}, 0
-    for name, size in sizes.items():
-        columns[name] = slice(at, at + size)
-        at += size
-    n_cols = at
-
-    lower = np.zeros(n_cols)
-    upper = np.concatenate(
-        [
-            max_units,
-            np.zeros(0) if greenfield else np.maximum(max_units - existing, 0.0),
-            np.zeros(0) if greenfield else existing,
-            np.ones(n_a + len(may)),
-            np.full(len(soft), np.inf),
-        ]
-    )
-    integer = np.zeros(n_cols, dtype=bool)
-    integer[columns["units"]] = opts["integer"].to_numpy(dtype=bool)
-    if problem.single_source:
-        integer[columns["assign"]] = True
-
-    rows = _Rows()
-    if not greenfield:
-        _matrix_unit_balance(rows, problem, columns, existing)
-    _matrix_demand(rows, problem, columns, may)
-    _matrix_capacity(rows, problem, columns)
-    if linking:
-        _matrix_linking(rows, problem, columns)
-    if aggregate:
-        _matrix_aggregate_capacity(rows, problem, columns, may)
-    _matrix_unit_constraints(rows, problem, columns, soft)
-    parts = _matrix_objective_parts(problem, columns, n_cols, may, soft)
-    if problem.budget is not None:
-        (cols,) = np.nonzero(parts["cost"])
-        rows.add(1, np.zeros(len(cols)), cols, parts["cost"][cols], -np.inf, problem.budget)
-
-    row = np.concatenate(rows.rows) if rows.rows else np.zeros(0, dtype=np.int64)
-    col = np.concatenate(rows.cols) if rows.cols else np.zeros(0, dtype=np.int64)
-    val = np.concatenate(rows.vals) if rows.vals else np.zeros(0)
-    # CSC by a stable sort on the column: rows stay in order within each column.
-    order = np.argsort(col, kind="stable")
-    start = np.searchsorted(col[order], np.arange(n_cols + 1)).astype(np.int32)
-    return MatrixModel(
-        col_lower=lower,
-        col_upper=upper,
-        integer=integer,
-        row_lower=np.concatenate(rows.lower) if rows.lower else np.zeros(0),
-        row_upper=np.concatenate(rows.upper) if rows.upper else np.zeros(0),
-        start=start,
-        index=row[order].astype(np.int32),
-        value=val[order],
-        columns=columns,
-        unplaced_groups=may,
-        soft_constraints=soft,
-        parts=parts,
-    )
-
-
-def _matrix_unit_balance(rows: _Rows, problem: Problem, columns, existing) -> None:
-    """``units - opened + closed = existing`` per option."""
-    n_o = problem.n_options
-    if not n_o:
-        return
-    o = np.arange(n_o)
-    rows.add(
-        n_o,
-        np.concatenate([o, o, o]),
-        np.concatenate(
-            [o + columns["units"].start, o + columns["opened"].start, o + columns["closed"].start]
-        ),
-        np.concatenate([np.ones(n_o), -np.ones(n_o), np.ones(n_o)]),
-        existing,
-        existing,
-    )
-
-
-def _matrix_demand(rows: _Rows, problem: Problem, columns, may) -> None:
-    """``sum(assign over the group's arcs) + unplaced = 1`` per group."""
-    n_g, n_a = problem.n_groups, problem.n_arcs
-    if not n_g:
-        return
-    rows.add(
-        n_g,
-        np.concatenate([problem.arcs["group"].to_numpy(), may]),
-        np.concatenate(
-            [
-                np.arange(n_a) + columns["assign"].start,
-                np.arange(len(may)) + columns["unplaced"].start,
-            ]
-        ),
-        np.ones(n_a + len(may)),
-        1.0,
-        1.0,
-    )
-
-
-def _matrix_capacity(rows: _Rows, problem: Problem, columns) -> None:
-    """``sum(demand × assign) - capacity × units <= 0`` per option that has arcs."""
-    option = problem.arcs["option"].to_numpy()
-    used = np.flatnonzero(np.bincount(option, minlength=problem.n_options))
-    if not len(used):
-        return
-    row_of_option = np.full(problem.n_options, -1)
-    row_of_option[used] = np.arange(len(used))
-    demand_of_arc = problem.groups["demand"].to_numpy(dtype=float)[problem.arcs["group"].to_numpy()]
-    capacity = problem.options["capacity"].to_numpy(dtype=float)
-    rows.add(
-        len(used),
-        np.concatenate([row_of_option[option], np.arange(len(used))]),
-        np.concatenate(
-            [np.arange(problem.n_arcs) + columns["assign"].start, used + columns["units"].start]
-        ),
-        np.concatenate([demand_of_arc, -capacity[used]]),
-        -np.inf,
-        0.0,
-    )
-
-
-def linked_arcs(problem: Problem) -> np.ndarray:
-    """Arcs that get a strong-linking row ``x <= u``: those to integer options, if asked for."""
-    if not problem.strong_linking or not problem.n_arcs:
-        return np.zeros(0, dtype=np.int64)
-    option = problem.arcs["option"].to_numpy()
-    return np.flatnonzero(problem.options["integer"].to_numpy(dtype=bool)[option])
-
-
-def uncapacitated_options(problem: Problem) -> np.ndarray:
-    """Options whose capacity can never bind: ``capacity × max_units`` at least the demand of
-    every group with an arc to them (boolean, one per option)."""
-    demand = problem.groups["demand"].to_numpy(dtype=float)
-    option = problem.arcs["option"].to_numpy()
-    reaching = np.bincount(
-        option, weights=demand[problem.arcs["group"].to_numpy()], minlength=problem.n_options
-    )
-    places = problem.options["capacity"].to_numpy(dtype=float) * problem.options[
-        "max_units"
-    ].to_numpy(dtype=float)
-    return places >= reaching
-
-
-def linking_rows(
-    problem: Problem, columns, arcs: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """COO triplets ``(row, col, val)`` of the rows ``assign[a] - units[o(a)] <= 0``."""
-    option = problem.arcs["option"].to_numpy()
-    k = np.arange(len(arcs))
-    return (
-        np.concatenate([k, k]),
-        np.concatenate([arcs + columns["assign"].start, option[arcs] + columns["units"].start]),
-        np.concatenate([np.ones(len(arcs)), -np.ones(len(arcs))]),
-    )
-
-
-def _matrix_linking(rows: _Rows, problem: Problem, columns) -> None:
-    """``assign - units <= 0`` for arcs to integer options (strong linking)."""
-    arcs = linked_arcs(problem)
-    if not len(arcs):
-        return
-    row, col, val = linking_rows(problem, columns, arcs)
-    rows.add(len(arcs), row, col, val, -np.inf, 0.0)
-
-
-def _matrix_aggregate_capacity(rows: _Rows, problem: Problem, columns, may) -> None:
-    """The aggregate capacity rows and their rounding (:func:`aggregate_capacity_rows`)."""
-    aggregate_rows = aggregate_capacity_rows(problem)
-    if not aggregate_rows:
-        return
-    unplaced_col = np.full(problem.n_groups, -1, dtype=np.int64)
-    unplaced_col[may] = np.arange(len(may)) + columns["unplaced"].start
-    row, col, val = [], [], []
-    for k, aggregate in enumerate(aggregate_rows):
-        options, groups = aggregate.set.options, aggregate.set.groups
-        has_unplaced = unplaced_col[groups] >= 0
-        row.append(np.full(len(options) + int(has_unplaced.sum()), k))
-        col += [options + columns["units"].start, unplaced_col[groups[has_unplaced]]]
-        val += [aggregate.unit_coef, aggregate.unplaced_coef[has_unplaced]]
-    rows.add(
-        len(aggregate_rows),
-        np.concatenate(row),
-        np.concatenate(col),
-        np.concatenate(val),
-        np.array([r.rhs for r in aggregate_rows]),
-        np.inf,
-    )
-
-
-def _matrix_unit_constraints(rows: _Rows, problem: Problem, columns, soft) -> None:
-    """Sums of units, with a violation column for soft constraints."""
-    constraints = problem.unit_constraints
-    if not constraints:
-        return
-    violation_col = dict(
-        zip(
-            soft.tolist(), range(columns["violation"].start, columns["violation"].stop), strict=True
-        )
-    )
-    row, col, val, lower, upper = [], [], [], [], []
-    for c, uc in enumerate(constraints):
-        options = np.asarray(uc.options, dtype=np.int64)
-        row.append(np.full(len(options), c))
-        col.append(options + columns["units"].start)
-        val.append(np.ones(len(options)))
-        if c in violation_col:
-            row.append(np.array([c]))
-            col.append(np.array([violation_col[c]]))
-            val.append(np.array([1.0 if uc.sense == ">=" else -1.0]))
-        lower.append(-np.inf if uc.sense == "<=" else uc.rhs)
-        upper.append(np.inf if uc.sense == ">=" else uc.rhs)
-    rows.add(
-        len(constraints),
-        np.concatenate(row),
-        np.concatenate(col),
-        np.concatenate(val),
-        np.array(lower),
-        np.array(upper),
-    )
-
-
-def _matrix_objective_parts(problem: Problem, columns, n_cols, may, soft) -> dict[str, np.ndarray]:
-    """The objective parts as cost vectors over the columns."""
-    demand = problem.groups["demand"].to_numpy(dtype=float)
-    opts, arcs = problem.options, problem.arcs
-    unplaced_children = np.zeros(n_cols)
-    unplaced_children[columns["unplaced"]] = demand[may]
-    penalties = problem.objective.unplaced_penalty * unplaced_children
-    penalties[columns["violation"]] = [problem.unit_constraints[c].penalty for c in soft.tolist()]
-    child_km = np.zeros(n_cols)
-    child_km[columns["assign"]] = demand[arcs["group"].to_numpy()] * arcs["km"].to_numpy(
-        dtype=float
-    )
-    cost = np.zeros(n_cols)
-    cost[columns["units"]] = opts["unit_cost"].to_numpy(dtype=float)
-    if columns["opened"].stop > columns["opened"].start:
-        cost[columns["opened"]] = opts["open_cost"].to_numpy(dtype=float)
-        cost[columns["closed"]] = opts["close_cost"].to_numpy(dtype=float)
-    else:  # greenfield: every unit is opened
-        cost[columns["units"]] += opts["open_cost"].to_numpy(dtype=float)
-    cost[columns["assign"]] = arcs["cost"].to_numpy(dtype=float)
-    return {
-        "unplaced_children": unplaced_children,
-        "penalties": penalties,
-        "child_km": child_km,
-        "cost": cost,
-    }

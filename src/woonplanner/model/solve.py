@@ -1,17 +1,36 @@
-"""Solve a :class:`~woonplanner.problem.Problem` with HiGHS and return plain arrays.
+r"""Solve a :class:`~woonplanner.problem.Problem` and return plain arrays.
 
-The model goes to HiGHS as arrays (:func:`~woonplanner.model.build.build_matrix`, the same
-formulation as the Pyomo model of :func:`~woonplanner.model.build.build_model`) through
-``highspy``: no per-variable Python objects, no expression walking, no value loading one
-variable at a time. :class:`SolveResult` holds numpy arrays indexed like the problem's tables, so
-nothing past this module ever sees a solver object.
+The solve is a short sequence of named stages, each a function with explicit inputs and
+outputs (:func:`solve` reads top to bottom):
+
+1. :func:`separation_lp` — the LP relaxation, adding the strong-linking rows it violates
+   (the lazy family of the formulation) until it violates none;
+2. :func:`lp_guided_start` — a first plan from a MIP over the units the LP leaves fractional,
+   each held to the whole numbers either side (RENS);
+3. :func:`proven_start` — that plan is the answer when the LP bound already proves it within
+   the gap;
+4. :func:`full_mip` — HiGHS' branch and bound from that start (or the lexicographic stages,
+   :func:`lexicographic`, one :func:`full_mip` per objective part, each earlier part held by a
+   row the formulation writes);
+5. :func:`keep_stock` — the plan that keeps today's stock, when it too is within the gap.
+
+Every HiGHS run gets its own ``Highs`` object built from the formulation (:class:`Stage`):
+no stage changes and restores another's settings. The heuristic start is limited by
+HiGHS' node count (:data:`START_MAX_NODES`), never by the clock: with the user's time limit not
+binding, the same input gives the same plan on any machine at any load.
+
+With ``solver="highs"`` (the default) the model goes to HiGHS as arrays through ``highspy``.
+Any other name solves the same formulation, every row in place, through Pyomo's
+``SolverFactory`` (:mod:`woonplanner.model.pyomo_model`): the full MIP, the lexicographic
+stages and the keep-the-stock check, without the HiGHS-only separation and start.
+:class:`SolveResult` holds numpy arrays indexed like the problem's tables, so nothing past this
+module ever sees a solver object.
 """
 
 from __future__ import annotations
 
 import io
 import math
-import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, redirect_stdout
@@ -21,14 +40,11 @@ from typing import IO
 import highspy
 import numpy as np
 from highspy.highs import HighsCallbackEvent
-from pyomo.common.tee import capture_output
+from scipy import sparse
 
-from woonplanner.model.build import (
-    MatrixModel,
-    build_matrix,
-    linked_arcs,
-    uncapacitated_options,
-)
+from woonplanner.model.build import formulate, uncapacitated_options
+from woonplanner.model.formulation import Constraints, Formulation
+from woonplanner.model.highs_model import MatrixModel, add_rows, new_highs, pass_model, to_matrix
 from woonplanner.problem import MergedGroups, Problem, merge_identical_groups
 
 _MS = highspy.HighsModelStatus
@@ -65,7 +81,7 @@ class SolveResult:
     unplaced: np.ndarray = field(repr=False)
     violation: np.ndarray = field(repr=False)
     parts: dict[str, float] = field(default_factory=dict)
-    #: Size of the model HiGHS solved (after merging groups; linking rows as separated).
+    #: Size of the model solved (after merging groups; linking rows as separated).
     columns: int = 0
     rows: int = 0
 
@@ -73,6 +89,104 @@ class SolveResult:
     def optimal(self) -> bool:
         """True when the plan is proven optimal (within the requested gap)."""
         return self.status == "optimal"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one stage's run gave: status, the column values (``None``: no plan), objective
+    (of the stage's costs) and bound."""
+
+    status: str
+    x: np.ndarray | None = None
+    objective: float | None = None
+    bound: float | None = None
+
+    @property
+    def has_solution(self) -> bool:
+        """True when the run left a plan."""
+        return self.x is not None
+
+
+#: A linking row counts as violated by the LP relaxation above this (HiGHS' feasibility
+#: tolerance is 1e-7; smaller violations change nothing).
+LINKING_TOLERANCE = 1e-6
+#: Separation rounds at most (JZ02, the largest jeugdregio, needs 18).
+LINKING_ROUNDS = 100
+#: Seconds between two progress lines during the branch and bound.
+PROGRESS_INTERVAL_S = 5.0
+#: The start's sub-MIP stops at this relative gap (or the solve's own, if looser): its job is a
+#: good plan, not a proof. JZ23 found its plan in under a second and then spent 17 s proving it
+#: within the restricted MIP (benchmarks/RESULTS.md, 2026-11-24).
+START_GAP = 5e-3
+#: ... or after this many branch-and-bound nodes: a count, not seconds, so that the start (and
+#: with it the plan) is the same on a fast and on a busy machine (benchmarks/RESULTS.md).
+START_MAX_NODES = 500
+
+
+@dataclass(frozen=True)
+class Stage:
+    """What every stage needs: the formulation, its base matrix (without the lazy rows), the
+    lazy rows separated so far, and the solve's settings. Frozen: a stage that adds rows
+    returns a new one (:meth:`with_rows`); only ``interrupted`` is shared by all of them (once
+    Ctrl-C stopped one run, every later run returns at once)."""
+
+    formulation: Formulation
+    base: MatrixModel
+    added: tuple[Constraints, ...]
+    threads: int | None
+    seed: int
+    mip_gap: float
+    log: Sequence[IO[str]]
+    deadline: float | None
+    interrupted: list[bool] = field(default_factory=lambda: [False])
+
+    def with_rows(self, *families: Constraints) -> Stage:
+        """This stage with ``families`` appended to the rows every later HiGHS gets."""
+        return replace(self, added=(*self.added, *(f for f in families if f.n_rows)))
+
+    def remaining(self) -> float:
+        """Seconds left before the user's time limit (``inf`` without one)."""
+        return math.inf if self.deadline is None else self.deadline - time.perf_counter()
+
+    def highs(
+        self,
+        *,
+        costs: np.ndarray | None = None,
+        col_lower: np.ndarray | None = None,
+        col_upper: np.ndarray | None = None,
+        integer: np.ndarray | None = None,
+        extra: Sequence[Constraints] = (),
+        mip_gap: float | None = None,
+        options: dict[str, bool | int | float | str] | None = None,
+    ) -> highspy.Highs:
+        """A new HiGHS instance holding the base rows, the added rows and ``extra``."""
+        highs = new_highs(
+            threads=self.threads,
+            seed=self.seed,
+            mip_gap=self.mip_gap if mip_gap is None else mip_gap,
+            log=self.log,
+            options=options,
+        )
+        pass_model(
+            highs, self.base, costs=costs, col_lower=col_lower, col_upper=col_upper, integer=integer
+        )
+        add_rows(highs, self.formulation, (*self.added, *extra))
+        return highs
+
+    def run(self, highs: highspy.Highs) -> Outcome:
+        """Run ``highs`` until the user's deadline. Once a run is interrupted (Ctrl-C,
+        SIGTERM), every later one returns at once."""
+        if self.interrupted[0]:
+            return Outcome("interrupted")
+        seconds = self.remaining()
+        highs.setOptionValue("time_limit", max(seconds, 0.01) if seconds < math.inf else math.inf)
+        # solve() runs HiGHS in a thread and cancels it on KeyboardInterrupt (Ctrl-C, or the
+        # command line's SIGTERM handler); the status is then "interrupted".
+        with redirect_stdout(io.StringIO()):  # highspy prints its own Ctrl-C notice
+            highs.solve()
+        outcome = _outcome(highs)
+        self.interrupted[0] = outcome.status == "interrupted"
+        return outcome
 
 
 def solve(
@@ -87,30 +201,31 @@ def solve(
     separate_linking: bool = True,
     aggregate_capacity: bool = True,
     progress: Callable[[str], None] | None = None,
+    solver: str = "highs",
 ) -> SolveResult:
-    """Build and solve ``problem`` with HiGHS.
+    """Build and solve ``problem``.
 
     Parameters
     ----------
     problem
         The instance.
     time_limit
-        Seconds for the whole solve (all stages in lexicographic mode); ``None`` for no limit.
+        Seconds for the whole solve (all stages); ``None`` for no limit.
     mip_gap
-        Relative MIP gap at which HiGHS stops.
+        Relative MIP gap at which the solve stops.
     threads
         HiGHS threads; one by default so that runs are reproducible.
     seed
         HiGHS random seed (reproducibility).
     log
-        Streams that receive the HiGHS log.
+        Streams that receive the HiGHS log (with another solver: its output).
     merge_groups
         Solve with identical demand groups merged (exact, see
         :func:`~woonplanner.problem.merge_identical_groups`); ``False`` solves the problem as
         given (for comparisons).
     separate_linking
         Add the strong-linking rows ``x <= u`` only where the LP relaxation violates them
-        (exact, see :func:`_separate_linking`); ``False`` puts every one in the model.
+        (exact, see :func:`separation_lp`); ``False`` puts every one in the model.
     aggregate_capacity
         Add the aggregate capacity rows (valid inequalities, see
         :func:`~woonplanner.model.build.aggregate_capacity_sets`); ``False`` leaves them out
@@ -118,83 +233,32 @@ def solve(
     progress
         Receives a line per step (the LP bound, the first plan and its gap) and, during the
         branch and bound, the gap every :data:`PROGRESS_INTERVAL_S` seconds.
+    solver
+        ``"highs"``: HiGHS through highspy, with every stage. Any other name: that solver
+        through Pyomo's ``SolverFactory`` (``"appsi_highs"``, ``"cbc"``, ``"glpk"``, …), on
+        the full model.
     """
     start = time.perf_counter()
     # Identical demand groups become one (exact; see merge_identical_groups); the result is
     # expanded back to the original groups and arcs at the end.
     merged = merge_identical_groups(problem) if merge_groups else MergedGroups.identity(problem)
     original, problem = problem, merged.problem
-    # Linking rows of options whose capacity can never bind are not separated (see
-    # _separate_linking); when every row is of that kind the model is built with them in place.
-    linked = linked_arcs(problem)
-    at_once = uncapacitated_options(problem)[problem.arcs["option"].to_numpy()[linked]]
-    separate = separate_linking and not at_once.all()
-    mm = build_matrix(problem, linking=not separate, aggregate=aggregate_capacity)
-    highs = _highs(mm, problem, threads=threads, seed=seed, mip_gap=mip_gap, log=log)
-    build_s = time.perf_counter() - start
-
-    start = time.perf_counter()
-    deadline = None if time_limit is None else start + time_limit
-
-    interrupted = False
-
-    def run(limit: float | None = None) -> tuple[str, bool, float | None, float | None]:
-        """Run HiGHS until the deadline (or for ``limit`` seconds, if sooner).
-
-        Once a run is interrupted (Ctrl-C, SIGTERM), every later one returns at once.
-        """
-        nonlocal interrupted
-        if interrupted:
-            return "interrupted", False, None, None
-        seconds = math.inf if deadline is None else deadline - time.perf_counter()
-        if limit is not None:
-            seconds = min(seconds, limit)
-        highs.setOptionValue("time_limit", max(seconds, 0.01) if seconds < math.inf else math.inf)
-        # solve() runs HiGHS in a thread and cancels it on KeyboardInterrupt (Ctrl-C, or the
-        # command line's SIGTERM handler); the status is then "interrupted".
-        with redirect_stdout(io.StringIO()):  # highspy prints its own Ctrl-C notice
-            highs.solve()
-        outcome = _outcome(highs)
-        interrupted = outcome[0] == "interrupted"
-        return outcome
-
-    say = progress or (lambda _message: None)
-    costs = mm.weighted_objective(problem)
-    x_lp = x_start = None
-    if separate or not separate_linking:  # not when every row went in at once
-        x_lp = _separate_linking(highs, mm, problem, run, at_once=at_once if separate else None)
-        if x_lp is not None:
-            elapsed = time.perf_counter() - start
-            say(f"  LP relaxation: bound {costs @ x_lp:,.0f} ({elapsed:.1f} s)")
-    if x_lp is not None and HEURISTIC_SHARE > 0:
-        x_start = _lp_guided_start(highs, mm, x_lp, run, deadline, mip_gap)
-        if x_start is not None:
-            gap = _gap(float(costs @ x_start), float(costs @ x_lp))
-            elapsed = time.perf_counter() - start
-            say(
-                f"  first plan {costs @ x_start:,.0f}, {100 * (gap or 0.0):.2f} % above the LP "
-                f"bound ({elapsed:.1f} s)"
-            )
-    proven = None
-    with _reporting(highs, progress, start):
-        if problem.objective.mode == "lexicographic":
-            status, has_solution, objective, bound = _solve_lexicographic(highs, mm, problem, run)
-        elif (proven := _start_proven(costs, x_lp, x_start, mip_gap, log)) is not None:
-            status, has_solution, objective, bound = proven
-            say(f"  the first plan is within the {100 * mip_gap:g} % gap: no branch and bound")
-        else:
-            status, has_solution, objective, bound = run()
-    if proven is not None:
-        x = x_start
+    formulation = formulate(problem, aggregate=aggregate_capacity)
+    if solver != "highs":
+        result = _solve_pyomo(formulation, problem, solver, time_limit, mip_gap, log, start)
     else:
-        x = np.asarray(highs.getSolution().col_value, dtype=float) if has_solution else None
-    if status == "optimal" and x is not None and problem.objective.mode == "weighted":
-        kept = _keep_existing_if_within_gap(highs, mm, problem, x, bound, mip_gap, run)
-        if kept is not None:
-            x, objective = kept
-    solve_s = time.perf_counter() - start
-    result = _result(mm, problem, x, status, has_solution, objective, bound, build_s, solve_s)
-    result = replace(result, columns=highs.getNumCol(), rows=highs.getNumRow())
+        result = _solve_highs(
+            formulation,
+            problem,
+            time_limit,
+            mip_gap,
+            threads,
+            seed,
+            log,
+            separate_linking,
+            progress,
+            start,
+        )
     if problem is original:
         return result
     return replace(
@@ -204,81 +268,369 @@ def solve(
     )
 
 
-def _highs(
-    mm: MatrixModel,
+def check_solver(name: str) -> None:
+    """Raise :class:`~woonplanner.model.pyomo_model.SolverUnavailableError` when ``name`` is
+    neither ``"highs"`` nor a solver Pyomo knows and can run here."""
+    if name != "highs":
+        from woonplanner.model.pyomo_model import pyomo_solver
+
+        pyomo_solver(name)
+
+
+def _solve_highs(
+    formulation: Formulation,
     problem: Problem,
-    *,
+    time_limit: float | None,
+    mip_gap: float,
     threads: int | None,
     seed: int,
+    log: Sequence[IO[str]],
+    separate_linking: bool,
+    progress: Callable[[str], None] | None,
+    start: float,
+) -> SolveResult:
+    """The stages of the module docstring, on HiGHS."""
+    linking = next((c for c in formulation.constraints if c.lazy), None)
+    # Linking rows of options whose capacity can never bind go in at once (see
+    # separation_lp); when every row is of that kind there is nothing to separate.
+    at_once = np.zeros(0, dtype=bool)
+    if linking is not None:
+        at_once = uncapacitated_options(problem)[problem.arcs["option"].to_numpy()[linking.of]]
+    separate = separate_linking and linking is not None and not at_once.all()
+    base = to_matrix(formulation, lazy=not separate)
+    stage = Stage(formulation, base, (), threads, seed, mip_gap, log, None)
+    build_s = time.perf_counter() - start
+
+    start = time.perf_counter()
+    stage = replace(stage, deadline=None if time_limit is None else start + time_limit)
+    say = progress or (lambda _message: None)
+    costs = formulation.objective()
+    x_lp = x_start = None
+    if linking is not None and base.integer.any() and (separate or not separate_linking):
+        stage, x_lp = separation_lp(stage, linking if separate else None, at_once)
+        if x_lp is not None:
+            say(f"  LP relaxation: bound {costs @ x_lp:,.0f} ({time.perf_counter() - start:.1f} s)")
+    weighted = problem.objective.mode == "weighted"
+    if x_lp is not None and weighted:
+        x_start = lp_guided_start(stage, x_lp)
+        if x_start is not None:
+            gap = _gap(float(costs @ x_start), float(costs @ x_lp))
+            say(
+                f"  first plan {costs @ x_start:,.0f}, {100 * (gap or 0.0):.2f} % above the LP "
+                f"bound ({time.perf_counter() - start:.1f} s)"
+            )
+    if not weighted:
+        run = _highs_mip(stage, progress, start)
+        outcome = lexicographic(formulation, run, problem.objective.lexicographic_tolerance)
+    elif (proven := proven_start(costs, x_lp, x_start, mip_gap, log)) is not None:
+        outcome = proven
+        say(f"  the first plan is within the {100 * mip_gap:g} % gap: no branch and bound")
+    elif x_start is not None and stage.remaining() <= 0:
+        # The start used the whole time limit: its plan, with the LP bound (a branch and
+        # bound of no time would report a weaker one).
+        outcome = Outcome("time_limit", x_start, float(costs @ x_start), float(costs @ x_lp))
+    else:
+        outcome = full_mip(stage, costs, x_start, progress, start)
+    if outcome.status == "optimal" and weighted:
+        run = _highs_mip(stage, None, start)
+        outcome = keep_stock(formulation, problem, outcome, run, mip_gap) or outcome
+    solve_s = time.perf_counter() - start
+    n_rows = base.n_rows + sum(c.n_rows for c in stage.added)
+    result = _result(formulation, problem, outcome, build_s, solve_s)
+    return replace(result, columns=base.n_cols, rows=n_rows)
+
+
+#: A MIP run on some backend: costs, column bounds and extra rows in, an outcome out.
+RunMip = Callable[..., Outcome]
+
+
+def _highs_mip(stage: Stage, progress: Callable[[str], None] | None, since: float) -> RunMip:
+    """:data:`RunMip` on HiGHS: a new instance per run, from ``stage``."""
+
+    def run(
+        costs: np.ndarray,
+        *,
+        extra: Sequence[Constraints] = (),
+        col_lower: np.ndarray | None = None,
+        col_upper: np.ndarray | None = None,
+    ) -> Outcome:
+        highs = stage.highs(costs=costs, col_lower=col_lower, col_upper=col_upper, extra=extra)
+        with _reporting(highs, progress, since):
+            return stage.run(highs)
+
+    return run
+
+
+def separation_lp(
+    stage: Stage, linking: Constraints | None, at_once: np.ndarray
+) -> tuple[Stage, np.ndarray | None]:
+    """The LP relaxation, with the rows of the lazy family (the strong-linking rows
+    ``x_a <= u_o``) it violates added: the family's own rows, chosen by their activity.
+
+    The rows are valid and tighten the LP, but redundant for integer units (a positive share
+    needs ``u_o >= 1``), and there is one per arc: for a jeugdregio they are most of the model
+    and make every LP of the branch and bound slow. So the model starts without them; the LP
+    relaxation is solved, the rows it violates are added, and so on until it violates none;
+    then the rows of every arc to an option the LP opens are added too. The root bound is the
+    bound of the full formulation with a fraction of its rows (JZ02: 2,864 violated, 32,934
+    rows in all against 51,912), and every plan is feasible for the full model. With
+    ``linking=None`` every row is in the model already and this solves the LP once.
+
+    ``at_once`` marks (one per linking row) the rows that go in before the first LP: those of
+    an option whose capacity can never bind (its places at ``max_units`` hold all the demand
+    that can reach it: a p-median's sites, an uncapacitated warehouse). Such an option's
+    capacity row ties its units to its assignments hardly at all, so without them the LP opens
+    next to nothing there and separation takes a round per customer move (pmed11: 63 rounds,
+    30 s, against 13 s for HiGHS on the whole model). When every row is of that kind
+    :func:`solve` builds the model with them and does not separate.
+
+    Returns the stage with the rows added (in the order added: later HiGHS instances get the
+    same rows in the same order) and the final LP solution (``None`` when the LP was not solved
+    to optimality).
+    """
+    base = stage.base
+    highs = stage.highs(integer=np.zeros(base.n_cols, dtype=bool))
+    if linking is None:
+        outcome = stage.run(highs)
+        return stage, outcome.x if outcome.status == "optimal" else None
+    # The family's rows as a sparse matrix: their activity at an LP solution says which are
+    # violated, their integer columns which belong to an option the LP opens.
+    row, col, val, lower, upper = stage.formulation.rows([linking])
+    rows = sparse.csr_array((val, (row, col)), shape=(linking.n_rows, base.n_cols))
+    on_integer = sparse.csr_array(
+        (base.integer[col].astype(float), (row, col)), shape=(linking.n_rows, base.n_cols)
+    )
+    added = at_once.copy()
+    order = [np.flatnonzero(added)]
+    add_rows(highs, stage.formulation, [linking.subset(order[0])])
+    x = None
+    for _ in range(LINKING_ROUNDS):
+        outcome = stage.run(highs)
+        if outcome.status != "optimal" or outcome.x is None:
+            x = None
+            break
+        x = outcome.x
+        activity = rows @ x
+        violated = (activity > upper + LINKING_TOLERANCE) | (activity < lower - LINKING_TOLERANCE)
+        (new,) = np.nonzero(violated & ~added)
+        if not len(new):
+            break
+        added[new] = True
+        order.append(new)
+        add_rows(highs, stage.formulation, [linking.subset(new)])
+    if x is not None:
+        # The branch and bound works on the options the LP opens: their rows keep its node
+        # LPs as tight as the full model's there (all-rows and violated-only were both slower
+        # on JZ02/JZ07/JZ43 together, 2026-11-24).
+        opened = on_integer @ (x > LINKING_TOLERANCE).astype(float) > 0
+        order.append(np.flatnonzero(~added & opened))
+    return stage.with_rows(*(linking.subset(rows) for rows in order)), x
+
+
+def lp_guided_start(stage: Stage, x_lp: np.ndarray) -> np.ndarray | None:
+    """A good first plan: the integer columns the LP relaxation has integral are fixed, the
+    others held to the whole numbers either side of their LP value, and that MIP solved to
+    :data:`START_GAP` or :data:`START_MAX_NODES` nodes (RENS).
+
+    HiGHS' own heuristics find the bound of a jeugdregio quickly but good plans slowly; the LP
+    relaxation already has most units integral (most often 0), and the MIP over the others,
+    each rounded down or up, is much smaller. The start is only a start: the full MIP then runs
+    from it (unless :func:`proven_start`), and without one if the rounded MIP has no plan.
+
+    Returns the start's column values (``None`` when there is none).
+    """
+    base = stage.base
+    integer = np.flatnonzero(base.integer)
+    value = x_lp[integer]
+    integral = np.abs(value - np.round(value)) <= 1e-6
+    if integral.all():
+        return None
+    lower, upper = base.col_lower.copy(), base.col_upper.copy()
+    lower[integer] = np.clip(
+        np.where(integral, np.round(value), np.floor(value)), lower[integer], upper[integer]
+    )
+    upper[integer] = np.clip(
+        np.where(integral, np.round(value), np.ceil(value)), lower[integer], upper[integer]
+    )
+    highs = stage.highs(
+        col_lower=lower,
+        col_upper=upper,
+        mip_gap=max(stage.mip_gap, START_GAP),
+        options={"mip_max_nodes": START_MAX_NODES},
+    )
+    return stage.run(highs).x
+
+
+def proven_start(
+    costs: np.ndarray,
+    x_lp: np.ndarray | None,
+    x_start: np.ndarray | None,
     mip_gap: float,
     log: Sequence[IO[str]],
-) -> highspy.Highs:
-    """A HiGHS instance holding the model with the weighted objective."""
-    # The first Highs() of a process prints a banner on the C stdout; keep it off ours (JSON
-    # output of the command line must stay clean). Not inside a Jupyter kernel: swapping file
-    # descriptors there races the kernel's own sockets, and the banner does no harm.
-    if "ipykernel" in sys.modules:
-        highs = highspy.Highs()
+) -> Outcome | None:
+    """The start as the optimal plan, when the LP relaxation already proves it within the gap.
+
+    The last LP of :func:`separation_lp` is a relaxation of the full model (it has a subset of
+    its rows), so its value is a valid lower bound. When the start is within ``mip_gap`` of
+    it, HiGHS' branch and bound would only solve that LP again to find the same: 14 of 28
+    jeugdregio's measured (JZ13 Amsterdam: 0.030 %). Returns ``None`` when it is not, or when
+    there is no start.
+    """
+    if x_lp is None or x_start is None:
+        return None
+    objective, bound = float(costs @ x_start), float(costs @ x_lp)
+    gap = _gap(objective, bound)
+    if gap is None or gap > mip_gap:
+        return None
+    for stream in log:
+        stream.write(
+            f"woonplanner: the start ({objective:.10g}) is within {100 * gap:.4f} % of the LP "
+            f"bound ({bound:.10g}): optimal at the {100 * mip_gap:g} % gap, no branch and bound\n"
+        )
+    return Outcome("optimal", x_start, objective, bound)
+
+
+def full_mip(
+    stage: Stage,
+    costs: np.ndarray,
+    x_start: np.ndarray | None,
+    progress: Callable[[str], None] | None,
+    since: float,
+) -> Outcome:
+    """HiGHS' branch and bound on the model with the rows so far, from the start if any."""
+    highs = stage.highs(costs=costs)
+    if x_start is not None:
+        solution = highspy.HighsSolution()
+        solution.col_value = list(x_start)
+        solution.value_valid = True
+        highs.setSolution(solution)
+    with _reporting(highs, progress, since):
+        return stage.run(highs)
+
+
+def lexicographic(formulation: Formulation, run: RunMip, tolerance: float) -> Outcome:
+    """Minimise penalties, then child-km, then cost; each earlier part held at its optimum
+    (within the relative ``tolerance``) by a row of the formulation
+    (:meth:`~woonplanner.model.formulation.Formulation.objective_row`).
+
+    The outcome's objective is the weighted objective of the final plan, so both modes report
+    comparable values.
+    """
+    held: list[Constraints] = []
+    outcome = Outcome("optimal")
+    names = ("penalties", "child_km", "cost")
+    for k, name in enumerate(names):
+        outcome = run(formulation.part(name), extra=tuple(held))
+        if outcome.status != "optimal" or outcome.x is None or outcome.objective is None:
+            break
+        if k < len(names) - 1:
+            # Hold this part at its optimum; the absolute slack keeps the solver's own
+            # tolerances from making the next stage infeasible.
+            value = outcome.objective
+            limit = value + tolerance * abs(value) + 1e-6 * max(1.0, abs(value))
+            held.append(formulation.objective_row(name, limit))
+    if outcome.x is None:
+        return outcome
+    value = float(formulation.objective() @ outcome.x)
+    return replace(outcome, objective=value, bound=value if outcome.status == "optimal" else None)
+
+
+def keep_stock(
+    formulation: Formulation, problem: Problem, outcome: Outcome, run: RunMip, mip_gap: float
+) -> Outcome | None:
+    """The plan that keeps today's stock, when it too is proven within the gap; else None.
+
+    A plan is only optimal up to ``mip_gap``: among plans that good, one that changes nothing
+    is the one a planner can defend. Without this, rerunning last year's plan with unchanged
+    inputs could propose changes that are solver noise. Costs one run with every unit fixed.
+    """
+    cols = formulation.columns["units"]
+    existing = problem.options["existing"].to_numpy(dtype=float)
+    if outcome.x is None or outcome.bound is None or not existing.any():
+        return None
+    if np.allclose(np.round(outcome.x[cols]), existing):
+        return None
+    lower, upper = formulation.col_lower(), formulation.col_upper()
+    fixed = np.clip(existing, lower[cols], upper[cols])
+    lower[cols], upper[cols] = fixed, fixed
+    kept = run(formulation.objective(), col_lower=lower, col_upper=upper)
+    if kept.status != "optimal" or kept.x is None or kept.objective is None:
+        return None
+    gap = _gap(kept.objective, outcome.bound)
+    if gap is None or gap > mip_gap:
+        return None
+    return replace(kept, status=outcome.status, bound=outcome.bound)
+
+
+# ---------------------------------------------------------------------------------------------
+# Another solver, through Pyomo
+# ---------------------------------------------------------------------------------------------
+
+
+def _solve_pyomo(
+    formulation: Formulation,
+    problem: Problem,
+    solver: str,
+    time_limit: float | None,
+    mip_gap: float,
+    log: Sequence[IO[str]],
+    start: float,
+) -> SolveResult:
+    """The full model through Pyomo's solver ``solver``: the full MIP (or the lexicographic
+    stages), then the keep-the-stock check."""
+    from woonplanner.model.pyomo_model import pyomo_solver, solve_pyomo, to_pyomo
+
+    pyomo_solver(solver)  # an unknown or missing solver fails before any work
+    deadline = None if time_limit is None else start + time_limit
+
+    def run(
+        costs: np.ndarray,
+        *,
+        extra: Sequence[Constraints] = (),
+        col_lower: np.ndarray | None = None,
+        col_upper: np.ndarray | None = None,
+    ) -> Outcome:
+        model = to_pyomo(
+            formulation, extra=extra, costs=costs, col_lower=col_lower, col_upper=col_upper
+        )
+        limit = None if deadline is None else max(deadline - time.perf_counter(), 0.01)
+        out = io.StringIO()
+        with redirect_stdout(out):
+            result = solve_pyomo(model, solver, time_limit=limit, mip_gap=mip_gap, tee=bool(log))
+        for stream in log:
+            stream.write(out.getvalue())
+        objective = None if result.x is None else float(costs @ result.x)
+        return Outcome(result.status, result.x, objective, result.bound)
+
+    if problem.objective.mode == "lexicographic":
+        outcome = lexicographic(formulation, run, problem.objective.lexicographic_tolerance)
     else:
-        with capture_output(capture_fd=True):
-            highs = highspy.Highs()
-    highs.setOptionValue("output_flag", bool(log))
-    highs.setOptionValue("log_to_console", False)
-    if log:
-        streams = list(log)
-
-        def forward(event) -> None:
-            for stream in streams:
-                stream.write(event.message)
-
-        highs.cbLogging.subscribe(forward)
-    if threads is not None:
-        highs.setOptionValue("threads", threads)
-    highs.setOptionValue("random_seed", seed)
-    highs.HandleKeyboardInterrupt = True
-    highs.setOptionValue("mip_rel_gap", mip_gap)
-
-    lp = highspy.HighsLp()
-    lp.num_col_ = mm.n_cols
-    lp.num_row_ = mm.n_rows
-    lp.col_cost_ = mm.weighted_objective(problem)
-    lp.col_lower_ = mm.col_lower
-    lp.col_upper_ = mm.col_upper
-    lp.row_lower_ = mm.row_lower
-    lp.row_upper_ = mm.row_upper
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = mm.start
-    lp.a_matrix_.index_ = mm.index
-    lp.a_matrix_.value_ = mm.value
-    if mm.integer.any():
-        kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
-        lp.integrality_ = [kinds[k] for k in mm.integer.tolist()]
-    highs.passModel(lp)
-    return highs
+        outcome = run(formulation.objective())
+        if outcome.status == "optimal" and outcome.x is not None:
+            outcome = keep_stock(formulation, problem, outcome, run, mip_gap) or outcome
+    result = _result(formulation, problem, outcome, 0.0, time.perf_counter() - start)
+    n_rows = sum(c.n_rows for c in formulation.constraints)
+    return replace(result, columns=formulation.n_cols, rows=n_rows)
 
 
-def _outcome(highs: highspy.Highs) -> tuple[str, bool, float | None, float | None]:
-    """Status, whether there is a solution, objective and bound after ``run()``."""
+# ---------------------------------------------------------------------------------------------
+# HiGHS runs and results
+# ---------------------------------------------------------------------------------------------
+
+
+def _outcome(highs: highspy.Highs) -> Outcome:
+    """Status, plan, objective and bound after a run."""
     status = _STATUS.get(highs.getModelStatus(), "error")
     info = highs.getInfo()
-    has_solution = info.primal_solution_status == 2  # 2: feasible
-    objective = info.objective_function_value if has_solution else None
+    if info.primal_solution_status != 2:  # 2: feasible
+        return Outcome(status)
+    objective = info.objective_function_value
     if info.mip_node_count == -1:  # solved as an LP: the bound is the objective
         bound = objective if status == "optimal" else None
     else:
         bound = info.mip_dual_bound
-    return status, has_solution, objective, bound
-
-
-#: A linking row counts as violated by the LP relaxation above this (HiGHS' feasibility
-#: tolerance is 1e-7; smaller violations change nothing).
-LINKING_TOLERANCE = 1e-6
-#: Separation rounds at most (JZ02, the largest jeugdregio, needs 18).
-LINKING_ROUNDS = 100
-
-
-#: Seconds between two progress lines during the branch and bound.
-PROGRESS_INTERVAL_S = 5.0
+    x = np.asarray(highs.getSolution().col_value, dtype=float)
+    return Outcome(status, x, objective, bound)
 
 
 @contextmanager
@@ -318,261 +670,18 @@ def _reporting(
         highs.cbMipInterrupt.unsubscribe(tick)
 
 
-def _separate_linking(
-    highs: highspy.Highs,
-    mm: MatrixModel,
-    problem: Problem,
-    run: Callable[..., tuple[str, bool, float | None, float | None]],
-    *,
-    at_once: np.ndarray | None,
-) -> np.ndarray | None:
-    """Add the strong-linking rows ``x_a <= u_o`` that the LP relaxation violates.
-
-    The rows are valid and tighten the LP, but redundant for integer units (a positive share
-    needs ``u_o >= 1``), and there is one per arc: for a jeugdregio they are most of the model
-    and make every LP of the branch and bound slow. So the model starts without them; the LP
-    relaxation is solved, the rows it violates are added, and so on until it violates none;
-    then the rows of every arc to an option the LP opens are added too. The root bound is the
-    bound of the full formulation with a fraction of its rows (JZ02: 2,864 violated, 32,934
-    rows in all against 51,912), and every plan is feasible for the full model. With
-    ``at_once=None`` every row is in the model already and this solves the LP once.
-
-    ``at_once`` marks (one per linked arc) the rows that go in before the first LP: those of an
-    option whose capacity can never bind (its places at ``max_units`` hold all the demand that
-    can reach it: a p-median's sites, an uncapacitated warehouse). Such an option's capacity
-    row ties its units to its assignments hardly at all, so without them the LP
-    opens next to nothing there and separation takes a round per customer move (pmed11: 63
-    rounds, 30 s, against 13 s for HiGHS on the whole model). When every row is of that kind
-    :func:`solve` builds the model with them and does not call this.
-
-    Returns the final LP solution (``None`` when the LP was not solved to optimality).
-    """
-    arcs = linked_arcs(problem)
-    if not len(arcs) or not mm.integer.any():
-        return None
-    assign = arcs + mm.columns["assign"].start
-    units = problem.arcs["option"].to_numpy()[arcs] + mm.columns["units"].start
-    if at_once is None:
-        added = np.ones(len(arcs), dtype=bool)
-    else:
-        added = at_once.copy()
-        _add_linking_rows(highs, assign[added], units[added])
-    integer = np.flatnonzero(mm.integer).astype(np.int32)
-    highs.changeColsIntegrality(len(integer), integer, np.zeros(len(integer), dtype=np.uint8))
-    x = None
-    for _ in range(LINKING_ROUNDS):
-        status, has_solution, _, _ = run()
-        if status != "optimal" or not has_solution:
-            x = None
-            break
-        x = np.asarray(highs.getSolution().col_value, dtype=float)
-        (new,) = np.nonzero((x[assign] > x[units] + LINKING_TOLERANCE) & ~added)
-        if not len(new):
-            break
-        added[new] = True
-        _add_linking_rows(highs, assign[new], units[new])
-    if x is not None:
-        # The branch and bound works on the options the LP opens: their rows keep its node
-        # LPs as tight as the full model's there (all-rows and violated-only were both slower
-        # on JZ02/JZ07/JZ43 together, 2026-11-24).
-        new = np.flatnonzero(~added & (x[units] > LINKING_TOLERANCE))
-        added[new] = True
-        _add_linking_rows(highs, assign[new], units[new])
-    highs.changeColsIntegrality(len(integer), integer, np.ones(len(integer), dtype=np.uint8))
-    # Forget the LP solution: HiGHS would otherwise take it as a MIP start and spend the time
-    # limit completing its fractional units in a sub-MIP.
-    highs.clearSolver()
-    return x
-
-
-def _add_linking_rows(highs: highspy.Highs, assign: np.ndarray, units: np.ndarray) -> None:
-    """Rows ``x[assign[k]] - x[units[k]] <= 0``."""
-    k = len(assign)
-    if not k:
-        return
-    index = np.empty(2 * k, dtype=np.int32)
-    index[0::2], index[1::2] = assign, units
-    highs.addRows(
-        k,
-        np.full(k, -highspy.kHighsInf),
-        np.zeros(k),
-        2 * k,
-        np.arange(0, 2 * k, 2, dtype=np.int32),
-        index,
-        np.tile([1.0, -1.0], k),
-    )
-
-
-#: Share of the remaining time limit the LP-guided start may use (see _lp_guided_start). Once
-#: the rounded aggregate capacity rows put the LP bound within 0.1 % of the best plan, a region
-#: is done as soon as that plan is found: Amsterdam (JZ13) found it after 30 s of the start and
-#: was proven 2 s later. With 60 s per region, 0.5 instead of 0.3 made all 42 optimal instead of
-#: 41, 156 s wall instead of 177 (benchmarks/RESULTS.md, 2026-11-24).
-HEURISTIC_SHARE = 0.5
-#: ... and at most this many seconds; without a time limit it gets the share of this (15 s).
-HEURISTIC_MAX_S = 30.0
-#: The start's sub-MIP stops at this relative gap (or the solve's own, if looser): its job is a
-#: good plan, not a proof. JZ23 found its plan in under a second and then spent 17 s proving it
-#: within the restricted MIP; over all 42 regions: 29 optimal in 60 s instead of 28, 568 s wall
-#: instead of 609 (benchmarks/RESULTS.md, 2026-11-24).
-START_GAP = 5e-3
-
-
-def _lp_guided_start(
-    highs: highspy.Highs,
-    mm: MatrixModel,
-    x_lp: np.ndarray,
-    run: Callable[..., tuple[str, bool, float | None, float | None]],
-    deadline: float | None,
-    mip_gap: float,
-) -> np.ndarray | None:
-    """Find a good first plan: fix the integer columns the LP relaxation has integral, hold the
-    others to the whole numbers either side of their LP value, solve that MIP for a share of the
-    time, and hand the plan to HiGHS as its start.
-
-    HiGHS' own heuristics find the bound of a jeugdregio quickly but good plans slowly;
-    the LP relaxation already has most units integral (most often 0), and the MIP over the
-    others, each rounded down or up (RENS), is much smaller. The start is only a start: the
-    full MIP then runs as before (unless :func:`_start_proven`), and if the rounded MIP has no
-    plan it runs without one.
-
-    Returns the start's column values (``None`` when there is none).
-    """
-    integer = np.flatnonzero(mm.integer)
-    value = x_lp[integer]
-    integral = np.abs(value - np.round(value)) <= 1e-6
-    if integral.all():
-        return None
-    idx = integer.astype(np.int32)
-    lp = highs.getLp()
-    lower = np.asarray(lp.col_lower_, dtype=float)[integer]
-    upper = np.asarray(lp.col_upper_, dtype=float)[integer]
-    low = np.clip(np.where(integral, np.round(value), np.floor(value)), lower, upper)
-    high = np.clip(np.where(integral, np.round(value), np.ceil(value)), lower, upper)
-    remaining = HEURISTIC_MAX_S if deadline is None else deadline - time.perf_counter()
-    budget = min(HEURISTIC_SHARE * remaining, HEURISTIC_MAX_S)
-    highs.setOptionValue("mip_rel_gap", max(mip_gap, START_GAP))
-    highs.changeColsBounds(len(idx), idx, low, high)
-    _, has_solution, _, _ = run(budget)
-    start = highs.getSolution() if has_solution else None
-    highs.changeColsBounds(len(idx), idx, lower, upper)
-    highs.setOptionValue("mip_rel_gap", mip_gap)
-    highs.clearSolver()
-    if start is None:
-        return None
-    highs.setSolution(start)
-    return np.asarray(start.col_value, dtype=float)
-
-
-def _start_proven(
-    costs: np.ndarray,
-    x_lp: np.ndarray | None,
-    x_start: np.ndarray | None,
-    mip_gap: float,
-    log: Sequence[IO[str]],
-) -> tuple[str, bool, float | None, float | None] | None:
-    """The start as the optimal plan, when the LP relaxation already proves it within the gap.
-
-    The last LP of :func:`_separate_linking` is a relaxation of the full model (it has a subset
-    of its rows), so its value is a valid lower bound. When the start is within ``mip_gap`` of
-    it, HiGHS' branch and bound would only solve that LP again to find the same: 14 of 28
-    jeugdregio's measured (JZ13 Amsterdam: 0.030 %, 2.5 s of HiGHS after a 24 s start). Returns
-    ``None`` when it is not, or when there is no start.
-    """
-    if x_lp is None or x_start is None:
-        return None
-    objective, bound = float(costs @ x_start), float(costs @ x_lp)
-    gap = _gap(objective, bound)
-    if gap is None or gap > mip_gap:
-        return None
-    for stream in log:
-        stream.write(
-            f"woonplanner: the start ({objective:.10g}) is within {100 * gap:.4f} % of the LP "
-            f"bound ({bound:.10g}): optimal at the {100 * mip_gap:g} % gap, no branch and bound\n"
-        )
-    return "optimal", True, objective, bound
-
-
-def _solve_lexicographic(
-    highs: highspy.Highs,
-    mm: MatrixModel,
-    problem: Problem,
-    run: Callable[[], tuple[str, bool, float | None, float | None]],
-):
-    """Minimise penalties, then child-km, then cost; hold each earlier part at its optimum."""
-    tol = problem.objective.lexicographic_tolerance
-    stages = [mm.parts["penalties"], mm.parts["child_km"], mm.parts["cost"]]
-    columns = np.arange(mm.n_cols, dtype=np.int32)
-    result: tuple[str, bool, float | None, float | None] = ("optimal", False, None, None)
-    for k, costs in enumerate(stages):
-        highs.changeColsCost(mm.n_cols, columns, costs)
-        result = run()
-        status, has_solution, value, _ = result
-        if status != "optimal" or not has_solution or value is None:
-            break
-        if k < len(stages) - 1:
-            # Hold this part at its optimum; the absolute slack keeps HiGHS' own tolerances
-            # from making the next stage infeasible.
-            (cols,) = np.nonzero(costs)
-            limit = value + tol * abs(value) + 1e-6 * max(1.0, abs(value))
-            highs.addRow(-highspy.kHighsInf, limit, len(cols), cols.astype(np.int32), costs[cols])
-    status, has_solution, _, _ = result
-    if has_solution:
-        # Report the weighted objective of the final plan, so both modes print comparable values.
-        x = np.asarray(highs.getSolution().col_value, dtype=float)
-        value = float(mm.weighted_objective(problem) @ x)
-        return status, has_solution, value, value if status == "optimal" else None
-    return result
-
-
-def _keep_existing_if_within_gap(
-    highs: highspy.Highs,
-    mm: MatrixModel,
-    problem: Problem,
-    x: np.ndarray,
-    bound: float | None,
-    mip_gap: float,
-    run: Callable[[], tuple[str, bool, float | None, float | None]],
-) -> tuple[np.ndarray, float] | None:
-    """The plan that keeps today's stock, when it too is proven within the gap; else None.
-
-    A plan is only optimal up to ``mip_gap``: among plans that good, one that changes nothing
-    is the one a planner can defend. Without this, rerunning last year's plan with unchanged
-    inputs could propose changes that are solver noise. Costs one LP (all units fixed).
-    """
-    cols = mm.columns
-    existing = problem.options["existing"].to_numpy(dtype=float)
-    units = x[cols["units"]]
-    if bound is None or not existing.any() or np.allclose(np.round(units), existing):
-        return None
-    idx = np.arange(cols["units"].start, cols["units"].stop, dtype=np.int32)
-    lower, upper = mm.col_lower[cols["units"]], mm.col_upper[cols["units"]]
-    fixed = np.clip(existing, lower, upper)
-    highs.changeColsBounds(len(idx), idx, fixed, fixed)
-    status, has_solution, objective, _ = run()
-    kept = None
-    if status == "optimal" and has_solution and objective is not None:
-        gap = _gap(objective, bound)
-        if gap is not None and gap <= mip_gap:
-            kept = (np.asarray(highs.getSolution().col_value, dtype=float), objective)
-    highs.changeColsBounds(len(idx), idx, lower, upper)
-    return kept
-
-
 def _result(
-    mm: MatrixModel,
+    formulation: Formulation,
     problem: Problem,
-    x: np.ndarray | None,
-    status: str,
-    has_solution: bool,
-    objective: float | None,
-    bound: float | None,
+    outcome: Outcome,
     build_s: float,
     solve_s: float,
 ) -> SolveResult:
+    """The outcome as arrays per option, arc, group and unit constraint."""
     n_o, n_a, n_g = problem.n_options, problem.n_arcs, problem.n_groups
-    if has_solution and x is not None:
-        cols = mm.columns
+    x = outcome.x
+    if x is not None:
+        cols = formulation.columns
         units = x[cols["units"]].copy()
         integer = problem.options["integer"].to_numpy(dtype=bool)
         units[integer] = np.round(units[integer]) + 0.0  # + 0.0: no "-0" from -1e-12
@@ -582,22 +691,22 @@ def _result(
             opened, closed = units.copy(), np.zeros(n_o)
         assign = np.clip(x[cols["assign"]], 0.0, 1.0)
         unplaced = np.zeros(n_g)
-        unplaced[mm.unplaced_groups] = np.clip(x[cols["unplaced"]], 0.0, 1.0)
-        full_violation = np.zeros(len(problem.unit_constraints))
-        full_violation[mm.soft_constraints] = x[cols["violation"]]
-        parts = {name: float(vector @ x) for name, vector in mm.parts.items()}
+        unplaced[formulation.family("unplaced").of] = np.clip(x[cols["unplaced"]], 0.0, 1.0)
+        violation = np.zeros(len(problem.unit_constraints))
+        violation[formulation.family("violation").of] = x[cols["violation"]]
+        parts = {name: float(formulation.part(name) @ x) for name in formulation.parts}
     else:
         units = opened = closed = np.full(n_o, np.nan)
         assign, unplaced = np.full(n_a, np.nan), np.full(n_g, np.nan)
-        full_violation = np.full(len(problem.unit_constraints), np.nan)
+        violation = np.full(len(problem.unit_constraints), np.nan)
         parts = {}
-    gap = _gap(objective, bound) if has_solution else None
+    objective, bound = outcome.objective, outcome.bound
     return SolveResult(
-        status=status,
-        has_solution=has_solution,
+        status=outcome.status,
+        has_solution=x is not None,
         objective=None if objective is None else float(objective),
         bound=None if bound is None or not math.isfinite(bound) else float(bound),
-        gap=gap,
+        gap=_gap(objective, bound) if x is not None else None,
         build_s=build_s,
         solve_s=solve_s,
         units=units,
@@ -605,7 +714,7 @@ def _result(
         closed=closed,
         assign=assign,
         unplaced=unplaced,
-        violation=full_violation,
+        violation=violation,
         parts=parts,
     )
 
