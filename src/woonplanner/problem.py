@@ -24,7 +24,8 @@ column             meaning
 
 ``groups``: one row per demand group ``g`` (for youth care an origin × segment), integer row
 index: ``demand`` (> 0) and ``may_be_unplaced`` (bool; when false the group must be served in
-full).
+full); optional ``single_source`` (bool): the group is served on one arc or not at all (its
+shares are binary), as a sibling group that goes to one site in one type.
 
 ``arcs``: one row per allowed assignment ``a`` of a group to an option, integer row index:
 ``group``, ``option`` (row indices), ``cost`` (money for serving the *whole* group there, so a
@@ -252,11 +253,20 @@ def merge_identical_groups(problem: Problem) -> MergedGroups:
     cost_key = np.round(cost[order] / demand[g_s], MERGE_COST_DECIMALS)
     bounds = np.searchsorted(g_s, np.arange(n_g + 1))
     may = groups["may_be_unplaced"].to_numpy(dtype=bool)
+    single = (
+        groups["single_source"].fillna(False).to_numpy(dtype=bool)
+        if "single_source" in groups.columns
+        else np.zeros(n_g, dtype=bool)
+    )
 
-    index: dict[tuple[bool, bytes, bytes, bytes], int] = {}
+    index: dict[tuple, int] = {}
     merged = np.empty(n_g, dtype=np.int64)
     for k in range(n_g):
         lo, hi = bounds[k], bounds[k + 1]
+        if single[k]:
+            # Two sibling groups with the same arcs may still go to different sites.
+            merged[k] = index.setdefault(("single", k), len(index))
+            continue
         key = (
             bool(may[k]),
             o_s[lo:hi].tobytes(),
@@ -294,5 +304,7 @@ def merge_identical_groups(problem: Problem) -> MergedGroups:
             "may_be_unplaced": may[first],
         }
     )
+    if "single_source" in groups.columns:
+        new_groups["single_source"] = single[first]
     reduced = replace(problem, groups=new_groups, arcs=new_arcs)
     return MergedGroups(reduced, merged, arc_map)

@@ -156,8 +156,24 @@ def define_unit_variables(m: pyo.ConcreteModel, problem: Problem) -> None:
 def define_assignment_variables(m: pyo.ConcreteModel, problem: Problem) -> None:
     """Share of each group served on each arc (binary when single-source)."""
     m.A = pyo.RangeSet(0, problem.n_arcs - 1) if problem.n_arcs else pyo.Set(initialize=[])
-    domain = pyo.Binary if problem.single_source else pyo.UnitInterval
-    m.assign = pyo.Var(m.A, domain=domain)
+    binary = binary_arcs(problem)
+    m.assign = pyo.Var(
+        m.A, domain=lambda _m, a: pyo.Binary if binary[a] else pyo.UnitInterval
+    )
+
+
+def binary_arcs(problem: Problem) -> np.ndarray:
+    """Per arc: its share is 0 or 1 (the problem, or the arc's group, is single-source).
+
+    A group with ``single_source`` true in :attr:`Problem.groups` (a sibling group, which goes
+    to one site in one type) is served on one arc or not at all; the column is optional.
+    """
+    if problem.single_source:
+        return np.ones(problem.n_arcs, dtype=bool)
+    if "single_source" not in problem.groups.columns or not problem.n_arcs:
+        return np.zeros(problem.n_arcs, dtype=bool)
+    single = problem.groups["single_source"].fillna(False).to_numpy(dtype=bool)
+    return single[problem.arcs["group"].to_numpy()]
 
 
 def define_unplaced_variables(m: pyo.ConcreteModel, problem: Problem) -> None:
@@ -575,8 +591,7 @@ def build_matrix(problem: Problem, *, linking: bool = True, aggregate: bool = Tr
     )
     integer = np.zeros(n_cols, dtype=bool)
     integer[columns["units"]] = opts["integer"].to_numpy(dtype=bool)
-    if problem.single_source:
-        integer[columns["assign"]] = True
+    integer[columns["assign"]] = binary_arcs(problem)
 
     rows = _Rows()
     if not greenfield:
