@@ -157,9 +157,7 @@ def define_assignment_variables(m: pyo.ConcreteModel, problem: Problem) -> None:
     """Share of each group served on each arc (binary when single-source)."""
     m.A = pyo.RangeSet(0, problem.n_arcs - 1) if problem.n_arcs else pyo.Set(initialize=[])
     binary = binary_arcs(problem)
-    m.assign = pyo.Var(
-        m.A, domain=lambda _m, a: pyo.Binary if binary[a] else pyo.UnitInterval
-    )
+    m.assign = pyo.Var(m.A, domain=lambda _m, a: pyo.Binary if binary[a] else pyo.UnitInterval)
 
 
 def binary_arcs(problem: Problem) -> np.ndarray:
