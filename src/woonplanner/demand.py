@@ -5,7 +5,9 @@ A segment is (reason, support need, age band). The estimate (SPEC §3) is
     children(i, band) × rate_per_1000 / 1000 × index(gemeente)
         × reason_share(reason) × support_share(reason, need)
 
-with ``support_share(r, "extra") = extra_support_share[r]`` and ``1 - that`` for ``"none"``.
+with ``support_share(r, "none") = 1 - extra_support_share[r]``, and the children who need extra
+support split by age band: ``no_family_share[band]`` of them need ``"intensive"`` support (a
+family setting cannot give it: only a woongroep suits them), the rest ``"extra"``.
 The result is expected numbers of children (fractional), never child-level rows.
 """
 
@@ -56,7 +58,9 @@ def estimate_demand(
         for reason in REASONS:
             reason_share = getattr(config.reason_shares, reason)
             extra = getattr(config.extra_support_share, reason)
-            for need, need_share in zip(SUPPORT_NEEDS, (1.0 - extra, extra), strict=True):
+            intensive = extra * config.no_family_share[band]
+            shares = (1.0 - extra, extra - intensive, intensive)
+            for need, need_share in zip(SUPPORT_NEEDS, shares, strict=True):
                 frames.append(
                     pd.DataFrame(
                         {

@@ -16,7 +16,16 @@ import pandas as pd
 
 from woonplanner.errors import InputDataError, raise_if_problems
 from woonplanner.scenario import Scenario
-from woonplanner.schema import CRS, FACILITY_TYPES, NEIGHBOURHOOD_COLUMNS, STOCK_COLUMNS
+from woonplanner.schema import (
+    AGE_BAND_IDS,
+    CRS,
+    FACILITY_TYPES,
+    NEIGHBOURHOOD_COLUMNS,
+    PLACEMENT_COLUMNS,
+    REASONS,
+    STOCK_COLUMNS,
+    SUPPORT_NEEDS,
+)
 
 #: Coordinates (RD New, m) a stock row may give instead of its neighbourhood.
 STOCK_POINT_COLUMNS = ("x", "y")
@@ -39,6 +48,9 @@ class Region:
     youth_care_index: pd.Series | None = None
     #: ``neighbourhood, type, max_units`` from ``sites.file``; ``None``: every site may host.
     candidates: pd.DataFrame | None = None
+    #: ``site, type, origin, reason, support_need, age_band, children`` (aggregated): the
+    #: children living in each facility now; ``None``: no placements given.
+    placements: pd.DataFrame | None = None
     input_files: tuple[Path, ...] = field(default_factory=tuple)
 
 
@@ -51,8 +63,40 @@ def load_region(scenario: Scenario) -> Region:
             candidates=read_candidate_sites(scenario.sites.file),
             input_files=(*region.input_files, Path(scenario.sites.file)),
         )
+    if scenario.placements.file or scenario.placements.from_run:
+        placements, source = read_scenario_placements(scenario)
+        region = replace(region, placements=placements, input_files=(*region.input_files, source))
     check_region(region)
     return region
+
+
+def read_scenario_placements(scenario: Scenario) -> tuple[pd.DataFrame, Path]:
+    """The placements a scenario names: a placements CSV, or a previous run's flows."""
+    if scenario.placements.file:
+        path = Path(scenario.placements.file)
+        return _read_table(path, PLACEMENT_COLUMNS, what="placements"), path
+    run_dir = Path(str(scenario.placements.from_run))
+    return read_run_placements(run_dir), run_dir / "flows.csv"
+
+
+def read_run_placements(run_dir: Path) -> pd.DataFrame:
+    """A previous run's flows as this year's placements (the yearly re-assessment): last year's
+    placed children live where that plan put them."""
+    flows = run_dir / "flows.csv"
+    if not flows.is_file():
+        msg = (
+            f"placements.from_run: {run_dir} is not a woonplanner run folder (no flows.csv); "
+            "give the --out folder of an earlier run"
+        )
+        raise InputDataError(msg)
+    table = pd.read_csv(flows, dtype={"origin": str, "site": str, "type": str})
+    missing = [c for c in PLACEMENT_COLUMNS if c not in table.columns]
+    if missing:
+        msg = f"{flows}: missing columns {missing}"
+        raise InputDataError(msg)
+    placements = table[list(PLACEMENT_COLUMNS)].reset_index(drop=True)
+    placements.attrs["source"] = str(flows)
+    return placements
 
 
 def _load_demo(scenario: Scenario) -> Region:
@@ -311,6 +355,8 @@ def check_region(region: Region) -> None:
     )
     if region.candidates is not None:
         problems += check_candidate_sites(region.candidates, region.neighbourhoods)
+    if region.placements is not None:
+        problems += check_placements(region.placements, region.neighbourhoods)
     raise_if_problems(problems, InputDataError, header="Invalid input data")
 
 
@@ -376,6 +422,39 @@ def check_candidate_sites(sites: pd.DataFrame, nb: pd.DataFrame) -> list[str]:
             f"{where}: neighbourhood, type: the same pair on more than one row "
             f"(rows {_lines(duplicated)}); give each candidate site and type once"
         )
+    return problems
+
+
+def check_placements(placements: pd.DataFrame, nb: pd.DataFrame) -> list[str]:
+    """Placements: known sites, origins, types and segment labels; children finite and ≥ 0."""
+    where = placements.attrs.get("source", "placements")
+    problems = []
+    for column in ("site", "origin"):
+        codes = placements[column].fillna("").astype(str)
+        unknown = ~codes.isin(set(nb["code"])).to_numpy()
+        if unknown.any():
+            problems.append(
+                f"{where}: {column}: unknown neighbourhood codes "
+                f"{sorted(set(codes[unknown]))[:10]} (rows {_lines(unknown)}); placements must "
+                "be in the planned region"
+            )
+    for column, valid in (
+        ("type", FACILITY_TYPES),
+        ("reason", REASONS),
+        ("support_need", SUPPORT_NEEDS),
+        ("age_band", AGE_BAND_IDS),
+    ):
+        values = placements[column].fillna("").astype(str)
+        unknown = ~values.isin(valid).to_numpy()
+        if unknown.any():
+            problems.append(
+                f"{where}: {column}: unknown values {sorted(set(values[unknown]))[:10]} "
+                f"(rows {_lines(unknown)}); expected one of {list(valid)}"
+            )
+    children = pd.to_numeric(placements["children"], errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(children) | (children < 0)
+    if bad.any():
+        problems.append(f"{where}: children: must be numbers ≥ 0 (rows {_lines(bad)})")
     return problems
 
 

@@ -28,7 +28,7 @@ from woonplanner.problem import Problem
 from woonplanner.region import Region, load_region
 from woonplanner.scenario import Scenario, load_scenario
 from woonplanner.travel import TravelMatrices, representative_points, school_anchors
-from woonplanner.youthcare import build_problem, travel_tables
+from woonplanner.youthcare import build_problem, subtract_placements, travel_tables
 
 Progress = Callable[[str], None]
 
@@ -150,12 +150,24 @@ def prepare(
     points = representative_points(region.neighbourhoods)
     anchors = school_anchors(points, region.schools)
     demand, region = read_demand(scenario, region)
+    demand, raised = subtract_placements(demand, region.placements)
+    if len(raised):
+        progress(
+            f"  warning: {raised['children'].sum():.1f} placed children are above the "
+            f"estimated demand of their segment in {raised['origin'].nunique()} "
+            "neighbourhoods; the estimate is raised to the placements"
+        )
     timings["data"] = time.perf_counter() - start
     n_gemeenten = region.neighbourhoods["gemeente"].nunique()
     progress(
         f"  {len(region.neighbourhoods)} neighbourhoods in "
         f"{n_gemeenten} gemeente{'' if n_gemeenten == 1 else 'n'}, "
         f"{demand['children'].sum():.1f} children needing a place"
+        + (
+            f" and {region.placements['children'].sum():.1f} placed now"
+            if region.placements is not None
+            else ""
+        )
     )
 
     start = time.perf_counter()
@@ -173,6 +185,7 @@ def prepare(
         demand=demand,
         distances=distances,
         candidates=region.candidates,
+        placements=region.placements,
     )
     timings["arcs"] = time.perf_counter() - start
     progress(

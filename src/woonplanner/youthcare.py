@@ -11,7 +11,14 @@ scenario into a :class:`~woonplanner.problem.Problem`:
 * a demand group is an origin neighbourhood × segment (reason, support need, age band);
 * an arc (group, site, type) exists only where the type suits the reason, support need and age
   band, the site is at least ``min_km`` from home and at most ``max_km`` from the school;
-* the 1-per-40,000 norm is a unit constraint per gemeente and for the region.
+* the 1-per-40,000 norm is a unit constraint per gemeente and for the region;
+* children placed now (``placements``) are demand groups of their own, one per origin ×
+  segment × current option (``placed_option``): their arc to the current option is the
+  ``current`` arc (it exists even outside the band: they live there). With
+  ``continuity.mode = "soft"`` they also have the usual arcs to the other suitable options,
+  each costing ``continuity.replacement_penalty_eur`` per child more (a re-placement); with
+  ``"hard"`` only the current arc, and they must be served, so their facility keeps the units
+  their places need.
 
 The problem's tables carry the youth-care labels in extra columns (``origin``, ``reason``, … on
 groups; ``gemeente`` on options; ``home_km`` on arcs) so the plan can be read back without
@@ -26,6 +33,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from woonplanner.errors import InputDataError
 from woonplanner.problem import Objective, Problem, UnitConstraint
 from woonplanner.scenario import FacilityTypeConfig, Scenario
 from woonplanner.schema import FACILITY_TYPES
@@ -48,6 +56,7 @@ def build_problem(
     demand: pd.DataFrame,
     distances: TravelMatrices | None = None,
     candidates: pd.DataFrame | None = None,
+    placements: pd.DataFrame | None = None,
 ) -> Problem:
     """The youth-care instance of ``scenario`` (see the module docstring).
 
@@ -69,10 +78,19 @@ def build_problem(
         ``neighbourhood, type, max_units`` (:attr:`Region.candidates
         <woonplanner.region.Region.candidates>`, read from ``sites.file``); ``None``: every
         site may host every type, within the scenario's limits.
+    placements
+        ``site, type, origin, reason, support_need, age_band, children``: the children living
+        in each facility now, *not* included in ``demand`` (see :func:`subtract_placements`).
     """
     options = build_options(scenario, neighbourhoods, stock, candidates=candidates)
     groups = build_groups(demand, neighbourhoods)
+    if placements is not None and len(placements):
+        groups = pd.concat(
+            [groups, placed_groups(scenario, placements, options, neighbourhoods)],
+            ignore_index=True,
+        )
     arcs = build_arcs(scenario, groups, options, points, anchors, distances=distances)
+    arcs = continuity_arcs(scenario, groups, arcs)
     return Problem(
         options=options,
         groups=groups,
@@ -175,12 +193,104 @@ def build_options(
 
 
 def build_groups(demand: pd.DataFrame, neighbourhoods: pd.DataFrame) -> pd.DataFrame:
-    """One group per origin × segment with demand; every group may be reported unplaced."""
+    """One group per origin × segment with demand; every group may be reported unplaced.
+
+    ``placed_option`` is -1: these children are not placed yet.
+    """
     gemeente = dict(zip(neighbourhoods["code"], neighbourhoods["gemeente"], strict=True))
     groups = demand.rename(columns={"children": "demand"}).reset_index(drop=True)
     groups["may_be_unplaced"] = True
     groups["gemeente"] = groups["origin"].map(gemeente)
+    groups["placed_option"] = -1
     return groups
+
+
+def placed_groups(
+    scenario: Scenario,
+    placements: pd.DataFrame,
+    options: pd.DataFrame,
+    neighbourhoods: pd.DataFrame,
+) -> pd.DataFrame:
+    """One group per origin × segment × current option of the children placed now.
+
+    Raises
+    ------
+    InputDataError
+        When a placement names a site and type where the stock has no unit: the children
+        cannot live there now.
+    """
+    gemeente = dict(zip(neighbourhoods["code"], neighbourhoods["gemeente"], strict=True))
+    keys = ["site", "type", "origin", "reason", "support_need", "age_band"]
+    placed = placements.groupby(keys, as_index=False)["children"].sum()
+    placed = placed[placed["children"] > 0]
+    option = pd.Series(options.index, index=pd.MultiIndex.from_frame(options[["site", "type"]]))
+    at = option.reindex(pd.MultiIndex.from_frame(placed[["site", "type"]])).to_numpy()
+    missing = np.isnan(at.astype(float))
+    existing = options["existing"].to_numpy(dtype=float)
+    missing[~missing] = existing[at[~missing].astype(np.int64)] <= 0
+    if missing.any():
+        pairs = sorted({f"{s} {t}" for s, t in placed.loc[missing, ["site", "type"]].to_numpy()})
+        msg = (
+            f"placements: children placed where the stock has no unit ({', '.join(pairs[:10])}); "
+            "give the stock that houses them (stock.file or stock.from_run)"
+        )
+        raise InputDataError(msg)
+    groups = placed.drop(columns=["site", "type"]).rename(columns={"children": "demand"})
+    # Hard continuity: they stay, so they must be served (where they are, their only arc).
+    groups["may_be_unplaced"] = scenario.continuity.mode == "soft"
+    groups["gemeente"] = groups["origin"].map(gemeente)
+    groups["placed_option"] = at.astype(np.int64)
+    return groups.reset_index(drop=True)
+
+
+def continuity_arcs(scenario: Scenario, groups: pd.DataFrame, arcs: pd.DataFrame) -> pd.DataFrame:
+    """Mark each placed group's ``current`` arc; price or drop its other arcs (re-placements).
+
+    Soft continuity adds ``replacement_penalty_eur`` per child to every other arc of a placed
+    group; hard continuity keeps only the current arc.
+    """
+    placed_option = groups["placed_option"].to_numpy()[arcs["group"].to_numpy()]
+    current = arcs["option"].to_numpy() == placed_option
+    other = (placed_option >= 0) & ~current
+    arcs = arcs.assign(current=current)
+    if not other.any():
+        return arcs
+    if scenario.continuity.mode == "hard":
+        return arcs[~other].reset_index(drop=True)
+    demand = groups["demand"].to_numpy(dtype=float)[arcs["group"].to_numpy()]
+    penalty = scenario.continuity.replacement_penalty_eur * demand
+    arcs["cost"] = arcs["cost"].to_numpy(dtype=float) + np.where(other, penalty, 0.0)
+    return arcs
+
+
+def subtract_placements(
+    demand: pd.DataFrame, placements: pd.DataFrame | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """This year's demand less the children placed now, who are demand groups of their own.
+
+    Placed children still need their place: they are part of the demand. Where a segment's
+    placed children exceed its estimate, the placements stand (they are real children) and the
+    estimate is raised to them: nothing of that segment is left to place anew.
+
+    Returns
+    -------
+    demand
+        The children still to place, ``origin, reason, support_need, age_band, children``.
+    raised
+        ``origin, reason, support_need, age_band, children`` with ``children`` the placed
+        children above the estimate (empty when the estimate covers every placement).
+    """
+    keys = ["origin", "reason", "support_need", "age_band"]
+    empty = demand.iloc[0:0][[*keys, "children"]]
+    if placements is None or not len(placements):
+        return demand, empty
+    placed = placements.groupby(keys)["children"].sum()
+    estimate = demand.set_index(keys)["children"]
+    left = estimate.sub(placed.reindex(estimate.index).fillna(0.0))
+    above = placed.sub(estimate.reindex(placed.index).fillna(0.0))
+    raised = above[above > 1e-9].rename("children").reset_index()
+    rest = left[left > 1e-9].rename("children").reset_index()
+    return rest[[*keys, "children"]], raised[[*keys, "children"]]
 
 
 def build_arcs(
@@ -227,6 +337,12 @@ def build_arcs(
     in_band = (home_km >= min_km[:, None]) & (anchor_km <= max_km[:, None])
 
     demand = groups["demand"].to_numpy(dtype=float)
+    placed_option = (
+        groups["placed_option"].to_numpy()
+        if "placed_option" in groups.columns
+        else np.full(len(groups), -1)
+    )
+    any_placed = bool((placed_option >= 0).any())
     frames = []
     for t in FACILITY_TYPES:
         cfg: FacilityTypeConfig = getattr(scenario.facility_types, t)
@@ -236,11 +352,18 @@ def build_arcs(
             & groups["age_band"].isin(cfg.age_bands)
         ).to_numpy(dtype=bool)
         of_type = options[options["type"] == t]
-        if not suits.any() or of_type.empty:
+        if of_type.empty or not (suits.any() or any_placed):
             continue
         option_at_site = np.full(len(site_codes), -1)
         option_at_site[site_pos[of_type["site"]].to_numpy()] = of_type.index.to_numpy()
         mask = in_band & suits[:, None] & (option_at_site >= 0)[None, :]
+        # Children placed in a unit of this type live there now: their arc to it exists, in
+        # band and suitable or not (continuity_arcs decides what else they may use).
+        if any_placed:
+            here = np.flatnonzero(placed_option >= 0)
+            here = here[options["type"].to_numpy()[placed_option[here]] == t]
+            sites = options["site"].to_numpy()[placed_option[here]]
+            mask[here, site_pos[sites].to_numpy()] = True
         g, j = np.nonzero(mask)
         frames.append(
             pd.DataFrame(

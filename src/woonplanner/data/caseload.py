@@ -76,6 +76,9 @@ SUPPORT_ALIASES: dict[str, str] = {
     "extra": "extra",
     "ja": "extra",
     "yes": "extra",
+    "intensive": "intensive",
+    "intensief": "intensive",
+    "geen gezinssetting": "intensive",
 }
 
 #: Unknown category labels longer than this are counted but not quoted: a label this long is

@@ -116,6 +116,7 @@ LABELS: dict[str, dict[str, str]] = {
         "reason_safety_risk": "Ernstig veiligheidsrisico thuis",
         "support_none": "geen extra",
         "support_extra": "extra pedagogisch",
+        "support_intensive": "intensief (geen gezinssetting)",
         "neighbourhood": "Buurt",
         "gemeente": "Gemeente",
         "children_demand": "Vraag",
@@ -255,6 +256,7 @@ LABELS: dict[str, dict[str, str]] = {
         "reason_safety_risk": "Serious safety risk at home",
         "support_none": "no extra",
         "support_extra": "extra pedagogical",
+        "support_intensive": "intensive (no family setting)",
         "neighbourhood": "Neighbourhood",
         "gemeente": "Gemeente",
         "children_demand": "Demand",
@@ -1161,7 +1163,7 @@ def _unplaced_by_reason(plan: Plan) -> pd.DataFrame | None:
         return None
     table = pd.DataFrame(found, columns=["reason", "support_need", "children"])
     reason_order = {reason: i for i, reason in enumerate(REASONS)}
-    need_order = {"none": 0, "extra": 1}
+    need_order = {"none": 0, "extra": 1, "intensive": 2}
     table = table.assign(
         _reason=table["reason"].map(reason_order).fillna(len(reason_order)),
         _need=table["support_need"].map(need_order).fillna(len(need_order)),
