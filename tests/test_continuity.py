@@ -8,7 +8,7 @@ import pytest
 from test_model_toy import groups, options
 
 import woonplanner
-from woonplanner.errors import InputDataError
+from woonplanner.errors import InfeasibleError, InputDataError
 from woonplanner.model import solve
 from woonplanner.plan import replaced_children
 from woonplanner.problem import Problem
@@ -176,3 +176,20 @@ def test_placements_with_unknown_labels_are_listed(tmp_path):
         "children: must be",
     ):
         assert part in text
+
+
+def test_hard_continuity_names_the_facility_that_cannot_hold_its_children(tmp_path):
+    """50 children placed in the one woongroep of WK990204: no site holds 50, and with hard
+    continuity they must stay, so the plan is impossible and the message says where."""
+    placements = tmp_path / "placements.csv"
+    placements.write_text(
+        "site,type,origin,reason,support_need,age_band,children\n"
+        "WK990204,woongroep,WK990201,safety_risk,intensive,12_17,50\n",
+        encoding="utf-8",
+    )
+    scenario = woonplanner.load_scenario(
+        "demo",
+        overrides=[REGION, f'placements.file="{placements}"', 'continuity.mode="hard"'],
+    )
+    with pytest.raises(InfeasibleError, match=r"woongroep in WK990204: 50\.0 children live there"):
+        woonplanner.run(scenario)

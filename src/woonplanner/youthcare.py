@@ -235,12 +235,26 @@ def placed_groups(
             "give the stock that houses them (stock.file or stock.from_run)"
         )
         raise InputDataError(msg)
+    # A run folder writes its flows to 6 significant digits: a full unit can read as holding
+    # a millionth of a child more than its places. That is rounding, not a child, and with
+    # hard continuity it would make the plan infeasible: such children are scaled to fit.
+    at = at.astype(np.int64)
+    places = (options["existing"] * options["capacity"]).to_numpy(dtype=float)
+    total = np.bincount(at, weights=placed["children"].to_numpy(), minlength=len(options))
+    over = (total > places) & (total <= places * (1 + ROUNDING_TOLERANCE) + ROUNDING_TOLERANCE)
+    scale = np.where(over, places / np.where(total > 0, total, 1.0), 1.0)
+    placed = placed.assign(children=placed["children"].to_numpy() * scale[at])
     groups = placed.drop(columns=["site", "type"]).rename(columns={"children": "demand"})
     # Hard continuity: they stay, so they must be served (where they are, their only arc).
     groups["may_be_unplaced"] = scenario.continuity.mode == "soft"
     groups["gemeente"] = groups["origin"].map(gemeente)
-    groups["placed_option"] = at.astype(np.int64)
+    groups["placed_option"] = at
     return groups.reset_index(drop=True)
+
+
+#: Relative (and absolute, in children) excess of a facility's placements over its places that
+#: is read as rounding of a run folder's flows (:func:`placed_groups`).
+ROUNDING_TOLERANCE = 1e-5
 
 
 def continuity_arcs(scenario: Scenario, groups: pd.DataFrame, arcs: pd.DataFrame) -> pd.DataFrame:

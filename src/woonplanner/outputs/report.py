@@ -14,6 +14,8 @@ this order:
 5. per type existing / opened / closed / units / places / occupied, then per gemeente and type
    with the annual and one-off cost;
 6. the changes against the current stock per neighbourhood and type;
+6a. the re-placements ("Herplaatsingen"): per facility, the children living there now who must
+   move because the plan takes away the places they need (:func:`replacements_table`);
 7. every scenario value left at its default, listed as an assumption;
 8. versions and solver figures, so the page can be reproduced (no date: the same plan gives
    the same page).
@@ -157,6 +159,17 @@ LABELS: dict[str, dict[str, str]] = {
         "n_units": "{n} eenheid|{n} eenheden",
         "n_sites": "{n} buurt|{n} buurten",
         "no_changes": "Het plan verandert niets aan de huidige voorraad.",
+        "replacements_title": "Herplaatsingen",
+        "replacements_none": "Geen kind dat nu geplaatst is hoeft te verhuizen.",
+        "replacements_no_input": (
+            "Er zijn geen huidige plaatsingen opgegeven (placements.file of "
+            "placements.from_run): het plan weet niet welke kinderen nu waar wonen."
+        ),
+        "replacements_summary": (
+            "{children} kinderen die nu geplaatst zijn moeten verhuizen (herplaatsing), uit "
+            "{sites}: het plan neemt daar de plaatsen weg die zij nodig hebben."
+        ),
+        "children_replaced": "Kinderen die verhuizen",
         "change": "Verandering",
         "change_reason": "Reden",
         "reason_norm": "norm: nodig om de gemeente (of regio) op 1 per 40.000 te brengen",
@@ -297,6 +310,17 @@ LABELS: dict[str, dict[str, str]] = {
         "n_units": "{n} unit|{n} units",
         "n_sites": "{n} neighbourhood|{n} neighbourhoods",
         "no_changes": "The plan changes nothing in the current stock.",
+        "replacements_title": "Re-placements",
+        "replacements_none": "No child placed now has to move.",
+        "replacements_no_input": (
+            "No current placements were given (placements.file or placements.from_run): the "
+            "plan does not know which children live where now."
+        ),
+        "replacements_summary": (
+            "{children} children placed now must move (re-placement), out of {sites}: the plan "
+            "takes away the places they need there."
+        ),
+        "children_replaced": "Children who move",
         "change": "Change",
         "change_reason": "Reason",
         "reason_norm": "norm: needed to bring the gemeente (or region) up to 1 per 40,000",
@@ -484,6 +508,7 @@ def report_html(plan: Plan, *, lang: str = "nl", privacy_threshold: int = 5) -> 
         ("norm", labels["norm_title"], _norm(plan, fmt)),
         ("types", labels["types_title"], _types(plan, fmt)),
         ("changes", labels["changes_title"], _changes(plan, fmt)),
+        ("replacements", labels["replacements_title"], _replacements(plan, fmt)),
         ("assumptions", labels["assumptions_title"], _assumptions(plan, fmt)),
     ]
     toc = "".join(f'<a href="#{key}">{_esc(title)}</a>' for key, title, _ in sections)
@@ -1008,6 +1033,81 @@ def _changes(plan: Plan, fmt: Formatter) -> str:
         table_id="changes-table",
     )
     return f"<p>{_esc(summary)}</p>{table}"
+
+
+def _replacements(plan: Plan, fmt: Formatter) -> str:
+    """The "Herplaatsingen" section: who must move, per facility (counts below the threshold
+    read "<5")."""
+    labels = fmt.labels
+    scenario = plan.scenario
+    given = scenario is not None and bool(scenario.placements.file or scenario.placements.from_run)
+    table = replacements_table(plan)
+    if table.empty:
+        key = "replacements_none" if given else "replacements_no_input"
+        return f'<p class="callout">{_esc(labels[key])}</p>'
+    total = float(table["children_replaced"].sum())
+    summary = labels["replacements_summary"].format(
+        children=fmt.count(total),
+        sites=_plural(fmt, "n_sites", len(table)),
+    )
+    rows = [
+        [
+            f'{_esc(r["neighbourhood_name"])} <span class="code">{_esc(r["neighbourhood"])}</span>',
+            _esc(r["gemeente_name"]),
+            _esc(fmt.type_label(r["type"], short=True)),
+            _num(fmt.number(r["existing_units"])),
+            _num(fmt.number(r["units"])),
+            _num(fmt.count(r["children_replaced"])),
+        ]
+        for _, r in table.iterrows()
+    ]
+    rows.append([_esc(labels["total"]), "", "", "", "", _num(fmt.count(total))])
+    html_table = _table(
+        [
+            labels["neighbourhood"],
+            labels["gemeente"],
+            labels["type"],
+            (labels["existing_units"], "num"),
+            (labels["units"], "num"),
+            (labels["children_replaced"], "num"),
+        ],
+        rows,
+        total_last=True,
+        table_id="replacements-table",
+    )
+    return f"<p>{_esc(summary)}</p>{html_table}"
+
+
+def replacements_table(plan: Plan) -> pd.DataFrame:
+    """Facilities rows whose placed children must move (``children_replaced`` > 0), with names.
+
+    Returns
+    -------
+    DataFrame
+        ``neighbourhood, neighbourhood_name, gemeente, gemeente_name, type, existing_units,
+        units, children_replaced``, sorted by gemeente, neighbourhood and type; empty for a
+        plan without re-placements (or made before they existed).
+    """
+    fac = plan.facilities
+    if "children_replaced" not in fac.columns:
+        fac = fac.assign(children_replaced=0.0)
+    fac = fac[fac["children_replaced"] > 0].copy()
+    names = plan.neighbourhoods.set_index("code")["name"]
+    gemeente_names = plan.gemeenten.set_index("code")["name"]
+    fac["neighbourhood_name"] = fac["neighbourhood"].map(names).fillna(fac["neighbourhood"])
+    fac["gemeente_name"] = fac["gemeente"].map(gemeente_names).fillna(fac["gemeente"])
+    fac = fac.sort_values(["gemeente", "neighbourhood", "type"])
+    columns = [
+        "neighbourhood",
+        "neighbourhood_name",
+        "gemeente",
+        "gemeente_name",
+        "type",
+        "existing_units",
+        "units",
+        "children_replaced",
+    ]
+    return fac[columns].reset_index(drop=True)
 
 
 def changes_table(plan: Plan) -> pd.DataFrame:
