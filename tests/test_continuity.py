@@ -140,6 +140,8 @@ def test_a_facility_that_closes_moves_its_children_and_the_count_says_so(last_ye
     assert csv["children_replaced"].sum() == pytest.approx(soft.kpis["region"]["children_replaced"])
     report = (tmp_path / "soft" / "report.html").read_text(encoding="utf-8")
     assert "Herplaatsingen" in report
+    assert "replacements-table" in report
+    assert "wp-moving" in (tmp_path / "soft" / "map.html").read_text(encoding="utf-8")
 
     hard = run(tmp_path, "hard", *common, 'continuity.mode="hard"')
     check_replacements(hard, last_year)

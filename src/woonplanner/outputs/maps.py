@@ -4,7 +4,8 @@
 solver). It draws, each as its own layer in the layer control:
 
 - demand per neighbourhood (choropleth of ``children_demand``),
-- facilities per type (pleeggezin, gezinshuis, woongroep) marked existing, new or closing,
+- facilities per type (pleeggezin, gezinshuis, woongroep) marked existing, new, closing or
+  closing with children who must move,
 - flows from each child's neighbourhood to its site, aggregated per origin, site and type,
 - each gemeente's outline coloured by the small-scale housing norm,
 - neighbourhoods with unplaced children, hatched.
@@ -94,6 +95,8 @@ LABELS: dict[str, dict[str, str]] = {
         "status_existing": "Bestaand",
         "status_new": "Nieuw",
         "status_closing": "Sluit",
+        "status_moving": "Sluit, kinderen verhuizen",
+        "children_replaced": "Kinderen die verhuizen",
         "norm_met": "Norm gehaald",
         "norm_not_met": "Norm niet gehaald",
         "legend": "Legenda",
@@ -145,6 +148,8 @@ LABELS: dict[str, dict[str, str]] = {
         "status_existing": "Existing",
         "status_new": "New",
         "status_closing": "Closing",
+        "status_moving": "Closing, children move",
+        "children_replaced": "Children who move",
         "norm_met": "Norm met",
         "norm_not_met": "Norm not met",
         "legend": "Legend",
@@ -871,6 +876,8 @@ def _facility_popup(
         (labels["places"], _format_int(row.places, lang)),
         (labels["occupied"], format_count(row.occupied, threshold)),
     ]
+    if _children_replaced(row) > 0:
+        rows.append((labels["children_replaced"], format_count(_children_replaced(row), threshold)))
     return (
         f'<div class="wp-popup"><b>{_esc(_type_label(row.type, labels))}</b> · '
         f"{_esc(labels[f'status_{status}'])}<br>"
@@ -963,7 +970,7 @@ def _legend_html(edges: list[float], labels: Mapping[str, str], threshold: int) 
         )
 
     parts.append(f"<h4>{_esc(labels['legend_status'])}</h4>")
-    for status in ("existing", "new", "closing"):
+    for status in ("existing", "new", "closing", "moving"):
         parts.append(
             f'<div class="wp-row">{_icon_svg(None, status, units=0, size=20)}'
             f"{_esc(labels[f'status_{status}'])}</div>"
@@ -1002,13 +1009,15 @@ def _icon_svg(kind: str | None, status: str, *, units: int, size: int = _ICON_SI
     """An SVG marker: shape and fill by type, outline and badge by status.
 
     Existing is solid with a white outline; new has a thick green outline and a "+" badge;
-    closing is faded with a dashed red outline and a "×" badge.
+    closing is faded with a dashed red outline and a "×" badge; a closing facility whose
+    children must move (``moving``) has a solid red outline and a "!" badge.
     """
     colour = _TYPE_COLOURS.get(kind, _OTHER_COLOUR) if kind else _OTHER_COLOUR
     stroke, width, dash, fill_opacity = {
         "existing": ("#ffffff", 2.0, "", 1.0),
         "new": (_NEW_COLOUR, 3.5, "", 1.0),
         "closing": (_CLOSING_COLOUR, 3.0, ' stroke-dasharray="3.5 2.5"', 0.4),
+        "moving": (_CLOSING_COLOUR, 3.5, "", 0.4),
     }[status]
     paint = (
         f'fill="{colour}" fill-opacity="{fill_opacity}" stroke="{stroke}" '
@@ -1027,14 +1036,14 @@ def _icon_svg(kind: str | None, status: str, *, units: int, size: int = _ICON_SI
         body = f'<path d="M14 3 L25 14 L14 25 L3 14 Z" stroke-linejoin="round" {paint}/>'
     if units > 0:
         font = 10 if units < 100 else 8
-        ink = "#ffffff" if status != "closing" else "#222222"
+        ink = "#ffffff" if status not in ("closing", "moving") else "#222222"
         body += (
             f'<text x="14" y="{text_y}" dy="0.35em" text-anchor="middle" font-size="{font}" '
             f'font-weight="700" font-family="system-ui, sans-serif" fill="{ink}">{units}</text>'
         )
-    if status in ("new", "closing"):
+    if status in ("new", "closing", "moving"):
         badge = _NEW_COLOUR if status == "new" else _CLOSING_COLOUR
-        mark = "+" if status == "new" else "×"
+        mark = {"new": "+", "closing": "×", "moving": "!"}[status]
         body += (
             f'<circle cx="24" cy="4.5" r="4.5" fill="{badge}" stroke="#fff" stroke-width="1"/>'
             f'<text x="24" y="4.5" dy="0.35em" text-anchor="middle" font-size="8" '
@@ -1229,12 +1238,19 @@ def _demand_colour(value: float, edges: list[float]) -> str:
 
 
 def _facility_status(row: Any) -> str:
-    """``new`` when units open here, ``closing`` when units close, otherwise ``existing``."""
+    """``new`` when units open here, ``closing`` when units close (``moving`` when children
+    living there must move), otherwise ``existing``."""
     if row.opened_units > 0:
         return "new"
     if row.closed_units > 0:
-        return "closing"
+        return "moving" if _children_replaced(row) > 0 else "closing"
     return "existing"
+
+
+def _children_replaced(row: Any) -> float:
+    """A facility row's re-placements (0 for a plan made without placements)."""
+    value = getattr(row, "children_replaced", 0.0)
+    return 0.0 if pd.isna(value) else float(value)
 
 
 def _names(neighbourhoods: gpd.GeoDataFrame) -> dict[str, str]:
