@@ -297,7 +297,7 @@ def test_unknown_reasons_and_support_needs_are_listed_with_counts(tmp_path: Path
     ) in msg
     assert (
         "<file>: support_need: unknown values 'misschien' (1 row); expected one of "
-        "['none', 'extra']"
+        "['none', 'extra', 'intensive']"
     ) in msg
 
 

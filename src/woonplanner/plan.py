@@ -25,9 +25,10 @@ A :class:`Plan` holds no Pyomo object. Its tables (all geometry in EPSG:28992):
 ``kpis`` (dict, written as ``kpis.json``)
     ``status``, ``mip_gap``, ``objective``, ``bound``; ``region``: the region's figures
     (children, km, units / places / occupied / opened / closed per type, costs, the norm and
-    ``unplaced_by_reason``, see :func:`unplaced_by_reason`); ``gemeenten``: one entry per
-    gemeente (see :func:`gemeente_kpis`). Where a region figure is a sum, it is the sum of the
-    gemeenten's.
+    ``unplaced_by_reason``, see :func:`unplaced_by_reason`; ``children_replaced``, see
+    :func:`replaced_children`; ``sibling_groups``, see :func:`sibling_group_kpis`);
+    ``gemeenten``: one entry per gemeente (see :func:`gemeente_kpis`). Where a region figure is
+    a sum, it is the sum of the gemeenten's.
 """
 
 from __future__ import annotations
@@ -211,6 +212,7 @@ def make_plan(
 
     fac["change_reason"] = change_reasons(fac, required, norm_types)
 
+    siblings = sibling_group_kpis(groups, arcs, result.assign)
     kpis = _kpis(
         result,
         flows=flows,
@@ -222,7 +224,40 @@ def make_plan(
         region_required=required.get("region", 0),
         norm_types=norm_types,
     )
+    kpis["region"]["sibling_groups"] = siblings
     return Plan(neighbourhoods=nb, facilities=fac, flows=flows, gemeenten=gem, kpis=kpis)
+
+
+def sibling_group_kpis(groups: pd.DataFrame, arcs: pd.DataFrame, assign: np.ndarray) -> dict:
+    """Sibling groups kept together, and those split with the reason (``region.sibling_groups``).
+
+    A sibling group is a single-source group (``single_source``): served on one arc it is kept
+    together at one site in one type; otherwise it is split, either because no unit within its
+    band and of a type that suits every member has places for all of them
+    (``no_unit_large_enough``: read from ``groups.attrs``, its members are placed like any
+    child), or because the units that could hold it have no room (``no_place``: the group is
+    left without a place and counts as unplaced).
+
+    Returns
+    -------
+    dict
+        ``total, kept_together, split`` (counts of groups) and ``split_by_reason``:
+        ``no_unit_large_enough, no_place``.
+    """
+    without_unit = int(groups.attrs.get("sibling_groups_without_unit", 0))
+    if "single_source" in groups.columns:
+        single = groups["single_source"].fillna(False).to_numpy(dtype=bool)
+        served = np.bincount(arcs["group"].to_numpy(), weights=assign, minlength=len(groups))
+        kept = int((single & (served > 0.5)).sum())
+        no_place = int((single & (served <= 0.5)).sum())
+    else:
+        kept = no_place = 0
+    return {
+        "total": kept + no_place + without_unit,
+        "kept_together": kept,
+        "split": no_place + without_unit,
+        "split_by_reason": {"no_unit_large_enough": without_unit, "no_place": no_place},
+    }
 
 
 def replaced_children(groups: pd.DataFrame, arcs: pd.DataFrame, assign: np.ndarray) -> np.ndarray:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from woonplanner.data.caseload import read_caseload
+from woonplanner.data.caseload import read_caseload_with_siblings
 from woonplanner.demand import estimate_demand
 from woonplanner.errors import InfeasibleError, NoSolutionError
 from woonplanner.model import SolveResult, solve
@@ -149,7 +149,7 @@ def prepare(
     region = load_region(scenario)
     points = representative_points(region.neighbourhoods)
     anchors = school_anchors(points, region.schools)
-    demand, region = read_demand(scenario, region)
+    demand, siblings, region = read_demand(scenario, region)
     demand, raised = subtract_placements(demand, region.placements)
     if len(raised):
         progress(
@@ -186,6 +186,7 @@ def prepare(
         distances=distances,
         candidates=region.candidates,
         placements=region.placements,
+        siblings=siblings if scenario.demand.keep_siblings_together else None,
     )
     timings["arcs"] = time.perf_counter() - start
     progress(
@@ -198,16 +199,19 @@ def prepare(
 def read_demand(scenario: Scenario, region: Region):
     """Demand from the caseload table when the scenario names one, else the estimate.
 
-    Returns the demand and the region with the caseload added to its hashed input files.
+    Returns the demand, the caseload's sibling groups (``None`` for the estimate) and the region
+    with the caseload added to its hashed input files.
     """
     if scenario.demand.caseload:
         caseload = Path(scenario.demand.caseload)
-        demand = read_caseload(caseload, neighbourhoods=region.neighbourhoods)
-        return demand, replace(region, input_files=(*region.input_files, caseload))
+        demand, siblings = read_caseload_with_siblings(
+            caseload, neighbourhoods=region.neighbourhoods
+        )
+        return demand, siblings, replace(region, input_files=(*region.input_files, caseload))
     demand = estimate_demand(
         region.neighbourhoods, scenario.demand, youth_care_index=region.youth_care_index
     )
-    return demand, region
+    return demand, None, region
 
 
 def _with(

@@ -149,6 +149,9 @@ class DemandConfig(_Section):
     """Scale the rate per gemeente by its share of young people with youth care."""
     caseload: str | None = None
     """A caseload table (one row per child, aggregated on reading) instead of the estimate."""
+    keep_siblings_together: bool = True
+    """Place each sibling group of the caseload (its ``sibling_group`` column) at one site in
+    one type whose unit holds them all, or report it as split and why (docs/caseload.md)."""
 
     @model_validator(mode="after")
     def _one_source(self) -> DemandConfig:

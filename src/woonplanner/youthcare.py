@@ -57,6 +57,7 @@ def build_problem(
     distances: TravelMatrices | None = None,
     candidates: pd.DataFrame | None = None,
     placements: pd.DataFrame | None = None,
+    siblings: pd.DataFrame | None = None,
 ) -> Problem:
     """The youth-care instance of ``scenario`` (see the module docstring).
 
@@ -81,16 +82,37 @@ def build_problem(
     placements
         ``site, type, origin, reason, support_need, age_band, children``: the children living
         in each facility now, *not* included in ``demand`` (see :func:`subtract_placements`).
+    siblings
+        ``origin, members, size, groups``
+        (:func:`~woonplanner.data.caseload.read_caseload_with_siblings`): sibling groups to
+        keep together, their children included in ``demand``.
     """
     options = build_options(scenario, neighbourhoods, stock, candidates=candidates)
+    sibling_rows = pd.DataFrame()
+    if siblings is not None and len(siblings):
+        sibling_rows = sibling_groups(siblings, neighbourhoods)
+        reach = build_arcs(scenario, sibling_rows, options, points, anchors, distances=distances)
+        reach = fits_sibling_groups(sibling_rows, options, reach)
+        suited = np.zeros(len(sibling_rows), dtype=bool)
+        suited[reach["group"].to_numpy()] = True
+        sibling_rows["suited"] = suited
+        # Members of a group no unit can hold together are placed like any child.
+        demand = subtract_members(demand, sibling_rows[suited])
     groups = build_groups(demand, neighbourhoods)
+    if len(sibling_rows):
+        kept = sibling_rows[sibling_rows["suited"]].drop(columns=["suited"])
+        groups = pd.concat([groups.assign(single_source=False), kept], ignore_index=True)
     if placements is not None and len(placements):
         groups = pd.concat(
             [groups, placed_groups(scenario, placements, options, neighbourhoods)],
             ignore_index=True,
         )
     arcs = build_arcs(scenario, groups, options, points, anchors, distances=distances)
+    arcs = fits_sibling_groups(groups, options, arcs)
     arcs = continuity_arcs(scenario, groups, arcs)
+    if len(sibling_rows):
+        # Read back by the plan: the groups split because no unit within reach holds them.
+        groups.attrs["sibling_groups_without_unit"] = int((~sibling_rows["suited"]).sum())
     return Problem(
         options=options,
         groups=groups,
@@ -203,6 +225,76 @@ def build_groups(demand: pd.DataFrame, neighbourhoods: pd.DataFrame) -> pd.DataF
     groups["gemeente"] = groups["origin"].map(gemeente)
     groups["placed_option"] = -1
     return groups
+
+
+#: Support needs from least to most; a sibling group needs the most any member needs.
+_NEED_ORDER = {"none": 0, "extra": 1, "intensive": 2}
+#: A sibling group's reason when its members' reasons differ equally often: the rule that
+#: keeps them farthest from home first (their safety).
+_REASON_ORDER = {"safety_risk": 0, "orphaned": 1, "parents_cannot_cope": 2}
+_BAND_ORDER = {"0_3": 0, "4_11": 1, "12_17": 2}
+
+
+def sibling_groups(siblings: pd.DataFrame, neighbourhoods: pd.DataFrame) -> pd.DataFrame:
+    """One single-source demand group per sibling group of two or more.
+
+    A group's segment is the most common reason of its members (ties: safety first), the
+    most any member needs, and the youngest member's age band (whose school anchors the
+    distance); ``age_bands`` lists every member's band, and a type must suit them all.
+    """
+    gemeente = dict(zip(neighbourhoods["code"], neighbourhoods["gemeente"], strict=True))
+    rows = []
+    for row in siblings.itertuples(index=False):
+        members = [m.split("/")[1:] for m in str(row.members).split(";")]
+        reasons = pd.Series([m[0] for m in members]).value_counts()
+        top = reasons[reasons == reasons.max()].index
+        bands = sorted({m[2] for m in members}, key=_BAND_ORDER.__getitem__)
+        segment = {
+            "origin": row.origin,
+            "reason": min(top, key=_REASON_ORDER.__getitem__),
+            "support_need": max((m[1] for m in members), key=_NEED_ORDER.__getitem__),
+            "age_band": bands[0],
+            "age_bands": "+".join(bands),
+            "sibling_members": row.members,
+            "demand": float(row.size),
+        }
+        rows.extend([segment] * int(row.groups))
+    groups = pd.DataFrame(rows)
+    groups["may_be_unplaced"] = True
+    groups["gemeente"] = groups["origin"].map(gemeente)
+    groups["placed_option"] = -1
+    groups["single_source"] = True
+    return groups
+
+
+def fits_sibling_groups(
+    groups: pd.DataFrame, options: pd.DataFrame, arcs: pd.DataFrame
+) -> pd.DataFrame:
+    """Drop a sibling group's arcs to options whose unit has fewer places than the group."""
+    if "single_source" not in groups.columns or not len(arcs):
+        return arcs
+    g = arcs["group"].to_numpy()
+    single = groups["single_source"].fillna(False).to_numpy(dtype=bool)[g]
+    size = groups["demand"].to_numpy(dtype=float)[g]
+    places = options["capacity"].to_numpy(dtype=float)[arcs["option"].to_numpy()]
+    return arcs[~single | (places >= size)].reset_index(drop=True)
+
+
+def subtract_members(demand: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
+    """``demand`` less the members of the sibling groups ``groups``, each where it lives."""
+    keys = ["origin", "reason", "support_need", "age_band"]
+    if not len(groups):
+        return demand
+    parts = [
+        tuple(member.split("/"))
+        for members in groups["sibling_members"]
+        for member in str(members).split(";")
+    ]
+    taken = pd.DataFrame(parts, columns=keys).value_counts().rename("taken")
+    table = demand.set_index(keys)
+    left = table["children"] - taken.reindex(table.index).fillna(0.0)
+    rest = left[left > 1e-9].rename("children").reset_index()
+    return rest[[*keys, "children"]]
 
 
 def placed_groups(
@@ -365,6 +457,12 @@ def build_arcs(
             & groups["support_need"].isin(cfg.support_needs)
             & groups["age_band"].isin(cfg.age_bands)
         ).to_numpy(dtype=bool)
+        if "age_bands" in groups.columns:
+            # A sibling group: the type must suit every member's age band.
+            bands = groups["age_bands"].fillna("").astype(str)
+            suits = suits & bands.map(
+                lambda b, ok=set(cfg.age_bands): not b or set(b.split("+")) <= ok
+            ).to_numpy(dtype=bool)
         of_type = options[options["type"] == t]
         if of_type.empty or not (suits.any() or any_placed):
             continue

@@ -44,6 +44,11 @@ CASELOAD_COLUMNS = ("origin", "reason", "support_need", "age_band", "children")
 #: Columns of :func:`read_sibling_groups`.
 SIBLING_COLUMNS = ("origin", "size", "groups")
 
+#: Columns of the sibling-group table of :func:`read_caseload_with_siblings`: ``groups`` groups
+#: of ``size`` children at home in ``origin`` whose members are ``members``
+#: (``origin/reason/support_need/age_band`` per child, sorted, joined by ``;``).
+SIBLING_GROUP_COLUMNS = ("origin", "members", "size", "groups")
+
 #: Header names accepted for each column (compared lower-case, spaces and ``-`` read as ``_``).
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "neighbourhood": ("neighbourhood", "wijk", "wijkcode", "buurt", "buurtcode"),
@@ -134,8 +139,29 @@ def read_caseload(
         neighbourhood codes or postcodes, ages that are not whole numbers 0-17, unknown reasons
         or support needs. Messages never quote a child's age, postcode or any other cell.
     """
-    demand, _ = _aggregate(Path(path), neighbourhoods=neighbourhoods, postcodes=postcodes)
+    demand, _, _ = _aggregate(Path(path), neighbourhoods=neighbourhoods, postcodes=postcodes)
     return demand
+
+
+def read_caseload_with_siblings(
+    path: str | Path,
+    *,
+    neighbourhoods: pd.DataFrame,
+    postcodes: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The caseload's demand and its sibling groups of two or more, for the sibling rule.
+
+    Returns
+    -------
+    demand
+        As :func:`read_caseload` (every child, siblings included).
+    siblings
+        :data:`SIBLING_GROUP_COLUMNS`: how many groups of each composition live in each
+        neighbourhood (aggregated: never a group id, never a child). A group counts at the
+        neighbourhood most of its children live in (ties: the first code).
+    """
+    demand, _, siblings = _aggregate(Path(path), neighbourhoods=neighbourhoods, postcodes=postcodes)
+    return demand, siblings
 
 
 def read_sibling_groups(
@@ -146,8 +172,8 @@ def read_sibling_groups(
 ) -> pd.DataFrame:
     """How many sibling groups of each size the caseload holds, per home neighbourhood.
 
-    The model does not use sibling groups yet (SPEC §4 asks to keep them together); this table
-    is for reports and for that future constraint. Children with an empty ``sibling_group`` are
+    The sibling rule (keep a group together) uses :func:`read_caseload_with_siblings`; this
+    table is the summary for reports. Children with an empty ``sibling_group`` are
     in no group; a group id used once is a group of size 1. A group whose children live in
     different neighbourhoods counts at the neighbourhood most of them live in (ties: the first
     code in sort order).
@@ -168,7 +194,7 @@ def read_sibling_groups(
     InputDataError
         As :func:`read_caseload`.
     """
-    _, groups = _aggregate(Path(path), neighbourhoods=neighbourhoods, postcodes=postcodes)
+    _, groups, _ = _aggregate(Path(path), neighbourhoods=neighbourhoods, postcodes=postcodes)
     return groups
 
 
@@ -177,7 +203,7 @@ def read_sibling_groups(
 
 def _aggregate(
     path: Path, *, neighbourhoods: pd.DataFrame, postcodes: pd.DataFrame | None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Read, check and aggregate; the child-level table lives and dies in here."""
     where = str(path)
     header, sep = _read_header(path)
@@ -185,7 +211,7 @@ def _aggregate(
     lookup = _postcode_lookup(postcodes, problems) if postcodes is not None else None
     children = _read_rows(path, sep=sep, columns=columns)
     try:
-        demand, groups = _count(children, neighbourhoods, lookup, where, problems)
+        demand, groups, siblings = _count(children, neighbourhoods, lookup, where, problems)
     except BaseException as err:
         # The finished frames of the helpers still hold per-child locals that a debugger or an
         # error reporter could show with the traceback: clear them before passing it on.
@@ -195,6 +221,7 @@ def _aggregate(
         del children
     demand.attrs["source"] = where
     groups.attrs["source"] = where
+    siblings.attrs["source"] = where
     logger.info(
         "caseload %s: %d children in %d neighbourhoods, %d segments, %d sibling groups",
         where,
@@ -203,7 +230,7 @@ def _aggregate(
         len(demand),
         int(groups["groups"].sum()),
     )
-    return demand, groups
+    return demand, groups, siblings
 
 
 def _count(
@@ -212,8 +239,9 @@ def _count(
     lookup: dict[str, str] | None,
     where: str,
     problems: list[str],
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Check every child row and count children per segment and sibling groups per size."""
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Check every child row; count children per segment and sibling groups per size and per
+    composition."""
     if children.shape[1] == 0:
         # No usable column at all: the missing columns (already a problem) say it all.
         raise_if_problems(problems, InputDataError, header="Invalid caseload")
@@ -232,7 +260,12 @@ def _count(
     table = pd.DataFrame(
         {"origin": codes, "reason": reasons, "support_need": needs, "age_band": _age_bands(ages)}
     )
-    return _demand_table(table), _sibling_table(children.get("sibling_group"), codes)
+    group_ids = children.get("sibling_group")
+    return (
+        _demand_table(table),
+        _sibling_table(group_ids, codes),
+        _sibling_compositions(group_ids, table),
+    )
 
 
 def _read_header(path: Path) -> tuple[list[str], str]:
@@ -526,3 +559,43 @@ def _sibling_table(group_ids: pd.Series | None, origins: pd.Series) -> pd.DataFr
     per_group = pd.DataFrame({"origin": home.to_numpy(), "size": sizes.to_numpy()})
     groups = per_group.value_counts(["origin", "size"]).rename("groups").reset_index()
     return groups.sort_values(["origin", "size"]).reset_index(drop=True)
+
+
+def _sibling_compositions(group_ids: pd.Series | None, table: pd.DataFrame) -> pd.DataFrame:
+    """Groups of two or more per home neighbourhood and composition (``SIBLING_GROUP_COLUMNS``)."""
+    empty = pd.DataFrame(
+        {"origin": pd.Series(dtype=object), "members": pd.Series(dtype=object)}
+    ).assign(size=pd.Series(dtype=int), groups=pd.Series(dtype=int))
+    if group_ids is None:
+        return empty
+    member = (group_ids != "").to_numpy()
+    if not member.any():
+        return empty
+    members = table[member].assign(group=group_ids[member].to_numpy())
+    members["segment"] = (
+        members["origin"]
+        + "/"
+        + members["reason"]
+        + "/"
+        + members["support_need"]
+        + "/"
+        + members["age_band"]
+    )
+    home = (
+        members.groupby(["group", "origin"])
+        .size()
+        .reset_index(name="n")
+        .sort_values(["group", "n", "origin"], ascending=[True, False, True])
+        .drop_duplicates("group")
+        .set_index("group")["origin"]
+    )
+    per_group = members.groupby("group").agg(
+        members=("segment", lambda s: ";".join(sorted(s))), size=("segment", "size")
+    )
+    del members
+    per_group["origin"] = home.reindex(per_group.index).to_numpy()
+    per_group = per_group[per_group["size"] >= 2]
+    counts = per_group.value_counts(["origin", "members", "size"]).rename("groups").reset_index()
+    return counts.sort_values(["origin", "members"]).reset_index(drop=True)[
+        list(SIBLING_GROUP_COLUMNS)
+    ]
