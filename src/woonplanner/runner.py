@@ -162,7 +162,9 @@ def prepare(
     progress(
         f"  {len(region.neighbourhoods)} neighbourhoods in "
         f"{n_gemeenten} gemeente{'' if n_gemeenten == 1 else 'n'}, "
-        f"{demand['children'].sum():.1f} children needing a place"
+        f"{demand['children'].sum():.1f} children needing a"
+        + (" new" if region.placements is not None else "")
+        + " place"
         + (
             f" and {region.placements['children'].sum():.1f} placed now"
             if region.placements is not None

@@ -18,7 +18,14 @@ scenario into a :class:`~woonplanner.problem.Problem`:
   ``continuity.mode = "soft"`` they also have the usual arcs to the other suitable options,
   each costing ``continuity.replacement_penalty_eur`` per child more (a re-placement); with
   ``"hard"`` only the current arc, and they must be served, so their facility keeps the units
-  their places need.
+  their places need;
+* a caseload's sibling group of n ≥ 2 is one single-source group (``single_source``) of demand
+  n whose arcs go only to types that suit every member and to units of at least n places; a
+  group without such an arc is split (its members are ordinary demand) and counted in
+  ``groups.attrs["sibling_groups_without_unit"]``;
+* suitability (docs/model.md): a type suits a segment when the reason allows it and the type's
+  ``support_needs`` and ``age_bands`` hold the segment's; by default ``intensive`` children
+  (extra support a family setting cannot give) are suited by the woongroep only.
 
 The problem's tables carry the youth-care labels in extra columns (``origin``, ``reason``, … on
 groups; ``gemeente`` on options; ``home_km`` on arcs) so the plan can be read back without
