@@ -42,6 +42,7 @@ from pydantic import BaseModel
 
 from woonplanner.outputs.maps import format_count
 from woonplanner.plan import Plan, gemeente_kpis
+from woonplanner.schema import AGE_BAND_IDS, SUPPORT_NEEDS
 
 __all__ = [
     "LABELS",
@@ -178,6 +179,13 @@ LABELS: dict[str, dict[str, str]] = {
         "reason_demand": "vraag: minder kinderen dan plaatsen",
         "total": "Totaal",
         "assumptions_title": "Aannames",
+        "suitability_title": "Welke woonvorm past bij welk kind",
+        "suitability_intro": (
+            "Per ondersteuningsbehoefte en leeftijd (jaren) de woonvormen die passen "
+            "(facility_types.<type>.support_needs en age_bands). Het aandeel kinderen dat "
+            "intensieve ondersteuning nodig heeft die een gezin niet kan geven "
+            "(demand.no_family_share) is een aanname."
+        ),
         "assumptions_intro": (
             "Deze instellingen laat het scenario op de standaardwaarde van woonplanner staan. "
             "Het zijn aannames van het model, geen feiten over uw regio: controleer ze en zet "
@@ -329,6 +337,13 @@ LABELS: dict[str, dict[str, str]] = {
         "reason_demand": "demand: fewer children than places",
         "total": "Total",
         "assumptions_title": "Assumptions",
+        "suitability_title": "Which housing form suits which children",
+        "suitability_intro": (
+            "Per support need and age (years), the forms that suit "
+            "(facility_types.<type>.support_needs and age_bands). The share of children who "
+            "need support a family setting cannot give (demand.no_family_share) is an "
+            "assumption."
+        ),
         "assumptions_intro": (
             "The scenario leaves these settings at woonplanner's default. They are the model's "
             "assumptions, not facts about your region: check them and set another value in the "
@@ -1181,6 +1196,47 @@ def _assumptions(plan: Plan, fmt: Formatter) -> str:
     return (
         f"<p>{_esc(labels['assumptions_intro'])}</p>"
         f'<table id="assumptions-table"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
+        f"{_suitability(plan, fmt)}"
+    )
+
+
+def suitability_table(scenario: Any) -> pd.DataFrame:
+    """Which types suit each support need and age band (``facility_types.<t>.support_needs``,
+    ``age_bands``): one row per need, one column per band, the type ids in each cell."""
+    cells = {
+        band: [
+            [
+                t
+                for t in FACILITY_TYPES
+                if need in getattr(scenario.facility_types, t).support_needs
+                and band in getattr(scenario.facility_types, t).age_bands
+            ]
+            for need in SUPPORT_NEEDS
+        ]
+        for band in AGE_BAND_IDS
+    }
+    return pd.DataFrame(cells, index=pd.Index(SUPPORT_NEEDS, name="support_need"))
+
+
+def _suitability(plan: Plan, fmt: Formatter) -> str:
+    """The suitability table under the assumptions: which form suits which children."""
+    labels = fmt.labels
+    table = suitability_table(plan.scenario)
+    rows = [
+        [
+            _esc(labels.get(f"support_{need}", need)),
+            *(
+                _esc(", ".join(fmt.type_label(t, short=True) for t in types) or "—")
+                for types in row
+            ),
+        ]
+        for need, row in zip(table.index, table.to_numpy().tolist(), strict=True)
+    ]
+    header = [labels["support_need"], *(str(band).replace("_", "–") for band in table.columns)]
+    return (
+        f"<h3>{_esc(labels['suitability_title'])}</h3>"
+        f"<p>{_esc(labels['suitability_intro'])}</p>"
+        f"{_table(header, rows, table_id='suitability-table')}"
     )
 
 
