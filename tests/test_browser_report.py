@@ -91,6 +91,7 @@ def test_report_in_browser(runs: dict, tmp_path: Path) -> None:
         "Norm: 1 kleinschalige voorziening per 40.000 inwoners",
         "Voorzieningen per vorm",
         "Veranderingen ten opzichte van de huidige voorraad",
+        "Herplaatsingen",
         "Aannames",
     ]
     assert SCRIPT_NAME in page.values["unplaced"]

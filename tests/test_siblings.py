@@ -112,3 +112,70 @@ def test_a_group_the_units_have_no_room_for_is_split_for_no_place():
         "split": 1,
         "split_by_reason": {"no_unit_large_enough": 0, "no_place": 1},
     }
+
+
+# --- caseload rows that say where a child lives now ---------------------------------------------
+
+PLACED = """wijk;leeftijd;reden;ondersteuning;brusgroep;geplaatst_in;woonvorm
+WK990203;9;onveilig;ja;g1;WK990203;gezinshuis
+WK990203;13;onveilig;ja;g1;;
+WK990203;12;onveilig;ja;g1;;
+WK990203;6;ouders kunnen niet;nee;;WK990203;Pleeggezin
+WK990203;7;ouders kunnen niet;nee;;;
+"""
+
+
+def test_caseload_placements_become_current_placements(tmp_path):
+    """Two children are placed now (a gezinshuis and a foster family in WK990203, both in the
+    demo stock): they are this year's placements, counted once in the demand; the placed
+    member of g1 stays where he is, so g1's other two are the sibling group; nobody moves."""
+    from woonplanner.data.caseload import read_caseload_with_siblings
+    from woonplanner.data.demo import load
+
+    path = tmp_path / "caseload.csv"
+    path.write_text(PLACED, encoding="utf-8")
+    _, siblings, placed = read_caseload_with_siblings(
+        path, neighbourhoods=load().neighbourhoods
+    )
+    assert placed[["site", "type", "children"]].values.tolist() == [
+        ["WK990203", "gezinshuis", 1.0],
+        ["WK990203", "pleeggezin", 1.0],
+    ]
+    assert siblings["size"].tolist() == [2]
+    plan = woonplanner.run(scenario(path))
+    assert plan.kpis["region"]["children_demand"] == pytest.approx(5.0)
+    assert plan.kpis["region"]["children_replaced"] == 0.0
+    assert plan.kpis["region"]["sibling_groups"]["kept_together"] == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "wijk;leeftijd;reden;ondersteuning;geplaatst_in\nWK990203;9;onveilig;ja;WK990203\n",
+            "placed_at: given without placed_type",
+        ),
+        (
+            "wijk;leeftijd;reden;ondersteuning;geplaatst_in;woonvorm\n"
+            "WK990203;9;onveilig;ja;WK990203;kasteel\n",
+            "placed_type: unknown values 'kasteel'",
+        ),
+        (
+            "wijk;leeftijd;reden;ondersteuning;geplaatst_in;woonvorm\n"
+            "WK990203;9;onveilig;ja;WK999999;gezinshuis\n",
+            "placed_at: not one of the planned",
+        ),
+        (
+            "wijk;leeftijd;reden;ondersteuning;geplaatst_in;woonvorm\n"
+            "WK990203;9;onveilig;ja;;gezinshuis\n",
+            "one without the other",
+        ),
+    ],
+)
+def test_bad_caseload_placements_are_named(tmp_path, text, message):
+    from woonplanner.errors import InputDataError
+
+    path = tmp_path / "caseload.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputDataError, match=message):
+        woonplanner.run(scenario(path))

@@ -19,13 +19,18 @@ import pandas as pd
 
 from woonplanner.data.caseload import read_caseload_with_siblings
 from woonplanner.demand import estimate_demand
-from woonplanner.errors import InfeasibleError, NoSolutionError
+from woonplanner.errors import (
+    InfeasibleError,
+    InputDataError,
+    NoSolutionError,
+    raise_if_problems,
+)
 from woonplanner.model import SolveResult, solve
 from woonplanner.outputs.files import check_out_dir, make_manifest, write_run
 from woonplanner.outputs.report import write_report
 from woonplanner.plan import Plan, make_plan
 from woonplanner.problem import Problem
-from woonplanner.region import Region, load_region
+from woonplanner.region import Region, check_placements, load_region
 from woonplanner.scenario import Scenario, load_scenario
 from woonplanner.travel import TravelMatrices, representative_points, school_anchors
 from woonplanner.youthcare import build_problem, subtract_placements, travel_tables
@@ -202,14 +207,29 @@ def read_demand(scenario: Scenario, region: Region):
     """Demand from the caseload table when the scenario names one, else the estimate.
 
     Returns the demand, the caseload's sibling groups (``None`` for the estimate) and the region
-    with the caseload added to its hashed input files.
+    with the caseload added to its hashed input files, and with the caseload's placements
+    (``placed_at``, ``placed_type``) as its current placements when it has them.
     """
     if scenario.demand.caseload:
         caseload = Path(scenario.demand.caseload)
-        demand, siblings = read_caseload_with_siblings(
+        demand, siblings, placed = read_caseload_with_siblings(
             caseload, neighbourhoods=region.neighbourhoods
         )
-        return demand, siblings, replace(region, input_files=(*region.input_files, caseload))
+        region = replace(region, input_files=(*region.input_files, caseload))
+        if len(placed):
+            if region.placements is not None:
+                msg = (
+                    f"{caseload}: placed_at, placed_type: the caseload says where children "
+                    "live now, and so do placements.file / placements.from_run; keep one of them"
+                )
+                raise InputDataError(msg)
+            raise_if_problems(
+                check_placements(placed, region.neighbourhoods),
+                InputDataError,
+                header="Invalid caseload",
+            )
+            region = replace(region, placements=placed)
+        return demand, siblings, region
     demand = estimate_demand(
         region.neighbourhoods, scenario.demand, youth_care_index=region.youth_care_index
     )

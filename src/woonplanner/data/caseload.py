@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from woonplanner.errors import InputDataError, raise_if_problems
-from woonplanner.schema import AGE_BANDS, REASONS, SUPPORT_NEEDS
+from woonplanner.schema import AGE_BANDS, FACILITY_TYPES, REASONS, SUPPORT_NEEDS
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,23 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "reason": ("reason", "reden"),
     "support_need": ("support_need", "ondersteuning", "ondersteuningsbehoefte"),
     "sibling_group": ("sibling_group", "brusgroep", "gezinsgroep"),
+    "placed_at": ("placed_at", "geplaatst_in", "verblijfplaats"),
+    "placed_type": ("placed_type", "woonvorm"),
 }
+
+#: Accepted facility-type labels of ``placed_type`` (compared lower-case) → type id.
+TYPE_ALIASES: dict[str, str] = {
+    "pleeggezin": "pleeggezin",
+    "foster family": "pleeggezin",
+    "gezinshuis": "gezinshuis",
+    "family home": "gezinshuis",
+    "woongroep": "woongroep",
+    "residential group": "woongroep",
+}
+
+#: Columns of the placements table of :func:`read_caseload_with_siblings`: the children placed
+#: now, per site, type, home and segment (the same as ``woonplanner.schema.PLACEMENT_COLUMNS``).
+PLACEMENT_COLUMNS = ("site", "type", "origin", "reason", "support_need", "age_band", "children")
 
 #: Accepted reason labels (compared lower-case, ``_`` and ``-`` read as spaces) → reason id.
 REASON_ALIASES: dict[str, str] = {
@@ -99,7 +115,10 @@ _PC4 = re.compile(r"^[1-9]\d{3}$")
 _PC6 = re.compile(r"^[1-9]\d{3}[A-Z]{2}$")
 
 _REQUIRED = ("age", "reason", "support_need")
-_EXPECTED = "neighbourhood (or postcode), age, reason, support_need; optional: sibling_group"
+_EXPECTED = (
+    "neighbourhood (or postcode), age, reason, support_need; optional: sibling_group, "
+    "placed_at and placed_type"
+)
 
 #: Row numbers shown per problem; the count says how many there are in all.
 _MAX_ROWS_SHOWN = 5
@@ -139,7 +158,7 @@ def read_caseload(
         neighbourhood codes or postcodes, ages that are not whole numbers 0-17, unknown reasons
         or support needs. Messages never quote a child's age, postcode or any other cell.
     """
-    demand, _, _ = _aggregate(Path(path), neighbourhoods=neighbourhoods, postcodes=postcodes)
+    demand, _, _, _ = _aggregate(Path(path), neighbourhoods=neighbourhoods, postcodes=postcodes)
     return demand
 
 
@@ -148,20 +167,26 @@ def read_caseload_with_siblings(
     *,
     neighbourhoods: pd.DataFrame,
     postcodes: pd.DataFrame | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The caseload's demand and its sibling groups of two or more, for the sibling rule.
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The caseload's demand, its sibling groups and where its children are placed now.
 
     Returns
     -------
     demand
-        As :func:`read_caseload` (every child, siblings included).
+        As :func:`read_caseload` (every child, siblings and placed children included).
     siblings
-        :data:`SIBLING_GROUP_COLUMNS`: how many groups of each composition live in each
-        neighbourhood (aggregated: never a group id, never a child). A group counts at the
-        neighbourhood most of its children live in (ties: the first code).
+        :data:`SIBLING_GROUP_COLUMNS`: how many groups of two or more not-yet-placed children
+        of each composition live in each neighbourhood (aggregated: never a group id, never a
+        child). A group counts at the neighbourhood most of its children live in (ties: the
+        first code). Children placed now stay where they are: they are in no group here.
+    placements
+        :data:`PLACEMENT_COLUMNS`: children per current site (``placed_at``), type
+        (``placed_type``), home and segment; empty without those columns.
     """
-    demand, _, siblings = _aggregate(Path(path), neighbourhoods=neighbourhoods, postcodes=postcodes)
-    return demand, siblings
+    demand, _, siblings, placements = _aggregate(
+        Path(path), neighbourhoods=neighbourhoods, postcodes=postcodes
+    )
+    return demand, siblings, placements
 
 
 def read_sibling_groups(
@@ -194,7 +219,7 @@ def read_sibling_groups(
     InputDataError
         As :func:`read_caseload`.
     """
-    _, groups, _ = _aggregate(Path(path), neighbourhoods=neighbourhoods, postcodes=postcodes)
+    _, groups, _, _ = _aggregate(Path(path), neighbourhoods=neighbourhoods, postcodes=postcodes)
     return groups
 
 
@@ -203,7 +228,7 @@ def read_sibling_groups(
 
 def _aggregate(
     path: Path, *, neighbourhoods: pd.DataFrame, postcodes: pd.DataFrame | None
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Read, check and aggregate; the child-level table lives and dies in here."""
     where = str(path)
     header, sep = _read_header(path)
@@ -211,7 +236,7 @@ def _aggregate(
     lookup = _postcode_lookup(postcodes, problems) if postcodes is not None else None
     children = _read_rows(path, sep=sep, columns=columns)
     try:
-        demand, groups, siblings = _count(children, neighbourhoods, lookup, where, problems)
+        demand, groups, siblings, placed = _count(children, neighbourhoods, lookup, where, problems)
     except BaseException as err:
         # The finished frames of the helpers still hold per-child locals that a debugger or an
         # error reporter could show with the traceback: clear them before passing it on.
@@ -222,6 +247,7 @@ def _aggregate(
     demand.attrs["source"] = where
     groups.attrs["source"] = where
     siblings.attrs["source"] = where
+    placed.attrs["source"] = where
     logger.info(
         "caseload %s: %d children in %d neighbourhoods, %d segments, %d sibling groups",
         where,
@@ -230,7 +256,7 @@ def _aggregate(
         len(demand),
         int(groups["groups"].sum()),
     )
-    return demand, groups, siblings
+    return demand, groups, siblings, placed
 
 
 def _count(
@@ -239,9 +265,9 @@ def _count(
     lookup: dict[str, str] | None,
     where: str,
     problems: list[str],
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Check every child row; count children per segment and sibling groups per size and per
-    composition."""
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Check every child row; count children per segment, sibling groups per size and per
+    composition, and placed children per site and type."""
     if children.shape[1] == 0:
         # No usable column at all: the missing columns (already a problem) say it all.
         raise_if_problems(problems, InputDataError, header="Invalid caseload")
@@ -256,15 +282,19 @@ def _count(
     ages = _ages(children, rows, where, problems)
     reasons = _labels(children, "reason", REASON_ALIASES, REASONS, where, problems)
     needs = _labels(children, "support_need", SUPPORT_ALIASES, SUPPORT_NEEDS, where, problems)
+    sites, kinds = _placed(children, rows, neighbourhoods, where, problems)
     raise_if_problems(problems, InputDataError, header="Invalid caseload")
     table = pd.DataFrame(
         {"origin": codes, "reason": reasons, "support_need": needs, "age_band": _age_bands(ages)}
     )
     group_ids = children.get("sibling_group")
+    placed = sites != ""
+    free_ids = None if group_ids is None else group_ids.where(~placed, "")
     return (
         _demand_table(table),
         _sibling_table(group_ids, codes),
-        _sibling_compositions(group_ids, table),
+        _sibling_compositions(free_ids, table),
+        _placement_table(table, sites, kinds, placed),
     )
 
 
@@ -599,3 +629,57 @@ def _sibling_compositions(group_ids: pd.Series | None, table: pd.DataFrame) -> p
     return counts.sort_values(["origin", "members"]).reset_index(drop=True)[
         list(SIBLING_GROUP_COLUMNS)
     ]
+
+
+def _placed(
+    children: pd.DataFrame,
+    rows: pd.Series,
+    neighbourhoods: pd.DataFrame,
+    where: str,
+    problems: list[str],
+) -> tuple[pd.Series, pd.Series]:
+    """Each child's current site code and type (``""`` where it is not placed)."""
+    empty = pd.Series("", index=children.index, dtype=object)
+    has_site, has_type = "placed_at" in children, "placed_type" in children
+    if not has_site and not has_type:
+        return empty, empty
+    if has_site != has_type:
+        given, other = ("placed_at", "placed_type") if has_site else ("placed_type", "placed_at")
+        problems.append(f"{where}: {given}: given without {other}; give both or neither")
+        return empty, empty
+    known = {str(c).strip().upper(): str(c) for c in neighbourhoods["code"]}
+    site = children["placed_at"].str.upper()
+    kind_given = children["placed_type"] != ""
+    half = (site != "") != kind_given
+    if half.any():
+        problems.append(
+            f"{where}: placed_at, placed_type: one without the other {_in_rows(rows, half)}; "
+            "a placed child needs both, a child not placed neither"
+        )
+    unknown = (site != "") & ~site.isin(known)
+    if unknown.any():
+        quoted = sorted(v for v in set(site[unknown]) if _CODE_PATTERN.match(v))
+        problems.append(
+            f"{where}: placed_at: not one of the planned neighbourhoods "
+            f"{_in_rows(rows, unknown)}" + (f": unknown codes {quoted[:10]}" if quoted else "")
+        )
+    types = pd.Series("", index=children.index, dtype=object)
+    if kind_given.any():
+        ids = _labels(
+            children.loc[kind_given], "placed_type", TYPE_ALIASES, FACILITY_TYPES, where, problems
+        )
+        types[kind_given] = ids.fillna("")
+    return site.map(known).fillna(""), types
+
+
+def _placement_table(
+    table: pd.DataFrame, sites: pd.Series, kinds: pd.Series, placed: pd.Series
+) -> pd.DataFrame:
+    """Placed children per site, type, home and segment."""
+    keys = list(PLACEMENT_COLUMNS[:-1])
+    rows = table[placed.to_numpy()].assign(
+        site=sites[placed].to_numpy(), type=kinds[placed].to_numpy()
+    )
+    counts = rows.groupby(keys, as_index=False).size().rename(columns={"size": "children"})
+    counts["children"] = counts["children"].astype(float)
+    return counts.sort_values(keys).reset_index(drop=True)[list(PLACEMENT_COLUMNS)]
