@@ -134,9 +134,7 @@ def test_caseload_placements_become_current_placements(tmp_path):
 
     path = tmp_path / "caseload.csv"
     path.write_text(PLACED, encoding="utf-8")
-    _, siblings, placed = read_caseload_with_siblings(
-        path, neighbourhoods=load().neighbourhoods
-    )
+    _, siblings, placed = read_caseload_with_siblings(path, neighbourhoods=load().neighbourhoods)
     assert placed[["site", "type", "children"]].values.tolist() == [
         ["WK990203", "gezinshuis", 1.0],
         ["WK990203", "pleeggezin", 1.0],

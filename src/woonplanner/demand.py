@@ -52,13 +52,15 @@ def estimate_demand(
     if youth_care_index is not None:
         index = neighbourhoods["gemeente"].map(youth_care_index).fillna(1.0).to_numpy(dtype=float)
         scale = scale * index
+    # Keyed by plain str: the schema's keys are the age-band literals.
+    no_family: dict[str, float] = {str(b): share for b, share in config.no_family_share.items()}
     frames = []
     for band in AGE_BAND_IDS:
         children = neighbourhoods[f"children_{band}"].to_numpy(dtype=float) * scale
         for reason in REASONS:
             reason_share = getattr(config.reason_shares, reason)
             extra = getattr(config.extra_support_share, reason)
-            intensive = extra * config.no_family_share[band]
+            intensive = extra * no_family[band]
             shares = (1.0 - extra, extra - intensive, intensive)
             for need, need_share in zip(SUPPORT_NEEDS, shares, strict=True):
                 frames.append(
