@@ -24,6 +24,7 @@ from woonplanner.schema import (
     PLACEMENT_COLUMNS,
     REASONS,
     STOCK_COLUMNS,
+    STOCK_OPTIONAL_COLUMNS,
     SUPPORT_NEEDS,
 )
 
@@ -216,7 +217,12 @@ def read_run_stock(run_dir: Path) -> pd.DataFrame:
     if missing:
         msg = f"{facilities}: missing columns {missing}"
         raise InputDataError(msg)
-    stock = table.loc[table["units"] > 0, ["neighbourhood", "type", "units"]].reset_index(drop=True)
+    kept = table[table["units"] > 0]
+    stock = kept[["neighbourhood", "type", "units"]].reset_index(drop=True)
+    if "places" in kept.columns:
+        # facilities.csv gives the places of the row's units together: per unit they are the
+        # places each existing facility brings into this year.
+        stock["places"] = (kept["places"] / kept["units"]).to_numpy()
     stock.attrs["source"] = str(facilities)
     return stock
 
@@ -239,7 +245,7 @@ def read_stock(path: str | Path, *, neighbourhoods: gpd.GeoDataFrame | None = No
         )
         raise InputDataError(msg)
     if not points:
-        return _keep(table, STOCK_COLUMNS)
+        return _keep(table, _stock_columns(table))
     if neighbourhoods is None:
         msg = f"{path}: x, y: points need the neighbourhood polygons to be placed in"
         raise InputDataError(msg)
@@ -290,7 +296,13 @@ def locate_stock(stock: pd.DataFrame, neighbourhoods: gpd.GeoDataFrame) -> pd.Da
         problems += _unknown_types(stock, where, rows=False) + _not_whole(stock, "units", where)
         raise_if_problems(problems, InputDataError, header="Invalid input data")
     located = stock.assign(neighbourhood=codes)
-    return _keep(located, STOCK_COLUMNS)
+    return _keep(located, _stock_columns(stock))
+
+
+def _stock_columns(table: pd.DataFrame) -> tuple[str, ...]:
+    """The stock columns, with the optional ``places`` (per unit) where the table has it."""
+    optional = tuple(c for c in STOCK_OPTIONAL_COLUMNS if c in table.columns)
+    return (*STOCK_COLUMNS, *optional)
 
 
 def _neighbourhood_at(x: np.ndarray, y: np.ndarray, neighbourhoods: gpd.GeoDataFrame) -> np.ndarray:
@@ -394,15 +406,26 @@ def check_neighbourhoods(nb: gpd.GeoDataFrame) -> list[str]:
 
 
 def check_stock(stock: pd.DataFrame, nb: pd.DataFrame) -> list[str]:
-    """Stock rows refer to known neighbourhoods and types and have whole units ≥ 0."""
+    """Stock rows refer to known neighbourhoods and types and have whole units ≥ 0; ``places``
+    (optional, per unit; empty for the type's default) is a number > 0."""
     where = stock.attrs.get("source", "stock")
-    return [
+    problems = [
         *_unknown_neighbourhoods(
             stock, nb, where, why="stock must be in a planned neighbourhood", rows=False
         ),
         *_unknown_types(stock, where, rows=False),
         *_not_whole(stock, "units", where),
     ]
+    if "places" in stock.columns:
+        given = stock["places"].notna().to_numpy()
+        values = pd.to_numeric(stock["places"], errors="coerce").to_numpy(dtype=float)
+        bad = given & ~(np.isfinite(values) & (values > 0))
+        if bad.any():
+            problems.append(
+                f"{where}: places: must be a number > 0 per unit, or empty for the type's "
+                f"default (rows {_lines(bad)})"
+            )
+    return problems
 
 
 def check_candidate_sites(sites: pd.DataFrame, nb: pd.DataFrame) -> list[str]:

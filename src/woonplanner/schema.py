@@ -42,6 +42,8 @@ SCHOOL_COLUMNS = ("name", "type")  # school type is "primary" or "secondary"
 
 #: Current stock (DataFrame): units of a facility type in a neighbourhood.
 STOCK_COLUMNS = ("neighbourhood", "type", "units")
+#: Optional stock column: places per unit where they differ from the type's default.
+STOCK_OPTIONAL_COLUMNS = ("places",)
 
 #: Current placements (DataFrame): children from ``origin`` of one segment living at a site and
 #: type now (aggregated counts, never one row per child).

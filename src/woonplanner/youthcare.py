@@ -170,14 +170,33 @@ def build_options(
     *,
     candidates: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """One option per neighbourhood × type that exists or may exist.
+    """One option per neighbourhood × type that exists or may exist, and one per neighbourhood,
+    type and number of places for existing units whose ``places`` (stock column, per unit)
+    differ from the type's: those can be kept or closed, and new units get the type's places.
 
     ``candidates`` (``neighbourhood, type, max_units``) gives the limit of every type it names
     (0 where it has no row); the other types keep the limits of ``scenario.facility_types``.
     """
     codes = neighbourhoods["code"].to_numpy()
     households = neighbourhoods["households"].to_numpy(dtype=float)
-    existing_by = stock.groupby(["neighbourhood", "type"])["units"].sum()
+    own_places = (
+        pd.to_numeric(stock["places"], errors="coerce")
+        if "places" in stock.columns
+        else pd.Series(np.nan, index=stock.index)
+    )
+    default_places = stock["type"].map(
+        {t: getattr(scenario.facility_types, t).places for t in FACILITY_TYPES}
+    )
+    # A unit with its own number of places is an option of its own; the rest use the type's.
+    own = own_places.notna() & ~np.isclose(own_places.fillna(0), default_places.fillna(0))
+    existing_by = stock[~own].groupby(["neighbourhood", "type"])["units"].sum()
+    special = (
+        stock[own]
+        .assign(places=own_places[own])
+        .groupby(["neighbourhood", "type", "places"], as_index=False)["units"]
+        .sum()
+    )
+    gemeente_of = dict(zip(codes, neighbourhoods["gemeente"], strict=True))
     if candidates is None:
         candidates = pd.DataFrame({"neighbourhood": [], "type": [], "max_units": []})
     listed = candidates.set_index(["neighbourhood", "type"])["max_units"].astype(float)
@@ -216,9 +235,29 @@ def build_options(
                 }
             )
         )
+        mine = special[special["type"] == t]
+        if len(mine):
+            # Kept or closed, not grown: a new unit has the type's places.
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "site": mine["neighbourhood"].to_numpy(),
+                        "gemeente": mine["neighbourhood"].map(gemeente_of).to_numpy(),
+                        "type": t,
+                        "capacity": mine["places"].to_numpy(dtype=float),
+                        "existing": mine["units"].to_numpy(dtype=float),
+                        "max_units": mine["units"].to_numpy(dtype=float),
+                        "unit_cost": cfg.annual_cost_per_unit,
+                        "open_cost": cfg.open_cost,
+                        "close_cost": cfg.close_cost,
+                        "integer": True,
+                        "cost_per_place": cfg.annual_cost_per_place,
+                    }
+                )
+            )
     options = pd.concat(frames, ignore_index=True)
     options = options[options["max_units"] > 0]
-    return options.sort_values(["site", "type"]).reset_index(drop=True)
+    return options.sort_values(["site", "type", "capacity"]).reset_index(drop=True)
 
 
 def build_groups(demand: pd.DataFrame, neighbourhoods: pd.DataFrame) -> pd.DataFrame:
@@ -322,7 +361,13 @@ def placed_groups(
     keys = ["site", "type", "origin", "reason", "support_need", "age_band"]
     placed = placements.groupby(keys, as_index=False)["children"].sum()
     placed = placed[placed["children"] > 0]
-    option = pd.Series(options.index, index=pd.MultiIndex.from_frame(options[["site", "type"]]))
+    # Where a site holds units of one type with different places, the children count at the
+    # option with most existing places there (the data do not say which unit is whose).
+    holding = options.assign(_places=options["existing"] * options["capacity"]).sort_values(
+        ["site", "type", "_places"], ascending=[True, True, False], kind="stable"
+    )
+    holding = holding[~holding.duplicated(["site", "type"])]
+    option = pd.Series(holding.index, index=pd.MultiIndex.from_frame(holding[["site", "type"]]))
     at = option.reindex(pd.MultiIndex.from_frame(placed[["site", "type"]])).to_numpy()
     missing = np.isnan(at.astype(float))
     existing = options["existing"].to_numpy(dtype=float)
@@ -473,28 +518,32 @@ def build_arcs(
         of_type = options[options["type"] == t]
         if of_type.empty or not (suits.any() or any_placed):
             continue
-        option_at_site = np.full(len(site_codes), -1)
-        option_at_site[site_pos[of_type["site"]].to_numpy()] = of_type.index.to_numpy()
-        mask = in_band & suits[:, None] & (option_at_site >= 0)[None, :]
-        # Children placed in a unit of this type live there now: their arc to it exists, in
-        # band and suitable or not (continuity_arcs decides what else they may use).
-        if any_placed:
-            here = np.flatnonzero(placed_option >= 0)
-            here = here[options["type"].to_numpy()[placed_option[here]] == t]
-            sites = options["site"].to_numpy()[placed_option[here]]
-            mask[here, site_pos[sites].to_numpy()] = True
-        g, j = np.nonzero(mask)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "group": g,
-                    "option": option_at_site[j],
-                    "cost": cfg.annual_cost_per_place * demand[g],
-                    "km": anchor_km[g, j],
-                    "home_km": home_km[g, j],
-                }
+        # A site may hold options of one type with different places (stock ``places``): one
+        # pass per layer, each with at most one option of the type per site.
+        layer = of_type.groupby("site", sort=False).cumcount().to_numpy()
+        for k in np.unique(layer):
+            in_layer = of_type[layer == k]
+            option_at_site = np.full(len(site_codes), -1)
+            option_at_site[site_pos[in_layer["site"]].to_numpy()] = in_layer.index.to_numpy()
+            mask = in_band & suits[:, None] & (option_at_site >= 0)[None, :]
+            # Children placed in this option live there now: their arc to it exists, in band
+            # and suitable or not (continuity_arcs decides what else they may use).
+            if any_placed:
+                here = np.flatnonzero(np.isin(placed_option, in_layer.index.to_numpy()))
+                sites = options["site"].to_numpy()[placed_option[here]]
+                mask[here, site_pos[sites].to_numpy()] = True
+            g, j = np.nonzero(mask)
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "group": g,
+                        "option": option_at_site[j],
+                        "cost": cfg.annual_cost_per_place * demand[g],
+                        "km": anchor_km[g, j],
+                        "home_km": home_km[g, j],
+                    }
+                )
             )
-        )
     if not frames:
         return build_arcs(scenario, groups.iloc[0:0], options, points, anchors, distances=distances)
     arcs = pd.concat(frames, ignore_index=True)
