@@ -23,6 +23,8 @@ from pathlib import Path
 import pandas as pd
 
 from woonplanner.data import demo
+from woonplanner.demand import estimate_demand
+from woonplanner.scenario import Scenario
 from woonplanner.schema import FACILITY_TYPES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -117,9 +119,24 @@ def render_docs(text: str) -> str:
     return _BLOCK.sub(fill, text)
 
 
+def write_examples(directory: Path) -> list[Path]:
+    """The synthetic placements of the demo stock and a synthetic caseload with sibling groups
+    (from the default estimate of the demo), for the README and ``docs/caseload.md``.
+
+    Both are fictional: no real child is in them.
+    """
+    region = demo.load(directory)
+    demand = estimate_demand(region.neighbourhoods, Scenario().demand)
+    placements = directory / demo.PLACEMENTS_FILE
+    demo.placements(region, demand).to_csv(placements, index=False, lineterminator="\n")
+    caseload = directory / demo.CASELOAD_FILE
+    demo.synthetic_caseload(demand).to_csv(caseload, index=False, lineterminator="\n")
+    return [placements, caseload]
+
+
 def main() -> int:
     """Write ``data/demo`` and refresh ``docs/data.md``; print what was written."""
-    for path in demo.write(DEMO_DIRECTORY):
+    for path in [*demo.write(DEMO_DIRECTORY), *write_examples(DEMO_DIRECTORY)]:
         print(f"wrote {path.relative_to(ROOT)} ({path.stat().st_size:,} bytes)")
     DOCS.write_text(render_docs(DOCS.read_text(encoding="utf-8")), encoding="utf-8", newline="\n")
     print(f"updated {DOCS.relative_to(ROOT)}")

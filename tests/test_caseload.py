@@ -297,7 +297,7 @@ def test_unknown_reasons_and_support_needs_are_listed_with_counts(tmp_path: Path
     ) in msg
     assert (
         "<file>: support_need: not a known value in 1 row (row 3) (1 distinct value, not shown); "
-        "expected one of ['none', 'extra']"
+        "expected one of ['none', 'extra', 'intensive']"
     ) in msg
     # A label may be a name typed into the wrong column: never quoted (issue 16).
     assert "verwaarlozing" not in msg

@@ -22,6 +22,7 @@ from woonplanner.schema import (
     NEIGHBOURHOOD_COLUMNS,
     SCHOOL_COLUMNS,
     STOCK_COLUMNS,
+    STOCK_OPTIONAL_COLUMNS,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -266,7 +267,7 @@ def test_some_gemeente_misses_the_small_scale_target(region: demo.DemoRegion) ->
     [
         ("neighbourhoods", (*NEIGHBOURHOOD_COLUMNS, "geometry")),
         ("schools", (*SCHOOL_COLUMNS, "geometry")),
-        ("stock", STOCK_COLUMNS),
+        ("stock", (*STOCK_COLUMNS, *STOCK_OPTIONAL_COLUMNS)),
     ],
 )
 def test_dictionary_covers_every_schema_column(table: str, columns: tuple[str, ...]) -> None:
@@ -281,3 +282,35 @@ def test_docs_are_up_to_date() -> None:
     docs = (ROOT / "docs" / "data.md").read_text(encoding="utf-8")
     assert _script().render_docs(docs) == docs
     assert "(data-cbs.md)" in docs
+
+
+# --- synthetic placements and caseload ----------------------------------------------------------
+
+
+def test_stored_examples_match_the_generator(tmp_path: Path) -> None:
+    # When this fails, run `python scripts/make_demo_data.py`.
+    for name in demo.FILES:
+        (tmp_path / name).write_bytes((STORED / name).read_bytes())
+    for path in _script().write_examples(tmp_path):
+        assert path.read_bytes() == (STORED / path.name).read_bytes(), path.name
+
+
+def test_example_placements_fit_the_stock_and_the_estimate(stored: demo.DemoRegion) -> None:
+    placed = pd.read_csv(STORED / demo.PLACEMENTS_FILE, dtype={"site": str, "origin": str})
+    places = {"pleeggezin": 1, "gezinshuis": 3, "woongroep": 3}  # demo._PLACED_PER_UNIT
+    stock = stored.stock.set_index(["neighbourhood", "type"])["units"]
+    per_unit = placed.groupby(["site", "type"])["children"].sum()
+    for (site, kind), children in per_unit.items():
+        assert children <= stock[(site, kind)] * places[kind]
+    assert (placed["children"] % 1 == 0).all()
+
+
+def test_example_caseload_has_sibling_groups_of_two_to_four() -> None:
+    caseload = pd.read_csv(STORED / demo.CASELOAD_FILE, dtype={"sibling_group": str})
+    sizes = caseload["sibling_group"].dropna().value_counts()
+    assert set(sizes) <= {2, 3, 4}
+    assert 0.25 <= sizes.sum() / len(caseload) <= 0.45
+    # Siblings live in one neighbourhood and share the reason they cannot live at home.
+    per_group = caseload.dropna(subset=["sibling_group"]).groupby("sibling_group")
+    assert (per_group["neighbourhood"].nunique() == 1).all()
+    assert (per_group["reason"].nunique() == 1).all()

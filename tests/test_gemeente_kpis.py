@@ -15,6 +15,7 @@ from outputs_helpers import html_tables
 from test_maps import make_tiny_plan
 
 import woonplanner
+from woonplanner.data import demo
 from woonplanner.outputs.report import report_html
 from woonplanner.outputs.vocabulary import Formatter
 from woonplanner.plan import Plan
@@ -189,8 +190,11 @@ def test_unplaced_by_reason_from_the_scenario_shares(runs: dict) -> None:
     """Estimated demand splits each neighbourhood by the scenario's shares: expected per reason
     and support need minus the children placed in it is what stays unplaced."""
     _, plan = runs["basis"]
+    # The scenario's shares per reason, support need and age band (extra support splits by
+    # band into extra and intensive), applied to the demo's children of the planned wijken.
     demand = plan.scenario.demand
-    nb = plan.neighbourhoods.set_index("code")["children_demand"]
+    wijken = demo.load().neighbourhoods.set_index("code").loc[plan.neighbourhoods["code"]]
+    rate = demand.rate_per_1000 / 1000
     placed = plan.flows.groupby(["origin", "reason", "support_need"])["children"].sum()
     got = {
         (r["reason"], r["support_need"]): r["children"]
@@ -199,11 +203,15 @@ def test_unplaced_by_reason_from_the_scenario_shares(runs: dict) -> None:
     assert sum(got.values()) > 5
     for (reason, need), children in got.items():
         extra = getattr(demand.extra_support_share, reason)
-        share = getattr(demand.reason_shares, reason) * (extra if need == "extra" else 1 - extra)
-        expected = sum(
-            max(nb[origin] * share - placed.get((origin, reason, need), 0.0), 0.0)
-            for origin in nb.index
-        )
+        expected = 0.0
+        for origin, row in wijken.iterrows():
+            need_children = 0.0
+            for band in ("0_3", "4_11", "12_17"):
+                intensive = extra * demand.no_family_share[band]
+                share = {"none": 1 - extra, "extra": extra - intensive, "intensive": intensive}
+                need_children += row[f"children_{band}"] * rate * share[need]
+            wanted = need_children * getattr(demand.reason_shares, reason)
+            expected += max(wanted - placed.get((origin, reason, need), 0.0), 0.0)
         assert children == pytest.approx(expected, abs=1e-5), (reason, need)
     # The report's table is the same breakdown.
     fmt = Formatter(lang="en", threshold=5)

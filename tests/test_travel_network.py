@@ -260,7 +260,14 @@ def test_delft_planned_end_to_end_on_road_distances(tmp_path):
     with pytest.warns(TravelFallbackWarning, match=r"of 13 points lie more than 500 m"):
         plan = woonplanner.run(scenario)
     assert plan.kpis["status"] == "optimal"
-    assert plan.kpis["region"]["children_unplaced"] == pytest.approx(0, abs=1e-6)
+    # Only teenagers who need a woongroep can be left without a place: a few tenths of a child
+    # in one 5 km band do not pay for opening one (docs/model.md, three forms).
+    unplaced = {
+        (r["reason"], r["support_need"]): r["children"]
+        for r in plan.kpis["region"]["unplaced_by_reason"]
+    }
+    assert sum(v for (_, need), v in unplaced.items() if need != "intensive") < 1e-6
+    assert plan.kpis["region"]["children_unplaced"] < 0.5
     assert np.isfinite(plan.flows["km"]).all()
     assert str(OSM.resolve()) in plan.manifest["inputs"]  # hashed like the CBS files
 

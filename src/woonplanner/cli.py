@@ -213,7 +213,7 @@ def validate(
     try:
         sc = _scenario(scenario, set_, data_dir, [])
         region = load_region(sc)
-        demand, region = read_demand(sc, region)
+        demand, _, region = read_demand(sc, region)
     except (Exception, KeyboardInterrupt) as err:
         _fail(err)
         return

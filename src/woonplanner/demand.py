@@ -5,7 +5,9 @@ A segment is (reason, support need, age band). The estimate (SPEC §3) is
     children(i, band) × rate_per_1000 / 1000 × index(gemeente)
         × reason_share(reason) × support_share(reason, need)
 
-with ``support_share(r, "extra") = extra_support_share[r]`` and ``1 - that`` for ``"none"``.
+with ``support_share(r, "none") = 1 - extra_support_share[r]``, and the children who need extra
+support split by age band: ``no_family_share[band]`` of them need ``"intensive"`` support (a
+family setting cannot give it: only a woongroep suits them), the rest ``"extra"``.
 The result is expected numbers of children (fractional), never child-level rows.
 """
 
@@ -50,13 +52,17 @@ def estimate_demand(
     if youth_care_index is not None:
         index = neighbourhoods["gemeente"].map(youth_care_index).fillna(1.0).to_numpy(dtype=float)
         scale = scale * index
+    # Keyed by plain str: the schema's keys are the age-band literals.
+    no_family: dict[str, float] = {str(b): share for b, share in config.no_family_share.items()}
     frames = []
     for band in AGE_BAND_IDS:
         children = neighbourhoods[f"children_{band}"].to_numpy(dtype=float) * scale
         for reason in REASONS:
             reason_share = getattr(config.reason_shares, reason)
             extra = getattr(config.extra_support_share, reason)
-            for need, need_share in zip(SUPPORT_NEEDS, (1.0 - extra, extra), strict=True):
+            intensive = extra * no_family[band]
+            shares = (1.0 - extra, extra - intensive, intensive)
+            for need, need_share in zip(SUPPORT_NEEDS, shares, strict=True):
                 frames.append(
                     pd.DataFrame(
                         {

@@ -52,14 +52,48 @@ def raise_without_plan(result: SolveResult, problem: Problem, scenario: Scenario
     raise NoSolutionError(msg)
 
 
+def placed_beyond_limits(problem: Problem) -> list[str]:
+    """Facilities that cannot hold the children who must stay there (hard continuity).
+
+    A placed group that must be served has only its current arc, so its facility needs the
+    places for all of them; where even the most units the site allows cannot give them, no
+    plan exists. Counts are of children per facility, as the facilities table gives them.
+    """
+    groups, options = problem.groups, problem.options
+    if "placed_option" not in groups.columns:
+        return []
+    must = (groups["placed_option"].to_numpy() >= 0) & ~groups["may_be_unplaced"].to_numpy(
+        dtype=bool
+    )
+    if not must.any():
+        return []
+    staying = groups[must].groupby("placed_option")["demand"].sum()
+    reasons = []
+    for o, children in staying.items():
+        most = float(options.at[o, "max_units"] * options.at[o, "capacity"])
+        if children > most + 1e-6:
+            reasons.append(
+                f"{options.at[o, 'type']} in {options.at[o, 'site']}: {children:.1f} children "
+                f'live there now and must stay (continuity.mode = "hard"), but at most '
+                f"{most:g} places can be there; give the site more units or set "
+                'continuity.mode = "soft"'
+            )
+    return reasons
+
+
 def diagnose_infeasible(problem: Problem, scenario: Scenario) -> list[str]:
     """Name the hard rules that cannot be met, and by how much, from elastic re-solves.
 
-    Children may always be left unplaced, so only two rules can make a plan impossible: the
+    Children may be left unplaced, except those who must stay where they live now (hard
+    continuity): a facility that cannot hold them is named first
+    (:func:`placed_beyond_limits`). Otherwise only two rules can make a plan impossible: the
     1-per-40,000 norm (with the site limits) and the budget. First every norm row is made
     elastic and the budget dropped: a row that still needs slack cannot be met at all. When
     the norm can be met, the least cost of meeting it is compared with the budget.
     """
+    reasons = placed_beyond_limits(problem)
+    if reasons:
+        return reasons
     limit = min(60.0, scenario.solver.time_limit_s)
     gap = max(scenario.solver.mip_gap, 1e-3)
     elastic_rows = tuple(
@@ -68,7 +102,6 @@ def diagnose_infeasible(problem: Problem, scenario: Scenario) -> list[str]:
     elastic = replace(problem, unit_constraints=elastic_rows, budget=None)
     result = solve(elastic, time_limit=limit, mip_gap=gap, threads=scenario.solver.threads)
     types = ", ".join(scenario.norm.types)
-    reasons: list[str] = []
     if result.has_solution:
         for c, short in zip(problem.unit_constraints, result.violation, strict=True):
             # The region's row follows from its gemeenten's rows: name it only on its own.

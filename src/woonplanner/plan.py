@@ -4,13 +4,16 @@ A :class:`Plan` holds no Pyomo object. Its tables (all geometry in EPSG:28992):
 
 ``neighbourhoods`` (GeoDataFrame, polygons)
     ``code, name, gemeente, gemeente_name, inhabitants, rep_x, rep_y, children_demand,
-    children_placed, children_unplaced, child_km, mean_km``.
+    children_placed, children_unplaced, child_km, children_replaced, mean_km``
+    (``children_replaced``: children from here placed now who must move).
     ``rep_x, rep_y`` is the representative point (inside the polygon) where the
     neighbourhood's facilities are drawn; no facility is ever placed at an address.
 ``facilities`` (DataFrame)
     one row per site and type that has or had units: ``neighbourhood, gemeente, type,
     existing_units, opened_units, closed_units, units, places, occupied, annual_cost_eur,
-    one_off_cost_eur, x, y, change_reason`` (``change_reason``: see :data:`CHANGE_REASONS`).
+    one_off_cost_eur, x, y, children_replaced, change_reason`` (``change_reason``: see
+    :data:`CHANGE_REASONS`; ``children_replaced``: children living there now who must move,
+    see :func:`replaced_children`).
     The costs of the row's decision: ``annual_cost_eur`` = units × annual cost per unit +
     occupied × annual cost per place, ``one_off_cost_eur`` = opened × opening cost + closed ×
     closing cost; the region's costs in ``kpis`` are their sums.
@@ -22,9 +25,10 @@ A :class:`Plan` holds no Pyomo object. Its tables (all geometry in EPSG:28992):
 ``kpis`` (dict, written as ``kpis.json``)
     ``status``, ``mip_gap``, ``objective``, ``bound``; ``region``: the region's figures
     (children, km, units / places / occupied / opened / closed per type, costs, the norm and
-    ``unplaced_by_reason``, see :func:`unplaced_by_reason`); ``gemeenten``: one entry per
-    gemeente (see :func:`gemeente_kpis`). Where a region figure is a sum, it is the sum of the
-    gemeenten's.
+    ``unplaced_by_reason``, see :func:`unplaced_by_reason`; ``children_replaced``, see
+    :func:`replaced_children`; ``sibling_groups``, see :func:`sibling_group_kpis`);
+    ``gemeenten``: one entry per gemeente (see :func:`gemeente_kpis`). Where a region figure is
+    a sum, it is the sum of the gemeenten's.
 """
 
 from __future__ import annotations
@@ -134,7 +138,22 @@ def make_plan(
         fac["opened_units"] * options["open_cost"].to_numpy()
         + fac["closed_units"] * options["close_cost"].to_numpy()
     )
-    fac = fac[(fac["units"] > 0) | (fac["existing_units"] > 0)].reset_index(drop=True)
+    replaced_by_group = replaced_children(groups, arcs, result.assign)
+    placed_option = (
+        groups["placed_option"].to_numpy() if "placed_option" in groups.columns else None
+    )
+    fac["children_replaced"] = (
+        np.bincount(
+            placed_option[placed_option >= 0],
+            weights=replaced_by_group[placed_option >= 0],
+            minlength=len(options),
+        )
+        if placed_option is not None
+        else 0.0
+    )
+    fac = fac[
+        (fac["units"] > 0) | (fac["existing_units"] > 0) | (fac["children_replaced"] > 0)
+    ].reset_index(drop=True)
     fac["x"] = xy["x"].reindex(fac["neighbourhood"]).to_numpy()
     fac["y"] = xy["y"].reindex(fac["neighbourhood"]).to_numpy()
 
@@ -154,6 +173,8 @@ def make_plan(
     nb["children_placed"] = placed_by.reindex(codes).fillna(0.0).to_numpy()
     nb["children_unplaced"] = unplaced_by.reindex(codes).fillna(0.0).to_numpy()
     nb["child_km"] = km_by.reindex(codes).fillna(0.0).to_numpy()
+    replaced_by = pd.Series(replaced_by_group).groupby(groups["origin"].to_numpy()).sum()
+    nb["children_replaced"] = replaced_by.reindex(codes).fillna(0.0).to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
         nb["mean_km"] = np.where(
             nb["children_placed"] > 0, nb["child_km"] / nb["children_placed"], np.nan
@@ -188,6 +209,7 @@ def make_plan(
 
     fac["change_reason"] = change_reasons(fac, required, norm_types)
 
+    siblings = sibling_group_kpis(groups, arcs, result.assign)
     kpis = _kpis(
         result,
         flows=flows,
@@ -199,7 +221,65 @@ def make_plan(
         region_required=required.get("region", 0),
         norm_types=norm_types,
     )
+    kpis["region"]["sibling_groups"] = siblings
     return Plan(neighbourhoods=nb, facilities=fac, flows=flows, gemeenten=gem, kpis=kpis)
+
+
+def sibling_group_kpis(groups: pd.DataFrame, arcs: pd.DataFrame, assign: np.ndarray) -> dict:
+    """Sibling groups kept together, and those split with the reason (``region.sibling_groups``).
+
+    A sibling group is a single-source group (``single_source``): served on one arc it is kept
+    together at one site in one type; otherwise it is split, either because no unit within its
+    band and of a type that suits every member has places for all of them
+    (``no_unit_large_enough``: read from ``groups.attrs``, its members are placed like any
+    child), or because the units that could hold it have no room (``no_place``: the group is
+    left without a place and counts as unplaced).
+
+    Returns
+    -------
+    dict
+        ``total, kept_together, split`` (counts of groups) and ``split_by_reason``:
+        ``no_unit_large_enough, no_place``.
+    """
+    without_unit = int(groups.attrs.get("sibling_groups_without_unit", 0))
+    if "single_source" in groups.columns:
+        single = groups["single_source"].fillna(False).to_numpy(dtype=bool)
+        served = np.bincount(arcs["group"].to_numpy(), weights=assign, minlength=len(groups))
+        kept = int((single & (served > 0.5)).sum())
+        no_place = int((single & (served <= 0.5)).sum())
+    else:
+        kept = no_place = 0
+    return {
+        "total": kept + no_place + without_unit,
+        "kept_together": kept,
+        "split": no_place + without_unit,
+        "split_by_reason": {"no_unit_large_enough": without_unit, "no_place": no_place},
+    }
+
+
+def replaced_children(groups: pd.DataFrame, arcs: pd.DataFrame, assign: np.ndarray) -> np.ndarray:
+    """Children per group who are placed now and do not stay where they are (re-placements).
+
+    A placed group (``placed_option`` ≥ 0) keeps the share it is served on its ``current`` arc;
+    the rest of it is moved elsewhere or left without a place: both lose their home. Groups not
+    placed now count 0.
+    """
+    out = np.zeros(len(groups))
+    if "placed_option" not in groups.columns or "current" not in arcs.columns:
+        return out
+    demand = groups["demand"].to_numpy(dtype=float)
+    placed = groups["placed_option"].to_numpy() >= 0
+    current = arcs["current"].to_numpy(dtype=bool)
+    staying = np.bincount(
+        arcs["group"].to_numpy()[current], weights=assign[current], minlength=len(groups)
+    )
+    out[placed] = demand[placed] * (1.0 - np.clip(staying[placed], 0.0, 1.0))
+    return np.where(out > _REPLACED_EPS, out, 0.0)
+
+
+#: Below this many children a group's re-placement is HiGHS' feasibility tolerance (a full
+#: unit's capacity row may be over by 1e-6 of its places), not a child who moves.
+_REPLACED_EPS = 1e-4
 
 
 #: Why a unit is opened or closed (codes; reports translate them).
@@ -348,7 +428,8 @@ def gemeente_kpis(
     list of dict
         One per row of ``gemeenten``: ``code, name, inhabitants, small_scale_units,
         required_small_scale_units, norm_met`` (the 1-per-40,000 check); ``children_demand,
-        children_placed, children_unplaced`` (children living in the gemeente), ``child_km``
+        children_placed, children_unplaced, children_replaced`` (children living in the
+        gemeente; ``children_replaced``: placed now and moved or left without a place), ``child_km``
         and ``mean_km`` (their km to the site, ``mean_km`` None when none is placed);
         ``children_placed_here`` (children, from anywhere, placed in the gemeente's
         facilities); ``units_by_type, places_by_type, occupied_by_type, opened_by_type,
@@ -358,6 +439,8 @@ def gemeente_kpis(
     if types is None:
         types = sorted(facilities["type"].unique())
     children = ["children_demand", "children_placed", "children_unplaced", "child_km"]
+    if "children_replaced" in neighbourhoods.columns:
+        children.append("children_replaced")
     home = neighbourhoods.groupby("gemeente")[children].sum()
     rows = []
     for g in gemeenten.itertuples():
@@ -376,6 +459,7 @@ def gemeente_kpis(
                 "children_demand": float(mine["children_demand"]),
                 "children_placed": placed,
                 "children_unplaced": float(mine["children_unplaced"]),
+                "children_replaced": float(mine.get("children_replaced", 0.0)),
                 "child_km": child_km,
                 "mean_km": child_km / placed if placed > 0 else None,
                 "children_placed_here": float(fac["occupied"].sum()),
@@ -434,6 +518,9 @@ def _kpis(
             "children_demand": float(nb["children_demand"].sum()),
             "children_placed": placed,
             "children_unplaced": float(nb["children_unplaced"].sum()),
+            "children_replaced": float(nb["children_replaced"].sum())
+            if "children_replaced" in nb.columns
+            else 0.0,
             "child_km": child_km,
             "mean_km": child_km / placed if placed > 0 else None,
             "p90_km": _weighted_quantile(flows["km"].to_numpy(), flows["children"].to_numpy(), 0.9),

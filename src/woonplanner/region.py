@@ -21,7 +21,17 @@ from woonplanner.data.geo import SWAPPED_HINT, outside_netherlands
 from woonplanner.data.runfolder import read_run_facilities
 from woonplanner.errors import InputDataError, InputWarning, raise_if_problems
 from woonplanner.scenario import Scenario
-from woonplanner.schema import CRS, FACILITY_TYPES, NEIGHBOURHOOD_COLUMNS, STOCK_COLUMNS
+from woonplanner.schema import (
+    AGE_BAND_IDS,
+    CRS,
+    FACILITY_TYPES,
+    NEIGHBOURHOOD_COLUMNS,
+    PLACEMENT_COLUMNS,
+    REASONS,
+    STOCK_COLUMNS,
+    STOCK_OPTIONAL_COLUMNS,
+    SUPPORT_NEEDS,
+)
 
 #: Coordinates (RD New, m) a stock row may give instead of its neighbourhood.
 STOCK_POINT_COLUMNS = ("x", "y")
@@ -52,6 +62,9 @@ class Region:
     youth_care_index: pd.Series | None = None
     #: ``neighbourhood, type, max_units`` from ``sites.file``; ``None``: every site may host.
     candidates: pd.DataFrame | None = None
+    #: ``site, type, origin, reason, support_need, age_band, children`` (aggregated): the
+    #: children living in each facility now; ``None``: no placements given.
+    placements: pd.DataFrame | None = None
     input_files: tuple[Path, ...] = field(default_factory=tuple)
 
 
@@ -64,8 +77,40 @@ def load_region(scenario: Scenario) -> Region:
             candidates=read_candidate_sites(scenario.sites.file),
             input_files=(*region.input_files, Path(scenario.sites.file)),
         )
+    if scenario.placements.file or scenario.placements.from_run:
+        placements, source = read_scenario_placements(scenario)
+        region = replace(region, placements=placements, input_files=(*region.input_files, source))
     check_region(region)
     return region
+
+
+def read_scenario_placements(scenario: Scenario) -> tuple[pd.DataFrame, Path]:
+    """The placements a scenario names: a placements CSV, or a previous run's flows."""
+    if scenario.placements.file:
+        path = Path(scenario.placements.file)
+        return _read_table(path, PLACEMENT_COLUMNS, what="placements"), path
+    run_dir = Path(str(scenario.placements.from_run))
+    return read_run_placements(run_dir), run_dir / "flows.csv"
+
+
+def read_run_placements(run_dir: Path) -> pd.DataFrame:
+    """A previous run's flows as this year's placements (the yearly re-assessment): last year's
+    placed children live where that plan put them."""
+    flows = run_dir / "flows.csv"
+    if not flows.is_file():
+        msg = (
+            f"placements.from_run: {run_dir} is not a woonplanner run folder (no flows.csv); "
+            "give the --out folder of an earlier run"
+        )
+        raise InputDataError(msg)
+    table = pd.read_csv(flows, dtype={"origin": str, "site": str, "type": str})
+    missing = [c for c in PLACEMENT_COLUMNS if c not in table.columns]
+    if missing:
+        msg = f"{flows}: missing columns {missing}"
+        raise InputDataError(msg)
+    placements = table[list(PLACEMENT_COLUMNS)].reset_index(drop=True)
+    placements.attrs["source"] = str(flows)
+    return placements
 
 
 def _load_demo(scenario: Scenario) -> Region:
@@ -176,7 +221,12 @@ def read_run_stock(run_dir: Path) -> pd.DataFrame:
     table = read_run_facilities(run_dir, what="stock.from_run")
     problems = _not_whole(table, "units", str(table.attrs["source"]))
     raise_if_problems(problems, InputDataError, header="Invalid input data")
-    stock = table.loc[table["units"] > 0, ["neighbourhood", "type", "units"]].reset_index(drop=True)
+    kept = table[table["units"] > 0]
+    stock = kept[["neighbourhood", "type", "units"]].reset_index(drop=True)
+    if "places" in kept.columns:
+        # facilities.csv gives the places of the row's units together: per unit they are the
+        # places each existing facility brings into this year.
+        stock["places"] = (kept["places"] / kept["units"]).to_numpy()
     stock.attrs["source"] = table.attrs["source"]
     return stock
 
@@ -202,7 +252,7 @@ def read_stock(path: str | Path, *, neighbourhoods: gpd.GeoDataFrame | None = No
     if problems:
         raise_if_problems(problems, InputDataError, header="Invalid input data")
     if not points:
-        return _keep(table, STOCK_COLUMNS)
+        return _keep(table, _stock_columns(table))
     if neighbourhoods is None:
         msg = f"{path}: x, y: points need the neighbourhood polygons to be placed in"
         raise InputDataError(msg)
@@ -210,23 +260,25 @@ def read_stock(path: str | Path, *, neighbourhoods: gpd.GeoDataFrame | None = No
 
 
 def _repeated_codes(table: pd.DataFrame, path: str | Path) -> list[str]:
-    """Rows that give the same neighbourhood and type: the stock is one row per pair (as the
-    candidate sites), not summed silently. Rows given by a point are separate facilities."""
+    """Rows that give the same neighbourhood and type (and places, where the stock has them):
+    the stock is one row per pair (as the candidate sites), not summed silently. Rows given by a
+    point are separate facilities, and so are units of one type with different places."""
     if "neighbourhood" not in table.columns:
         return []
     coded = table["neighbourhood"].notna() & (table["neighbourhood"].astype(str).str.strip() != "")
     for column in STOCK_POINT_COLUMNS:
         if column in table.columns:
             coded &= table[column].isna()
-    doubled = (coded & table[coded].duplicated(["neighbourhood", "type"], keep=False)).reindex(
+    key = ["neighbourhood", "type", *(["places"] if "places" in table.columns else [])]
+    doubled = (coded & table[coded].duplicated(key, keep=False)).reindex(
         table.index, fill_value=False
     )
     if not doubled.any():
         return []
+    what = ", ".join(key)
     return [
-        f"{path}: neighbourhood, type: the same pair on more than one row "
-        f"(rows {_lines(doubled.to_numpy())}); give the units of each neighbourhood and type "
-        "on one row"
+        f"{path}: {what}: the same {'pair' if len(key) == 2 else 'combination'} on more than "
+        f"one row (rows {_lines(doubled.to_numpy())}); give the units of each {what} on one row"
     ]
 
 
@@ -274,7 +326,13 @@ def locate_stock(stock: pd.DataFrame, neighbourhoods: gpd.GeoDataFrame) -> pd.Da
         problems += _unknown_types(stock, where, rows=False) + _not_whole(stock, "units", where)
         raise_if_problems(problems, InputDataError, header="Invalid input data")
     located = stock.assign(neighbourhood=codes)
-    return _keep(located, STOCK_COLUMNS)
+    return _keep(located, _stock_columns(stock))
+
+
+def _stock_columns(table: pd.DataFrame) -> tuple[str, ...]:
+    """The stock columns, with the optional ``places`` (per unit) where the table has it."""
+    optional = tuple(c for c in STOCK_OPTIONAL_COLUMNS if c in table.columns)
+    return (*STOCK_COLUMNS, *optional)
 
 
 def _neighbourhood_at(x: np.ndarray, y: np.ndarray, neighbourhoods: gpd.GeoDataFrame) -> np.ndarray:
@@ -408,6 +466,8 @@ def check_region(region: Region) -> None:
     )
     if region.candidates is not None:
         problems += check_candidate_sites(region.candidates, region.neighbourhoods)
+    if region.placements is not None:
+        problems += check_placements(region.placements, region.neighbourhoods)
     raise_if_problems(problems, InputDataError, header="Invalid input data")
 
 
@@ -472,15 +532,26 @@ def check_neighbourhoods(nb: gpd.GeoDataFrame) -> list[str]:
 
 
 def check_stock(stock: pd.DataFrame, nb: pd.DataFrame) -> list[str]:
-    """Stock rows refer to known neighbourhoods and types and have whole units ≥ 0."""
+    """Stock rows refer to known neighbourhoods and types and have whole units ≥ 0; ``places``
+    (optional, per unit; empty for the type's default) is a number > 0."""
     where = stock.attrs.get("source", "stock")
-    return [
+    problems = [
         *_unknown_neighbourhoods(
             stock, nb, where, why="stock must be in a planned neighbourhood", rows=False
         ),
         *_unknown_types(stock, where, rows=False),
         *_not_whole(stock, "units", where),
     ]
+    if "places" in stock.columns:
+        given = stock["places"].notna().to_numpy()
+        values = pd.to_numeric(stock["places"], errors="coerce").to_numpy(dtype=float)
+        bad = given & ~(np.isfinite(values) & (values > 0))
+        if bad.any():
+            problems.append(
+                f"{where}: places: must be a number > 0 per unit, or empty for the type's "
+                f"default (rows {_lines(bad)})"
+            )
+    return problems
 
 
 def check_candidate_sites(sites: pd.DataFrame, nb: pd.DataFrame) -> list[str]:
@@ -500,6 +571,39 @@ def check_candidate_sites(sites: pd.DataFrame, nb: pd.DataFrame) -> list[str]:
             f"{where}: neighbourhood, type: the same pair on more than one row "
             f"(rows {_lines(duplicated)}); give each candidate site and type once"
         )
+    return problems
+
+
+def check_placements(placements: pd.DataFrame, nb: pd.DataFrame) -> list[str]:
+    """Placements: known sites, origins, types and segment labels; children finite and ≥ 0."""
+    where = placements.attrs.get("source", "placements")
+    problems = []
+    for column in ("site", "origin"):
+        codes = placements[column].fillna("").astype(str)
+        unknown = ~codes.isin(set(nb["code"])).to_numpy()
+        if unknown.any():
+            problems.append(
+                f"{where}: {column}: unknown neighbourhood codes "
+                f"{sorted(set(codes[unknown]))[:10]} (rows {_lines(unknown)}); placements must "
+                "be in the planned region"
+            )
+    for column, valid in (
+        ("type", FACILITY_TYPES),
+        ("reason", REASONS),
+        ("support_need", SUPPORT_NEEDS),
+        ("age_band", AGE_BAND_IDS),
+    ):
+        values = placements[column].fillna("").astype(str)
+        unknown = ~values.isin(valid).to_numpy()
+        if unknown.any():
+            problems.append(
+                f"{where}: {column}: unknown values {sorted(set(values[unknown]))[:10]} "
+                f"(rows {_lines(unknown)}); expected one of {list(valid)}"
+            )
+    children = pd.to_numeric(placements["children"], errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(children) | (children < 0)
+    if bad.any():
+        problems.append(f"{where}: children: must be numbers ≥ 0 (rows {_lines(bad)})")
     return problems
 
 

@@ -20,20 +20,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from woonplanner.data.caseload import read_caseload
+from woonplanner.data.caseload import read_caseload_with_siblings
 from woonplanner.demand import estimate_demand
 from woonplanner.diagnosis import raise_without_plan
-from woonplanner.errors import ScenarioError
+from woonplanner.errors import InputDataError, ScenarioError, raise_if_problems
 from woonplanner.model import SolveResult, SolverUnavailableError, check_solver, solve
 from woonplanner.outputs.files import check_out_dir, make_manifest, write_run
 from woonplanner.outputs.maps import plan_map
 from woonplanner.outputs.report import write_report
 from woonplanner.plan import Plan, make_plan
 from woonplanner.problem import Problem
-from woonplanner.region import Region, load_region
+from woonplanner.region import Region, check_placements, load_region
 from woonplanner.scenario import Scenario, load_scenario
 from woonplanner.travel import TravelMatrices, representative_points, school_anchors
-from woonplanner.youthcare import build_problem, travel_tables
+from woonplanner.youthcare import build_problem, subtract_placements, travel_tables
 
 Progress = Callable[[str], None]
 
@@ -163,13 +163,27 @@ def prepare(
     region = load_region(scenario)
     points = representative_points(region.neighbourhoods)
     anchors = school_anchors(points, region.schools)
-    demand, region = read_demand(scenario, region)
+    demand, siblings, region = read_demand(scenario, region)
+    demand, raised = subtract_placements(demand, region.placements)
+    if len(raised):
+        progress(
+            f"  warning: {raised['children'].sum():.1f} placed children are above the "
+            f"estimated demand of their segment in {raised['origin'].nunique()} "
+            "neighbourhoods; the estimate is raised to the placements"
+        )
     timings["data"] = time.perf_counter() - start
     n_gemeenten = region.neighbourhoods["gemeente"].nunique()
     progress(
         f"  {len(region.neighbourhoods)} neighbourhoods in "
         f"{n_gemeenten} gemeente{'' if n_gemeenten == 1 else 'n'}, "
-        f"{demand['children'].sum():.1f} children needing a place"
+        f"{demand['children'].sum():.1f} children needing a"
+        + (" new" if region.placements is not None else "")
+        + " place"
+        + (
+            f" and {region.placements['children'].sum():.1f} placed now"
+            if region.placements is not None
+            else ""
+        )
     )
 
     start = time.perf_counter()
@@ -187,6 +201,8 @@ def prepare(
         demand=demand,
         distances=distances,
         candidates=region.candidates,
+        placements=region.placements,
+        siblings=siblings if scenario.demand.keep_siblings_together else None,
     )
     timings["arcs"] = time.perf_counter() - start
     progress(
@@ -199,16 +215,34 @@ def prepare(
 def read_demand(scenario: Scenario, region: Region):
     """Demand from the caseload table when the scenario names one, else the estimate.
 
-    Returns the demand and the region with the caseload added to its hashed input files.
+    Returns the demand, the caseload's sibling groups (``None`` for the estimate) and the region
+    with the caseload added to its hashed input files, and with the caseload's placements
+    (``placed_at``, ``placed_type``) as its current placements when it has them.
     """
     if scenario.demand.caseload:
         caseload = Path(scenario.demand.caseload)
-        demand = read_caseload(caseload, neighbourhoods=region.neighbourhoods)
-        return demand, replace(region, input_files=(*region.input_files, caseload))
+        demand, siblings, placed = read_caseload_with_siblings(
+            caseload, neighbourhoods=region.neighbourhoods
+        )
+        region = replace(region, input_files=(*region.input_files, caseload))
+        if len(placed):
+            if region.placements is not None:
+                msg = (
+                    f"{caseload}: placed_at, placed_type: the caseload says where children "
+                    "live now, and so do placements.file / placements.from_run; keep one of them"
+                )
+                raise InputDataError(msg)
+            raise_if_problems(
+                check_placements(placed, region.neighbourhoods),
+                InputDataError,
+                header="Invalid caseload",
+            )
+            region = replace(region, placements=placed)
+        return demand, siblings, region
     demand = estimate_demand(
         region.neighbourhoods, scenario.demand, youth_care_index=region.youth_care_index
     )
-    return demand, region
+    return demand, None, region
 
 
 def _with(

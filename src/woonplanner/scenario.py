@@ -35,7 +35,7 @@ from woonplanner.errors import ScenarioError, raise_if_problems
 
 Reason = Literal["parents_cannot_cope", "orphaned", "safety_risk"]
 FacilityType = Literal["pleeggezin", "gezinshuis", "woongroep"]
-SupportNeed = Literal["none", "extra"]
+SupportNeed = Literal["none", "extra", "intensive"]
 AgeBand = Literal["0_3", "4_11", "12_17"]
 ALL_TYPES: tuple[FacilityType, ...] = ("pleeggezin", "gezinshuis", "woongroep")
 SMALL_SCALE_TYPES: tuple[FacilityType, ...] = ("gezinshuis", "woongroep")
@@ -52,6 +52,8 @@ PATH_KEYS = (
     "stock.file",
     "stock.from_run",
     "sites.file",
+    "placements.file",
+    "placements.from_run",
     "demand.caseload",
     "travel.osm_file",
     "travel.cache_dir",
@@ -151,6 +153,10 @@ class ExtraSupportShares(_Section):
     """Assumption."""
 
 
+def _no_family_shares() -> dict[AgeBand, float]:
+    return {"0_3": 0.0, "4_11": 0.0, "12_17": 0.25}
+
+
 class DemandConfig(_Section):
     """How many children need a place, estimated from the population."""
 
@@ -161,10 +167,18 @@ class DemandConfig(_Section):
     """Shares of the three reasons."""
     extra_support_share: ExtraSupportShares = Field(default_factory=ExtraSupportShares)
     """Share needing extra pedagogical support, per reason."""
+    no_family_share: dict[AgeBand, float] = Field(default_factory=_no_family_shares)
+    """Per age band, the share of the children who need extra support that a family setting
+    cannot give (support need ``intensive``: only a woongroep suits them). Assumption: no
+    figure found in the sources; 0 under 12 (younger children with intensive needs live in a
+    gezinshuis), 0.25 for 12-17."""
     youth_care_index: bool = False
     """Scale the rate per gemeente by its share of young people with youth care."""
     caseload: str | None = None
     """A caseload table (one row per child, aggregated on reading) instead of the estimate."""
+    keep_siblings_together: bool = True
+    """Place each sibling group of the caseload (its ``sibling_group`` column) at one site in
+    one type whose unit holds them all, or report it as split and why (docs/caseload.md)."""
 
     @model_validator(mode="after")
     def _one_source(self) -> DemandConfig:
@@ -175,6 +189,15 @@ class DemandConfig(_Section):
             )
             raise ValueError(msg)
         return self
+
+    @field_validator("no_family_share")
+    @classmethod
+    def _shares(cls, v: dict[AgeBand, float]) -> dict[AgeBand, float]:
+        bad = {band: share for band, share in v.items() if not 0.0 <= share <= 1.0}
+        if bad:
+            msg = f"shares must be between 0 and 1, got {bad}"
+            raise ValueError(msg)
+        return {**_no_family_shares(), **v} if set(v) != set(ALL_AGE_BANDS) else v
 
     @field_validator("rate_per_1000")
     @classmethod
@@ -221,12 +244,10 @@ class ReasonsConfig(_Section):
         default_factory=lambda: ReasonConfig(min_km=0, max_km=5)
     )
     """Tight radius so that return home stays possible (assumption: 5 km)."""
-    orphaned: ReasonConfig = Field(
-        default_factory=lambda: ReasonConfig(
-            min_km=0, max_km=10, types=["pleeggezin", "gezinshuis"]
-        )
-    )
-    """Family-like types only (policy: orphans prefer a family); 10 km (assumption)."""
+    orphaned: ReasonConfig = Field(default_factory=lambda: ReasonConfig(min_km=0, max_km=10))
+    """Every type, 10 km (assumption). Orphans prefer a family (policy): the woongroep suits
+    only children a family setting cannot support (``facility_types.woongroep.support_needs``
+    is ``["intensive"]``), so an orphan lives in a family-like type unless that is the case."""
     safety_risk: ReasonConfig = Field(default_factory=lambda: ReasonConfig(min_km=3, max_km=15))
     """At least 3 km from home for safety, at most 15 km from school (assumption)."""
 
@@ -283,7 +304,7 @@ def _gezinshuis() -> FacilityTypeConfig:
 def _woongroep() -> FacilityTypeConfig:
     return FacilityTypeConfig(
         places=4,
-        support_needs=["extra"],
+        support_needs=["intensive"],
         age_bands=["12_17"],
         max_units_per_1000_households=0.5,
         annual_cost_per_unit=250_000,
@@ -301,7 +322,8 @@ class FacilityTypesConfig(_Section):
     gezinshuis: FacilityTypeConfig = Field(default_factory=_gezinshuis)
     """Family home: extra support in a family setting; at most 6 children (SPEC §1)."""
     woongroep: FacilityTypeConfig = Field(default_factory=_woongroep)
-    """Small residential group: extra support, ages 12-17; at most 6, preferably 4 (SPEC §1)."""
+    """Small residential group: the children a family setting cannot support (``intensive``),
+    ages 12-17; at most 6, preferably 4 (SPEC §1)."""
 
     @field_validator(*SMALL_SCALE_TYPES)
     @classmethod
@@ -399,6 +421,37 @@ class StockConfig(_Section):
     """A previous run folder whose planned units become this year's stock."""
 
 
+class PlacementsConfig(_Section):
+    """The children living in each facility now (the yearly re-assessment, docs/model.md)."""
+
+    file: str | None = None
+    """CSV with ``site, type, origin, reason, support_need, age_band, children`` (aggregated
+    counts; ``site`` and ``origin`` neighbourhood codes)."""
+    from_run: str | None = None
+    """A previous run folder whose ``flows.csv`` (where its children were placed) becomes this
+    year's placements; use it with ``stock.from_run`` of the same folder."""
+
+    @model_validator(mode="after")
+    def _one_source(self) -> PlacementsConfig:
+        if self.file and self.from_run:
+            msg = "file and from_run are both set; keep one of them"
+            raise ValueError(msg)
+        return self
+
+
+class ContinuityConfig(_Section):
+    """What happens to children already placed (SPEC §3: no chain of re-placements)."""
+
+    mode: Literal["soft", "hard"] = "soft"
+    """``soft``: a placed child may be moved (a re-placement) at ``replacement_penalty_eur``;
+    ``hard``: never, their facility keeps the units their places need."""
+    replacement_penalty_eur: float = Field(250_000, ge=0)
+    """Weight of one re-placement in the objective, in euros (assumption: high, above the
+    yearly cost of a woongroep place, so a facility that houses children is closed only when
+    keeping it is far more expensive; below the unplaced penalty, so a child who must move is
+    moved rather than left without a place)."""
+
+
 class SitesConfig(_Section):
     """Where units may be (the candidate sites)."""
 
@@ -468,6 +521,8 @@ class Scenario(_Section):
     budget: BudgetConfig = Field(default_factory=BudgetConfig)
     stock: StockConfig = Field(default_factory=StockConfig)
     sites: SitesConfig = Field(default_factory=SitesConfig)
+    placements: PlacementsConfig = Field(default_factory=PlacementsConfig)
+    continuity: ContinuityConfig = Field(default_factory=ContinuityConfig)
     solver: SolverConfig = Field(default_factory=SolverConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
 
@@ -492,6 +547,28 @@ class Scenario(_Section):
 
     #: The scenario files it was read from (the ``extends`` chain), for the run's manifest.
     _source_files: tuple[Path, ...] = PrivateAttr(default=())
+
+    @model_validator(mode="after")
+    def _no_family_children_have_a_type(self) -> Scenario:
+        # A share with no type to live in would only ever be reported unplaced: say so now.
+        unsuited = [
+            band
+            for band, share in self.demand.no_family_share.items()
+            if share > 0
+            and not any(
+                "intensive" in cfg.support_needs and band in cfg.age_bands
+                for cfg in (getattr(self.facility_types, t) for t in ALL_TYPES)
+            )
+        ]
+        if unsuited:
+            msg = (
+                f"demand.no_family_share: children aged {', '.join(unsuited)} who cannot live "
+                "in a family setting have no type that suits them; add the band to the "
+                'age_bands of a type whose support_needs include "intensive", or set the share '
+                "to 0"
+            )
+            raise ValueError(msg)
+        return self
 
     def __eq__(self, other: object) -> bool:
         """Equal settings make equal scenarios, whichever files they were read from."""

@@ -19,7 +19,8 @@ AGE_BANDS: tuple[tuple[str, int, int, str | None], ...] = (
 AGE_BAND_IDS = tuple(b[0] for b in AGE_BANDS)
 
 REASONS = ("parents_cannot_cope", "orphaned", "safety_risk")
-SUPPORT_NEEDS = ("none", "extra")
+#: ``intensive``: extra support that a family setting cannot give (only a woongroep suits).
+SUPPORT_NEEDS = ("none", "extra", "intensive")
 FACILITY_TYPES = ("pleeggezin", "gezinshuis", "woongroep")
 
 #: Neighbourhoods (GeoDataFrame, polygons in EPSG:28992), one row per wijk or buurt.
@@ -41,3 +42,9 @@ SCHOOL_COLUMNS = ("name", "type")  # school type is "primary" or "secondary"
 
 #: Current stock (DataFrame): units of a facility type in a neighbourhood.
 STOCK_COLUMNS = ("neighbourhood", "type", "units")
+#: Optional stock column: places per unit where they differ from the type's default.
+STOCK_OPTIONAL_COLUMNS = ("places",)
+
+#: Current placements (DataFrame): children from ``origin`` of one segment living at a site and
+#: type now (aggregated counts, never one row per child).
+PLACEMENT_COLUMNS = ("site", "type", "origin", "reason", "support_need", "age_band", "children")

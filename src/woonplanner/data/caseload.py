@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from woonplanner.errors import InputDataError, raise_if_problems
-from woonplanner.schema import AGE_BANDS, REASONS, SUPPORT_NEEDS
+from woonplanner.schema import AGE_BANDS, FACILITY_TYPES, REASONS, SUPPORT_NEEDS
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +43,11 @@ CASELOAD_COLUMNS = ("origin", "reason", "support_need", "age_band", "children")
 #: Columns of :func:`read_sibling_groups`.
 SIBLING_COLUMNS = ("origin", "size", "groups")
 
+#: Columns of the sibling-group table of :func:`read_caseload_with_siblings`: ``groups`` groups
+#: of ``size`` children at home in ``origin`` whose members are ``members``
+#: (``origin/reason/support_need/age_band`` per child, sorted, joined by ``;``).
+SIBLING_GROUP_COLUMNS = ("origin", "members", "size", "groups")
+
 #: Header names accepted for each column (compared lower-case, spaces and ``-`` read as ``_``).
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "neighbourhood": ("neighbourhood", "wijk", "wijkcode", "buurt", "buurtcode"),
@@ -51,7 +56,23 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "reason": ("reason", "reden"),
     "support_need": ("support_need", "ondersteuning", "ondersteuningsbehoefte"),
     "sibling_group": ("sibling_group", "brusgroep", "gezinsgroep"),
+    "placed_at": ("placed_at", "geplaatst_in", "verblijfplaats"),
+    "placed_type": ("placed_type", "woonvorm"),
 }
+
+#: Accepted facility-type labels of ``placed_type`` (compared lower-case) → type id.
+TYPE_ALIASES: dict[str, str] = {
+    "pleeggezin": "pleeggezin",
+    "foster family": "pleeggezin",
+    "gezinshuis": "gezinshuis",
+    "family home": "gezinshuis",
+    "woongroep": "woongroep",
+    "residential group": "woongroep",
+}
+
+#: Columns of the placements table of :func:`read_caseload_with_siblings`: the children placed
+#: now, per site, type, home and segment (the same as ``woonplanner.schema.PLACEMENT_COLUMNS``).
+PLACEMENT_COLUMNS = ("site", "type", "origin", "reason", "support_need", "age_band", "children")
 
 #: Accepted reason labels (compared lower-case, ``_`` and ``-`` read as spaces) → reason id.
 REASON_ALIASES: dict[str, str] = {
@@ -75,6 +96,9 @@ SUPPORT_ALIASES: dict[str, str] = {
     "extra": "extra",
     "ja": "extra",
     "yes": "extra",
+    "intensive": "intensive",
+    "intensief": "intensive",
+    "geen gezinssetting": "intensive",
 }
 
 #: Unknown category labels longer than this are counted but not quoted: a label this long is
@@ -90,7 +114,10 @@ _PC4 = re.compile(r"^[1-9]\d{3}$")
 _PC6 = re.compile(r"^[1-9]\d{3}[A-Z]{2}$")
 
 _REQUIRED = ("age", "reason", "support_need")
-_EXPECTED = "neighbourhood (or postcode), age, reason, support_need; optional: sibling_group"
+_EXPECTED = (
+    "neighbourhood (or postcode), age, reason, support_need; optional: sibling_group, "
+    "placed_at and placed_type"
+)
 
 #: Row numbers shown per problem; the count says how many there are in all.
 _MAX_ROWS_SHOWN = 5
@@ -130,8 +157,35 @@ def read_caseload(
         neighbourhood codes or postcodes, ages that are not whole numbers 0-17, unknown reasons
         or support needs. Messages never quote a child's age, postcode or any other cell.
     """
-    demand, _ = _aggregate(Path(path), neighbourhoods=neighbourhoods, postcodes=postcodes)
+    demand, _, _, _ = _aggregate(Path(path), neighbourhoods=neighbourhoods, postcodes=postcodes)
     return demand
+
+
+def read_caseload_with_siblings(
+    path: str | Path,
+    *,
+    neighbourhoods: pd.DataFrame,
+    postcodes: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The caseload's demand, its sibling groups and where its children are placed now.
+
+    Returns
+    -------
+    demand
+        As :func:`read_caseload` (every child, siblings and placed children included).
+    siblings
+        :data:`SIBLING_GROUP_COLUMNS`: how many groups of two or more not-yet-placed children
+        of each composition live in each neighbourhood (aggregated: never a group id, never a
+        child). A group counts at the neighbourhood most of its children live in (ties: the
+        first code). Children placed now stay where they are: they are in no group here.
+    placements
+        :data:`PLACEMENT_COLUMNS`: children per current site (``placed_at``), type
+        (``placed_type``), home and segment; empty without those columns.
+    """
+    demand, _, siblings, placements = _aggregate(
+        Path(path), neighbourhoods=neighbourhoods, postcodes=postcodes
+    )
+    return demand, siblings, placements
 
 
 def read_sibling_groups(
@@ -142,8 +196,8 @@ def read_sibling_groups(
 ) -> pd.DataFrame:
     """How many sibling groups of each size the caseload holds, per home neighbourhood.
 
-    The model does not use sibling groups yet (SPEC §4 asks to keep them together); this table
-    is for reports and for that future constraint. Children with an empty ``sibling_group`` are
+    The sibling rule (keep a group together) uses :func:`read_caseload_with_siblings`; this
+    table is the summary for reports. Children with an empty ``sibling_group`` are
     in no group; a group id used once is a group of size 1. A group whose children live in
     different neighbourhoods counts at the neighbourhood most of them live in (ties: the first
     code in sort order).
@@ -164,7 +218,7 @@ def read_sibling_groups(
     InputDataError
         As :func:`read_caseload`.
     """
-    _, groups = _aggregate(Path(path), neighbourhoods=neighbourhoods, postcodes=postcodes)
+    _, groups, _, _ = _aggregate(Path(path), neighbourhoods=neighbourhoods, postcodes=postcodes)
     return groups
 
 
@@ -173,7 +227,7 @@ def read_sibling_groups(
 
 def _aggregate(
     path: Path, *, neighbourhoods: pd.DataFrame, postcodes: pd.DataFrame | None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Read, check and aggregate; the child-level table lives and dies in here."""
     where = str(path)
     header, sep = _read_header(path)
@@ -181,7 +235,7 @@ def _aggregate(
     lookup = _postcode_lookup(postcodes, problems) if postcodes is not None else None
     children = _read_rows(path, sep=sep, columns=columns)
     try:
-        demand, groups = _count(children, neighbourhoods, lookup, where, problems)
+        demand, groups, siblings, placed = _count(children, neighbourhoods, lookup, where, problems)
     except BaseException as err:
         # The finished frames of the helpers still hold per-child locals that a debugger or an
         # error reporter could show with the traceback: clear them before passing it on.
@@ -191,6 +245,8 @@ def _aggregate(
         del children
     demand.attrs["source"] = where
     groups.attrs["source"] = where
+    siblings.attrs["source"] = where
+    placed.attrs["source"] = where
     logger.info(
         "caseload %s: %d children in %d neighbourhoods, %d segments, %d sibling groups",
         where,
@@ -199,7 +255,7 @@ def _aggregate(
         len(demand),
         int(groups["groups"].sum()),
     )
-    return demand, groups
+    return demand, groups, siblings, placed
 
 
 def _count(
@@ -208,8 +264,9 @@ def _count(
     lookup: dict[str, str] | None,
     where: str,
     problems: list[str],
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Check every child row and count children per segment and sibling groups per size."""
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Check every child row; count children per segment, sibling groups per size and per
+    composition, and placed children per site and type."""
     if children.shape[1] == 0:
         # No usable column at all: the missing columns (already a problem) say it all.
         raise_if_problems(problems, InputDataError, header="Invalid caseload")
@@ -224,11 +281,20 @@ def _count(
     ages = _ages(children, rows, where, problems)
     reasons = _labels(children, "reason", REASON_ALIASES, REASONS, where, problems)
     needs = _labels(children, "support_need", SUPPORT_ALIASES, SUPPORT_NEEDS, where, problems)
+    sites, kinds = _placed(children, rows, neighbourhoods, where, problems)
     raise_if_problems(problems, InputDataError, header="Invalid caseload")
     table = pd.DataFrame(
         {"origin": codes, "reason": reasons, "support_need": needs, "age_band": _age_bands(ages)}
     )
-    return _demand_table(table), _sibling_table(children.get("sibling_group"), codes)
+    group_ids = children.get("sibling_group")
+    placed = sites != ""
+    free_ids = None if group_ids is None else group_ids.where(~placed, "")
+    return (
+        _demand_table(table),
+        _sibling_table(group_ids, codes),
+        _sibling_compositions(free_ids, table),
+        _placement_table(table, sites, kinds, placed),
+    )
 
 
 def _read_header(path: Path) -> tuple[list[str], str]:
@@ -543,3 +609,97 @@ def _sibling_table(group_ids: pd.Series | None, origins: pd.Series) -> pd.DataFr
     per_group = pd.DataFrame({"origin": home.to_numpy(), "size": sizes.to_numpy()})
     groups = per_group.value_counts(["origin", "size"]).rename("groups").reset_index()
     return groups.sort_values(["origin", "size"]).reset_index(drop=True)
+
+
+def _sibling_compositions(group_ids: pd.Series | None, table: pd.DataFrame) -> pd.DataFrame:
+    """Groups of two or more per home neighbourhood and composition (``SIBLING_GROUP_COLUMNS``)."""
+    empty = pd.DataFrame(
+        {"origin": pd.Series(dtype=object), "members": pd.Series(dtype=object)}
+    ).assign(size=pd.Series(dtype=int), groups=pd.Series(dtype=int))
+    if group_ids is None:
+        return empty
+    member = (group_ids != "").to_numpy()
+    if not member.any():
+        return empty
+    members = table[member].assign(group=group_ids[member].to_numpy())
+    members["segment"] = (
+        members["origin"]
+        + "/"
+        + members["reason"]
+        + "/"
+        + members["support_need"]
+        + "/"
+        + members["age_band"]
+    )
+    home = (
+        members.groupby(["group", "origin"])
+        .size()
+        .reset_index(name="n")
+        .sort_values(["group", "n", "origin"], ascending=[True, False, True])
+        .drop_duplicates("group")
+        .set_index("group")["origin"]
+    )
+    per_group = members.groupby("group").agg(
+        members=("segment", lambda s: ";".join(sorted(s))), size=("segment", "size")
+    )
+    del members
+    per_group["origin"] = home.reindex(per_group.index).to_numpy()
+    per_group = per_group[per_group["size"] >= 2]
+    counts = per_group.value_counts(["origin", "members", "size"]).rename("groups").reset_index()
+    return counts.sort_values(["origin", "members"]).reset_index(drop=True)[
+        list(SIBLING_GROUP_COLUMNS)
+    ]
+
+
+def _placed(
+    children: pd.DataFrame,
+    rows: pd.Series,
+    neighbourhoods: pd.DataFrame,
+    where: str,
+    problems: list[str],
+) -> tuple[pd.Series, pd.Series]:
+    """Each child's current site code and type (``""`` where it is not placed)."""
+    empty = pd.Series("", index=children.index, dtype=object)
+    has_site, has_type = "placed_at" in children, "placed_type" in children
+    if not has_site and not has_type:
+        return empty, empty
+    if has_site != has_type:
+        given, other = ("placed_at", "placed_type") if has_site else ("placed_type", "placed_at")
+        problems.append(f"{where}: {given}: given without {other}; give both or neither")
+        return empty, empty
+    known = {str(c).strip().upper(): str(c) for c in neighbourhoods["code"]}
+    site = children["placed_at"].str.upper()
+    kind_given = children["placed_type"] != ""
+    half = (site != "") != kind_given
+    if half.any():
+        problems.append(
+            f"{where}: placed_at, placed_type: one without the other {_in_rows(rows, half)}; "
+            "a placed child needs both, a child not placed neither"
+        )
+    unknown = (site != "") & ~site.isin(known)
+    if unknown.any():
+        quoted = sorted(v for v in set(site[unknown]) if _CODE_PATTERN.match(v))
+        problems.append(
+            f"{where}: placed_at: not one of the planned neighbourhoods "
+            f"{_in_rows(rows, unknown)}" + (f": unknown codes {quoted[:10]}" if quoted else "")
+        )
+    types = pd.Series("", index=children.index, dtype=object)
+    if kind_given.any():
+        ids = _labels(
+            children.loc[kind_given], "placed_type", TYPE_ALIASES, FACILITY_TYPES, where, problems
+        )
+        types[kind_given] = ids.fillna("")
+    return site.map(known).fillna(""), types
+
+
+def _placement_table(
+    table: pd.DataFrame, sites: pd.Series, kinds: pd.Series, placed: pd.Series
+) -> pd.DataFrame:
+    """Placed children per site, type, home and segment."""
+    keys = list(PLACEMENT_COLUMNS[:-1])
+    rows = table[placed.to_numpy()].assign(
+        site=sites[placed].to_numpy(), type=kinds[placed].to_numpy()
+    )
+    counts = rows.groupby(keys, as_index=False).size().rename(columns={"size": "children"})
+    counts["children"] = counts["children"].astype(float)
+    return counts.sort_values(keys).reset_index(drop=True)[list(PLACEMENT_COLUMNS)]

@@ -41,9 +41,11 @@ from shapely.geometry.polygon import orient
 
 from woonplanner.errors import InputDataError, raise_if_problems
 from woonplanner.schema import (
+    AGE_BANDS,
     CRS,
     FACILITY_TYPES,
     NEIGHBOURHOOD_COLUMNS,
+    PLACEMENT_COLUMNS,
     SCHOOL_COLUMNS,
     STOCK_COLUMNS,
 )
@@ -567,6 +569,125 @@ def _stock(rng: np.random.Generator, neighbourhoods: gpd.GeoDataFrame) -> pd.Dat
         ]
     )
     return _stock_order(_stock_dtypes(stock))
+
+
+# ---------------------------------------------------------------------------------------------
+# synthetic placements and caseload (for the README, docs/caseload.md and benchmarks)
+# ---------------------------------------------------------------------------------------------
+
+#: Synthetic children living in one unit of each type now, each as (reason, support need, age
+#: band): a foster family with one child, a gezinshuis with three, a woongroep with three
+#: teenagers who cannot live in a family setting. Fictional, like the whole demo region.
+_PLACED_PER_UNIT: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "pleeggezin": (("parents_cannot_cope", "none", "4_11"),),
+    "gezinshuis": (
+        ("parents_cannot_cope", "extra", "4_11"),
+        ("parents_cannot_cope", "extra", "12_17"),
+        ("orphaned", "none", "12_17"),
+    ),
+    "woongroep": (("parents_cannot_cope", "intensive", "12_17"),) * 3,
+}
+
+PLACEMENTS_FILE = "placements.csv"
+CASELOAD_FILE = "caseload.csv"
+
+
+#: Children of a placement live at most this far (straight line, m) from their unit.
+_PLACEMENT_RADIUS_M = 4_000.0
+
+
+def placements(region: DemoRegion, demand: pd.DataFrame) -> pd.DataFrame:
+    """Synthetic current placements of the demo stock (``PLACEMENT_COLUMNS``).
+
+    Each unit of the stock is given the children of :data:`_PLACED_PER_UNIT`, one at a time,
+    each from the wijk within :data:`_PLACEMENT_RADIUS_M` that has most of that segment's
+    expected ``demand`` left (at least half a child; ties: the nearest, then the code), so the
+    placements stay within this year's estimate. Fictional children, aggregated like a real
+    placements table; deterministic.
+
+    Parameters
+    ----------
+    demand
+        ``origin, reason, support_need, age_band, children``: expected children.
+    """
+    nb = region.neighbourhoods
+    points = nb.geometry.representative_point()
+    xy = pd.DataFrame({"x": points.x.to_numpy(), "y": points.y.to_numpy()}, index=nb["code"])
+    left = demand.set_index(["origin", "reason", "support_need", "age_band"])["children"]
+    left = left.astype(float).copy()
+    taken: dict[tuple[str, ...], int] = {}
+    for row in region.stock.itertuples(index=False):
+        site = str(row.neighbourhood)
+        dist = np.hypot(xy["x"] - xy.at[site, "x"], xy["y"] - xy.at[site, "y"])
+        near = dist[dist <= _PLACEMENT_RADIUS_M]
+        for _ in range(int(row.units)):
+            for reason, need, band in _PLACED_PER_UNIT[row.type]:
+                keys = [(code, reason, need, band) for code in near.index]
+                have = left.reindex(keys).fillna(0.0).to_numpy()
+                order = np.lexsort((near.index.to_numpy(), near.to_numpy(), -have))
+                best = order[0]
+                if have[best] < 0.5:
+                    continue
+                left.loc[keys[best]] -= 1.0
+                key = (site, str(row.type), *keys[best])
+                taken[key] = taken.get(key, 0) + 1
+    return pd.DataFrame(
+        [(*key, n) for key, n in sorted(taken.items())], columns=list(PLACEMENT_COLUMNS)
+    )
+
+
+def synthetic_caseload(
+    demand: pd.DataFrame,
+    *,
+    seed: int = SEED,
+    sibling_share: float = 1 / 3,
+    sibling_sizes: tuple[int, ...] = (2, 3, 4),
+) -> pd.DataFrame:
+    """A fictional one-row-per-child caseload drawn from expected ``demand``.
+
+    Children per segment and neighbourhood are Poisson draws around the expectation, ages
+    uniform within the band. About ``sibling_share`` of the children are put in sibling groups
+    of ``sibling_sizes`` children who live in the same neighbourhood and share the reason
+    (their support needs and ages differ, as siblings' do).
+
+    Parameters
+    ----------
+    demand
+        ``origin, reason, support_need, age_band, children`` (expected numbers).
+
+    Returns
+    -------
+    DataFrame
+        ``neighbourhood, age, reason, support_need, sibling_group`` (the caseload format of
+        ``docs/caseload.md``), sorted by neighbourhood; deterministic for a given seed.
+    """
+    rng = np.random.default_rng(seed)
+    bands = {b[0]: (b[1], b[2]) for b in AGE_BANDS}
+    counts = rng.poisson(demand["children"].to_numpy(dtype=float))
+    rows = demand.loc[demand.index.repeat(counts)].reset_index(drop=True)
+    low = rows["age_band"].map(lambda b: bands[b][0]).to_numpy()
+    high = rows["age_band"].map(lambda b: bands[b][1]).to_numpy()
+    children = pd.DataFrame(
+        {
+            "neighbourhood": rows["origin"].to_numpy(),
+            "age": rng.integers(low, high + 1),
+            "reason": rows["reason"].to_numpy(),
+            "support_need": rows["support_need"].to_numpy(),
+            "sibling_group": "",
+        }
+    )
+    children = children.iloc[rng.permutation(len(children))].reset_index(drop=True)
+    next_id = 1
+    # Each neighbourhood and reason groups its share: siblings spread over the region.
+    for _, family in children.groupby(["neighbourhood", "reason"], sort=True):
+        todo = family.index.to_numpy()
+        quota = sibling_share * len(todo)
+        grouped = 0
+        while grouped + min(sibling_sizes) / 2 <= quota and len(todo) >= min(sibling_sizes):
+            size = int(rng.choice([n for n in sibling_sizes if n <= len(todo)]))
+            children.loc[todo[:size], "sibling_group"] = f"s{next_id}"
+            todo, grouped, next_id = todo[size:], grouped + size, next_id + 1
+    return children.sort_values(["neighbourhood", "sibling_group", "age"], ignore_index=True)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -48,6 +48,7 @@ FACILITY_COLUMNS = (
     "occupied",
     "annual_cost_eur",
     "one_off_cost_eur",
+    "children_replaced",
     "change_reason",
 )
 #: Columns of ``flows.csv``, in order.

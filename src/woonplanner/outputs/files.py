@@ -328,7 +328,8 @@ def write_tables(folder: Path, plan: Plan, *, rule: Disclosure | None = None) ->
     """``plan.gpkg``, ``facilities.csv``, ``flows.csv`` and ``kpis.json`` into ``folder``.
 
     ``facilities.csv`` holds :data:`FACILITY_COLUMNS`: each open / keep / close decision per
-    neighbourhood and type with its annual and one-off cost (their sums are the region's
+    neighbourhood and type with its annual and one-off cost and the children living there now
+    who must move (``children_replaced``) (their sums are the region's
     ``annual_cost_eur`` and ``one_off_cost_eur`` in ``kpis.json``). ``kpis.json`` is
     :attr:`Plan.kpis`: the region's figures and each gemeente's
     (:func:`woonplanner.plan.gemeente_kpis`).
@@ -345,7 +346,9 @@ def write_tables(folder: Path, plan: Plan, *, rule: Disclosure | None = None) ->
             neighbourhoods=protect_neighbourhoods(plan.neighbourhoods, rule),
         )
         kpis = {**plan.kpis, "privacy": rule.note()}
-    fac = plan.facilities[list(FACILITY_COLUMNS)]
+    # A plan made without placements (or by hand) moves nobody.
+    fac = plan.facilities.reindex(columns=list(FACILITY_COLUMNS))
+    fac["children_replaced"] = fac["children_replaced"].fillna(0.0)
     # Euros to the cent: "%.6g" would write 1.43953e+07, and the column must add up to the
     # region's total.
     fac = fac.assign(**{c: fac[c].map("{:.2f}".format) for c in _COST_COLUMNS})

@@ -4,7 +4,8 @@
 solver). It draws, each as its own layer in the layer control:
 
 - demand per neighbourhood (choropleth of ``children_demand``),
-- facilities per type (pleeggezin, gezinshuis, woongroep) marked existing, new or closing,
+- facilities per type (pleeggezin, gezinshuis, woongroep) marked existing, new, closing or
+  closing with children who must move,
 - flows from each child's neighbourhood to its site, aggregated per origin, site and type,
 - each gemeente's outline coloured by the small-scale housing norm,
 - neighbourhoods with unplaced children, hatched.
@@ -864,6 +865,8 @@ def _facility_popup(
         (labels["places"], format_whole(row.places, lang)),
         (labels["occupied"], format_count(row.occupied, threshold)),
     ]
+    if _children_replaced(row) > 0:
+        rows.append((labels["children_replaced"], format_count(_children_replaced(row), threshold)))
     return _part(
         "facility_popup",
         type_label(row.type, labels),
@@ -930,7 +933,7 @@ def _legend_html(edges: list[float], labels: Mapping[str, str], threshold: int) 
     ]
     status = [
         (Markup(icon_svg(None, s, units=0, size=20)), labels[f"status_{s}"])
-        for s in ("existing", "new", "closing")
+        for s in ("existing", "new", "closing", "moving")
     ]
     flows = [
         (
@@ -997,13 +1000,15 @@ def icon_svg(kind: str | None, status: str, *, units: int, size: int = _ICON_SIZ
     """An SVG marker: shape and fill by type, outline and badge by status.
 
     Existing is solid with a white outline; new has a thick green outline and a "+" badge;
-    closing is faded with a dashed red outline and a "×" badge.
+    closing is faded with a dashed red outline and a "×" badge; a closing facility whose
+    children must move (``moving``) has a solid red outline and a "!" badge.
     """
     colour = type_colour(kind)
     stroke, width, dash, fill_opacity = {
         "existing": ("#ffffff", 2.0, "", 1.0),
         "new": (NEW_COLOUR, 3.5, "", 1.0),
         "closing": (CLOSING_COLOUR, 3.0, ' stroke-dasharray="3.5 2.5"', 0.4),
+        "moving": (CLOSING_COLOUR, 3.5, "", 0.4),
     }[status]
     paint = (
         f'fill="{colour}" fill-opacity="{fill_opacity}" stroke="{stroke}" '
@@ -1022,14 +1027,14 @@ def icon_svg(kind: str | None, status: str, *, units: int, size: int = _ICON_SIZ
         body = f'<path d="M14 3 L25 14 L14 25 L3 14 Z" stroke-linejoin="round" {paint}/>'
     if units > 0:
         font = 10 if units < 100 else 8
-        ink = "#ffffff" if status != "closing" else "#222222"
+        ink = "#ffffff" if status not in ("closing", "moving") else "#222222"
         body += (
             f'<text x="14" y="{text_y}" dy="0.35em" text-anchor="middle" font-size="{font}" '
             f'font-weight="700" font-family="system-ui, sans-serif" fill="{ink}">{units}</text>'
         )
-    if status in ("new", "closing"):
+    if status in ("new", "closing", "moving"):
         badge = NEW_COLOUR if status == "new" else CLOSING_COLOUR
-        mark = "+" if status == "new" else "×"
+        mark = {"new": "+", "closing": "×", "moving": "!"}[status]
         body += (
             f'<circle cx="24" cy="4.5" r="4.5" fill="{badge}" stroke="#fff" stroke-width="1"/>'
             f'<text x="24" y="4.5" dy="0.35em" text-anchor="middle" font-size="8" '
@@ -1221,12 +1226,19 @@ def _demand_colour(value: float, edges: list[float]) -> str:
 
 
 def _facility_status(row: Any) -> str:
-    """``new`` when units open here, ``closing`` when units close, otherwise ``existing``."""
+    """``new`` when units open here, ``closing`` when units close (``moving`` when children
+    living there must move), otherwise ``existing``."""
     if row.opened_units > 0:
         return "new"
     if row.closed_units > 0:
-        return "closing"
+        return "moving" if _children_replaced(row) > 0 else "closing"
     return "existing"
+
+
+def _children_replaced(row: Any) -> float:
+    """A facility row's re-placements (0 for a plan made without placements)."""
+    value = getattr(row, "children_replaced", 0.0)
+    return 0.0 if pd.isna(value) else float(value)
 
 
 def _names(neighbourhoods: gpd.GeoDataFrame) -> dict[str, str]:

@@ -14,6 +14,8 @@ this order:
 5. per type existing / opened / closed / units / places / occupied, then per gemeente and type
    with the annual and one-off cost;
 6. the changes against the current stock per neighbourhood and type;
+6a. the re-placements ("Herplaatsingen"): per facility, the children living there now who must
+   move because the plan takes away the places they need (:func:`replacements_table`);
 7. every scenario value left at its default, listed as an assumption;
 8. versions and solver figures, so the page can be reproduced (no date: the same plan gives
    the same page).
@@ -51,6 +53,7 @@ from woonplanner.outputs.vocabulary import (
     type_colour,
 )
 from woonplanner.plan import Plan, gemeente_kpis
+from woonplanner.schema import AGE_BAND_IDS, SUPPORT_NEEDS
 
 __all__ = [
     "changes_table",
@@ -195,6 +198,7 @@ def report_html(plan: Plan, *, lang: str = "nl", privacy_threshold: int = 5) -> 
         ("norm", labels["norm_title"], _norm(plan, fmt)),
         ("types", labels["types_title"], _types(plan, fmt)),
         ("changes", labels["changes_title"], _changes(plan, fmt)),
+        ("replacements", labels["replacements_title"], _replacements(plan, fmt)),
         ("assumptions", labels["assumptions_title"], _assumptions(plan, fmt)),
     ]
     title = _page_title(plan, labels)
@@ -692,6 +696,81 @@ def _changes(plan: Plan, fmt: Formatter) -> str:
     return _part("para", summary) + table
 
 
+def _replacements(plan: Plan, fmt: Formatter) -> str:
+    """The "Herplaatsingen" section: who must move, per facility (counts below the threshold
+    read "<5")."""
+    labels = fmt.labels
+    scenario = plan.scenario
+    given = scenario is not None and bool(scenario.placements.file or scenario.placements.from_run)
+    table = replacements_table(plan)
+    if table.empty:
+        key = "replacements_none" if given else "replacements_no_input"
+        return _part("para", labels[key], "callout")
+    total = float(table["children_replaced"].sum())
+    summary = labels["replacements_summary"].format(
+        children=fmt.count(total),
+        sites=_plural(fmt, "n_sites", len(table)),
+    )
+    rows = [
+        [
+            _named(r["neighbourhood_name"], r["neighbourhood"]),
+            esc(r["gemeente_name"]),
+            esc(fmt.type_label(r["type"], short=True)),
+            _num(fmt.number(r["existing_units"])),
+            _num(fmt.number(r["units"])),
+            _num(fmt.count(r["children_replaced"])),
+        ]
+        for _, r in table.iterrows()
+    ]
+    rows.append([esc(labels["total"]), "", "", "", "", _num(fmt.count(total))])
+    html_table = _table(
+        [
+            labels["neighbourhood"],
+            labels["gemeente"],
+            labels["type"],
+            (labels["existing_units"], "num"),
+            (labels["units"], "num"),
+            (labels["children_replaced"], "num"),
+        ],
+        rows,
+        total_last=True,
+        table_id="replacements-table",
+    )
+    return _part("para", summary) + html_table
+
+
+def replacements_table(plan: Plan) -> pd.DataFrame:
+    """Facilities rows whose placed children must move (``children_replaced`` > 0), with names.
+
+    Returns
+    -------
+    DataFrame
+        ``neighbourhood, neighbourhood_name, gemeente, gemeente_name, type, existing_units,
+        units, children_replaced``, sorted by gemeente, neighbourhood and type; empty for a
+        plan without re-placements (or made before they existed).
+    """
+    fac = plan.facilities
+    if "children_replaced" not in fac.columns:
+        fac = fac.assign(children_replaced=0.0)
+    fac = fac[fac["children_replaced"] > 0].copy()
+    names = plan.neighbourhoods.set_index("code")["name"]
+    gemeente_names = plan.gemeenten.set_index("code")["name"]
+    fac["neighbourhood_name"] = fac["neighbourhood"].map(names).fillna(fac["neighbourhood"])
+    fac["gemeente_name"] = fac["gemeente"].map(gemeente_names).fillna(fac["gemeente"])
+    fac = fac.sort_values(["gemeente", "neighbourhood", "type"])
+    columns = [
+        "neighbourhood",
+        "neighbourhood_name",
+        "gemeente",
+        "gemeente_name",
+        "type",
+        "existing_units",
+        "units",
+        "children_replaced",
+    ]
+    return fac[columns].reset_index(drop=True)
+
+
 def changes_table(plan: Plan) -> pd.DataFrame:
     """Facilities rows with units opened or closed, with names and the net change.
 
@@ -751,7 +830,44 @@ def _assumptions(plan: Plan, fmt: Formatter) -> str:
                 "tag": item.is_assumption,
             }
         )
-    return _part("assumptions", labels, rows)
+    return _part("assumptions", labels, rows) + _suitability(plan, fmt)
+
+
+def suitability_table(scenario: Any) -> pd.DataFrame:
+    """Which types suit each support need and age band (``facility_types.<t>.support_needs``,
+    ``age_bands``): one row per need, one column per band, the type ids in each cell."""
+    cells = {
+        band: [
+            [
+                t
+                for t in FACILITY_TYPES
+                if need in getattr(scenario.facility_types, t).support_needs
+                and band in getattr(scenario.facility_types, t).age_bands
+            ]
+            for need in SUPPORT_NEEDS
+        ]
+        for band in AGE_BAND_IDS
+    }
+    return pd.DataFrame(cells, index=pd.Index(SUPPORT_NEEDS, name="support_need"))
+
+
+def _suitability(plan: Plan, fmt: Formatter) -> str:
+    """The suitability table under the assumptions: which form suits which children."""
+    labels = fmt.labels
+    table = suitability_table(plan.scenario)
+    rows = [
+        [
+            esc(labels.get(f"support_{need}", need)),
+            *(esc(", ".join(fmt.type_label(t, short=True) for t in types) or "—") for types in row),
+        ]
+        for need, row in zip(table.index, table.to_numpy().tolist(), strict=True)
+    ]
+    header = [labels["support_need"], *(str(band).replace("_", "–") for band in table.columns)]
+    return (
+        _part("heading", labels["suitability_title"])
+        + _part("para", labels["suitability_intro"])
+        + _table(header, rows, table_id="suitability-table")
+    )
 
 
 # --- derived tables and texts ---------------------------------------------------------------
@@ -806,7 +922,7 @@ def _unplaced_by_reason(plan: Plan) -> pd.DataFrame | None:
         return None
     table = pd.DataFrame(found, columns=["reason", "support_need", "children"])
     reason_order = {reason: i for i, reason in enumerate(REASONS)}
-    need_order = {"none": 0, "extra": 1}
+    need_order = {"none": 0, "extra": 1, "intensive": 2}
     table = table.assign(
         _reason=table["reason"].map(reason_order).fillna(len(reason_order)),
         _need=table["support_need"].map(need_order).fillna(len(need_order)),

@@ -160,6 +160,8 @@ _MAP: dict[str, dict[str, str]] = {
         "status_existing": "Bestaand",
         "status_new": "Nieuw",
         "status_closing": "Sluit",
+        "status_moving": "Sluit, kinderen verhuizen",
+        "children_replaced": "Kinderen die verhuizen",
         "norm_met": "Norm gehaald",
         "norm_not_met": "Norm niet gehaald",
         "legend": "Legenda",
@@ -192,6 +194,8 @@ _MAP: dict[str, dict[str, str]] = {
         "status_existing": "Existing",
         "status_new": "New",
         "status_closing": "Closing",
+        "status_moving": "Closing, children move",
+        "children_replaced": "Children who move",
         "norm_met": "Norm met",
         "norm_not_met": "Norm not met",
         "legend": "Legend",
@@ -276,6 +280,7 @@ _REPORT: dict[str, dict[str, str]] = {
         "reason_safety_risk": "Ernstig veiligheidsrisico thuis",
         "support_none": "geen extra",
         "support_extra": "extra pedagogisch",
+        "support_intensive": "intensief (geen gezinssetting)",
         "children_demand": "Vraag",
         "children_unplaced": "Niet geplaatst",
         "norm_title": "Norm: 1 kleinschalige voorziening per 40.000 inwoners",
@@ -306,6 +311,24 @@ _REPORT: dict[str, dict[str, str]] = {
         "n_units": "{n} eenheid|{n} eenheden",
         "n_sites": "{n} buurt|{n} buurten",
         "no_changes": "Het plan verandert niets aan de huidige voorraad.",
+        "replacements_title": "Herplaatsingen",
+        "replacements_none": "Geen kind dat nu geplaatst is hoeft te verhuizen.",
+        "replacements_no_input": (
+            "Er zijn geen huidige plaatsingen opgegeven (placements.file of placements.from_run):"
+            " het plan weet niet welke kinderen nu waar wonen."
+        ),
+        "replacements_summary": (
+            "{children} kinderen die nu geplaatst zijn moeten verhuizen (herplaatsing), uit "
+            "{sites}: het plan neemt daar de plaatsen weg die zij nodig hebben."
+        ),
+        "suitability_title": "Welke woonvorm past bij welk kind",
+        "suitability_intro": (
+            "Per ondersteuningsbehoefte en leeftijd (jaren) de woonvormen die passen "
+            "(facility_types.<type>.support_needs en age_bands). Het aandeel kinderen dat "
+            "intensieve ondersteuning nodig heeft die een gezin niet kan geven "
+            "(demand.no_family_share) is een aanname."
+        ),
+        "children_replaced": "Kinderen die verhuizen",
         "change": "Verandering",
         "change_reason": "Reden",
         "reason_norm": "norm: nodig om de gemeente (of regio) op 1 per 40.000 te brengen",
@@ -401,6 +424,7 @@ _REPORT: dict[str, dict[str, str]] = {
         "reason_safety_risk": "Serious safety risk at home",
         "support_none": "no extra",
         "support_extra": "extra pedagogical",
+        "support_intensive": "intensive (no family setting)",
         "children_demand": "Demand",
         "children_unplaced": "Unplaced",
         "norm_title": "Norm: 1 small-scale facility per 40,000 inhabitants",
@@ -431,6 +455,23 @@ _REPORT: dict[str, dict[str, str]] = {
         "n_units": "{n} unit|{n} units",
         "n_sites": "{n} neighbourhood|{n} neighbourhoods",
         "no_changes": "The plan changes nothing in the current stock.",
+        "replacements_title": "Re-placements",
+        "replacements_none": "No child placed now has to move.",
+        "replacements_no_input": (
+            "No current placements were given (placements.file or placements.from_run): the plan "
+            "does not know which children live where now."
+        ),
+        "replacements_summary": (
+            "{children} children placed now must move (re-placement), out of {sites}: the plan "
+            "takes away the places they need there."
+        ),
+        "suitability_title": "Which housing form suits which children",
+        "suitability_intro": (
+            "Per support need and age (years), the forms that suit "
+            "(facility_types.<type>.support_needs and age_bands). The share of children who need "
+            "support a family setting cannot give (demand.no_family_share) is an assumption."
+        ),
+        "children_replaced": "Children who move",
         "change": "Change",
         "change_reason": "Reason",
         "reason_norm": "norm: needed to bring the gemeente (or region) up to 1 per 40,000",
@@ -493,6 +534,8 @@ _COMPARE: dict[str, dict[str, str]] = {
         "status_existing": "bestaand",
         "status_new": "nieuw",
         "status_closing": "sluit",
+        "status_moving": "sluit, kinderen verhuizen",
+        "children_replaced": "kinderen die verhuizen",
         "legend_diff": "Verschil met plan A",
         "diff_plus": "eenheden erbij",
         "diff_minus": "eenheden eraf",
@@ -547,6 +590,8 @@ _COMPARE: dict[str, dict[str, str]] = {
         "status_existing": "existing",
         "status_new": "new",
         "status_closing": "closing",
+        "status_moving": "closing, children move",
+        "children_replaced": "children who move",
         "legend_diff": "Difference with plan A",
         "diff_plus": "units added",
         "diff_minus": "units removed",
