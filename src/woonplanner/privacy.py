@@ -121,6 +121,19 @@ def protect_flows(flows: pd.DataFrame, rule: Disclosure) -> pd.DataFrame:
         pooled = out["origin"].astype(str).isin(set(rule.pooled)).to_numpy()
         out[column] = np.where(keep & ~pooled, out[column].astype(str), MERGED)
     out["origin"] = out["origin"].astype(str).map(lambda o: rule.pooled.get(o, o))
+    # The rule is made from the caseload's cells, but flows hold only the children placed (not
+    # the unplaced ones), and sibling groups under one segment: a published cell can still come
+    # out below the threshold. Such a cell loses its segment, and an origin still below it
+    # joins the region's pool.
+    cell = out.groupby(["origin", *SEGMENTS])["children"].transform("sum")
+    small = ((cell > 0) & (cell < rule.threshold - 1e-9)).to_numpy()
+    for column in SEGMENTS:
+        out[column] = np.where(small, MERGED, out[column].astype(str))
+    total = out.groupby("origin")["children"].transform("sum")
+    lonely = ((total > 0) & (total < rule.threshold - 1e-9)).to_numpy()
+    out["origin"] = np.where(lonely, MERGED, out["origin"])
+    for column in SEGMENTS:
+        out[column] = np.where(lonely, MERGED, out[column])
     out["child_km"] = out["children"] * out["km"]
     keys = ["origin", *SEGMENTS, "site", "type"]
     summed = out.groupby(keys, as_index=False, sort=True)[["children", "child_km"]].sum()
