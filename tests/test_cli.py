@@ -247,7 +247,7 @@ def test_own_warnings_print_as_one_plain_line(cli, tmp_path):
 
 
 @pytest.mark.parametrize("file_format", ["mps", "lp"])
-def test_export_writes_the_full_model_plain_highs_solves(runner, tmp_path, demo_run, file_format):
+def test_export_writes_the_full_model_plain_highs_solves(cli, tmp_path, demo_run, file_format):
     """The exported file holds every row (the linking rows the solve separates too) and plain
     HiGHS, reading only that file, finds the plan's objective (within the scenario's gap)."""
     import highspy
@@ -257,7 +257,7 @@ def test_export_writes_the_full_model_plain_highs_solves(runner, tmp_path, demo_
     from woonplanner.scenario import load_scenario
 
     out = tmp_path / f"demo.{file_format}"
-    result = invoke(runner, "export", "--format", file_format, "--out", out)
+    result = invoke(cli, "export", "--format", file_format, "--out", out)
     assert result.exit_code == 0, result.output
     full = build_matrix(prepare(load_scenario("demo")).problem)
     highs = highspy.Highs()
@@ -274,9 +274,9 @@ def test_export_writes_the_full_model_plain_highs_solves(runner, tmp_path, demo_
     assert plan["objective"] >= info.mip_dual_bound * (1 - 1e-9)
 
 
-def test_an_unknown_solver_exits_2_naming_the_key(runner, tmp_path):
+def test_an_unknown_solver_exits_2_naming_the_key(cli, tmp_path):
     result = invoke(
-        runner, "run", *SMALL, "--set", 'solver.name="no_such_solver"', "--out", tmp_path / "r"
+        cli, "run", *SMALL, "--set", 'solver.name="no_such_solver"', "--out", tmp_path / "r"
     )
     assert result.exit_code == 2
     assert "solver.name = 'no_such_solver'" in result.output
@@ -284,11 +284,11 @@ def test_an_unknown_solver_exits_2_naming_the_key(runner, tmp_path):
     assert not (tmp_path / "r").exists()
 
 
-def test_another_solver_through_pyomo_plans_the_same(runner, tmp_path):
+def test_another_solver_through_pyomo_plans_the_same(cli, tmp_path):
     """solver.name = "cbc": the same plan objective as HiGHS' (within the gap)."""
     args = (*SMALL, "--set", "solver.mip_gap=1e-6")
-    direct = invoke(runner, "run", *args, "--out", tmp_path / "h")
-    other = invoke(runner, "run", *args, "--set", 'solver.name="cbc"', "--out", tmp_path / "c")
+    direct = invoke(cli, "run", *args, "--out", tmp_path / "h")
+    other = invoke(cli, "run", *args, "--set", 'solver.name="cbc"', "--out", tmp_path / "c")
     assert direct.exit_code == other.exit_code == 0, other.output
     objective = [
         json.loads((tmp_path / d / "manifest.json").read_text())["solver"]["objective"]

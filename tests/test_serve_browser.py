@@ -324,13 +324,16 @@ def test_queue_and_cancel_leave_nothing(server: Server, browser: object) -> None
 def test_server_stop_cancels_the_running_solve(tmp_path: Path, browser: object) -> None:
     runs = tmp_path / "runs"
     s = _start(runs)
-    tab = _tab(browser, s.url)
-    _plan(tab, s, "slow", SLOW)
-    tab.page.wait_for_function(  # type: ignore[attr-defined]
-        "document.getElementById('log').textContent.includes('Building and solving')",
-        timeout=PLAN_TIMEOUT_MS,
-    )
-    assert _stop(s) == 0
+    try:
+        tab = _tab(browser, s.url)
+        _plan(tab, s, "slow", SLOW)
+        tab.page.wait_for_function(  # type: ignore[attr-defined]
+            "document.getElementById('log').textContent.includes('Building and solving')",
+            timeout=PLAN_TIMEOUT_MS,
+        )
+    finally:
+        code = _stop(s)
+    assert code == 0
     assert sorted(p.name for p in runs.iterdir()) == []
 
 

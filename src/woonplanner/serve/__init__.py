@@ -29,19 +29,29 @@ class AddressInUseError(WoonplannerError):
 
 
 def check_address(host: str, port: int) -> None:
-    """Raise :class:`AddressInUseError` unless ``host:port`` can be bound now.
+    """Raise :class:`AddressInUseError` unless ``host:port`` can be bound now."""
+    listen(host, port).close()
 
-    Checked before the address is printed, so that no one is sent to another program's page.
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` and listening, or :class:`AddressInUseError`.
+
+    Bound before the address is printed, so that no one is sent to another program's page, and
+    listening from then on, so that a browser opened at once (or on a slow machine) waits for
+    the page instead of being refused.
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        # As uvicorn binds: a port left in TIME_WAIT by a stopped server is free.
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as err:
-            msg = f"cannot listen on {host}:{port}: {err.strerror}; choose another --port"
-            raise AddressInUseError(msg) from None
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    # As uvicorn binds: a port left in TIME_WAIT by a stopped server is free.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as err:
+        sock.close()
+        msg = f"cannot listen on {host}:{port}: {err.strerror}; choose another --port"
+        raise AddressInUseError(msg) from None
+    return sock
 
 
 def serve(
@@ -71,7 +81,7 @@ def serve(
     """
     import uvicorn
 
-    check_address(host, port)
+    sock = listen(host, port)
     token = None if host in LOOPBACK_HOSTS else secrets.token_urlsafe(24)
     settings = Settings(
         runs=Path(runs).expanduser().resolve(),
@@ -87,4 +97,9 @@ def serve(
     else:
         echo(f"Access token (this server only, valid until it stops): {token}")
         echo(f"woonplanner serve: open {url}?token={token} (Ctrl-C stops it)")
-    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
+    try:
+        # uvicorn serves the socket bound above (fd): no moment between the printed address
+        # and a listening port.
+        uvicorn.run(app, fd=sock.fileno(), log_level="warning", timeout_graceful_shutdown=5)
+    finally:
+        sock.close()
