@@ -368,6 +368,57 @@ def run_all(
         raise typer.Exit(4)
 
 
+JobsOption = Annotated[
+    int, typer.Option("--jobs", help="Local Dask worker processes (1: no cluster, run here).")
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option("--scheduler", help="Address of a running Dask scheduler, e.g. tcp://host:8786."),
+]
+
+
+@app.command()
+def simulate(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder (woonplanner run --out).")],
+    draws: Annotated[
+        int | None, typer.Option("--draws", help="Years of demand to draw (default 500).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed of the draws.")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder to write (default RUN_DIR/simulate).")
+    ] = None,
+    jobs: JobsOption = 1,
+    scheduler: SchedulerOption = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing folder.")] = False,
+) -> None:
+    """Check a plan against fluctuating demand: its service level over many demand draws."""
+    from woonplanner.simulate import simulate_run
+
+    start = time.perf_counter()
+    try:
+        summary = simulate_run(
+            run_dir,
+            draws=draws,
+            seed=seed,
+            out=out,
+            jobs=jobs,
+            scheduler=scheduler,
+            force=force,
+            progress=_progress(start),
+        )
+    except (Exception, KeyboardInterrupt) as err:
+        _fail(err)
+        return
+    region = summary["region"]
+    typer.echo(
+        f"Service level {100 * region['service_level']:.1f} % over {region['draws']} draws "
+        f"(5th percentile {100 * region['service_level_p5']:.1f} %; every child placed in "
+        f"{100 * region['share_all_placed']:.0f} % of the draws)"
+    )
+    folder = (out or run_dir / "simulate").resolve()
+    typer.echo(f"Page: {folder / 'simulate.html'}")
+
+
 @benchmark_app.command("orlib")
 def benchmark_orlib(
     files: Annotated[

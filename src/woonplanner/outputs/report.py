@@ -434,6 +434,10 @@ footer table { font-size: 12px; }
 # --- public API -----------------------------------------------------------------------------
 
 
+#: Where ``woonplanner simulate`` links its page (:func:`woonplanner.outputs.simulate.link_report`).
+SIMULATE_MARKER = "<!--woonplanner:simulate-link-->"
+
+
 def write_report(
     plan: Plan, folder: str | Path, *, lang: str = "nl", privacy_threshold: int = 5
 ) -> Path:
@@ -563,7 +567,8 @@ def _header(plan: Plan, fmt: Formatter, title: str) -> str:
     lines.append(
         f'<p><span class="status{" warn" if warn else ""}">{_esc(labels["status"])}: '
         f'{_esc(text)}</span><a class="maplink" href="map.html">{_esc(labels["open_map"])}</a>'
-        f'</p><p class="note">{_esc(labels["map_hint"])}</p></header>\n'
+        # `woonplanner simulate` puts its link here once it has written RUN/simulate/.
+        f'{SIMULATE_MARKER}</p><p class="note">{_esc(labels["map_hint"])}</p></header>\n'
     )
     return "".join(lines)
 
