@@ -53,6 +53,13 @@ TimeLimitOption = Annotated[
     float | None, typer.Option("--time-limit", help="Solver time limit in seconds.")
 ]
 LangOption = Annotated[str | None, typer.Option("--lang", help="Language of the pages: nl or en.")]
+JobsOption = Annotated[
+    int, typer.Option("--jobs", help="Local Dask worker processes (1: no cluster, run here).")
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option("--scheduler", help="Address of a running Dask scheduler, e.g. tcp://host:8786."),
+]
 
 
 @app.callback()
@@ -272,6 +279,8 @@ def sweep(
     data_dir: DataDirOption = None,
     time_limit: TimeLimitOption = None,
     lang: LangOption = None,
+    jobs: JobsOption = 1,
+    scheduler: SchedulerOption = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing folder.")] = False,
 ) -> None:
     """Plan a scenario once per value of one key: sweep.csv and the cost-proximity curve."""
@@ -298,6 +307,8 @@ def sweep(
             data_dir=data_dir,
             flags=flags,
             progress=_progress(start),
+            jobs=jobs,
+            scheduler=scheduler,
         )
         write_sweep(folder, table, key, scenario=sc, force=force)
     except (Exception, KeyboardInterrupt) as err:
@@ -320,7 +331,8 @@ def run_all(
     ],
     data_dir: Annotated[Path, typer.Option("--data-dir", help="Folder with CBS open data.")],
     out: Annotated[Path, typer.Option("--out", help="Folder for one run per region + summary.")],
-    jobs: Annotated[int, typer.Option("--jobs", help="Regions planned in parallel.")] = 1,
+    jobs: JobsOption = 1,
+    scheduler: SchedulerOption = None,
     regions: Annotated[
         str | None, typer.Option("--regions", help="Comma-separated codes (default: all 42).")
     ] = None,
@@ -345,6 +357,7 @@ def run_all(
             overrides=list(set_ or []),
             flags=flags,
             jobs=jobs,
+            scheduler=scheduler,
             force=force,
             progress=_progress(start),
         )
@@ -366,15 +379,6 @@ def run_all(
         raise typer.Exit(3)
     if (status == "NoSolutionError").any():
         raise typer.Exit(4)
-
-
-JobsOption = Annotated[
-    int, typer.Option("--jobs", help="Local Dask worker processes (1: no cluster, run here).")
-]
-SchedulerOption = Annotated[
-    str | None,
-    typer.Option("--scheduler", help="Address of a running Dask scheduler, e.g. tcp://host:8786."),
-]
 
 
 @app.command()

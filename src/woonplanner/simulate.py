@@ -39,6 +39,7 @@ the figures are the same on one worker or many.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -48,6 +49,7 @@ from typing import Any
 import highspy
 import numpy as np
 import pandas as pd
+from pyomo.common.tee import capture_output
 
 from woonplanner.errors import InputDataError
 from woonplanner.model.build import build_matrix
@@ -236,7 +238,12 @@ def simulate_chunk(sim: Simulation, start: int, stop: int) -> ChunkResult:
     col_upper[cols["units"]] = sim.units
     col_upper[cols["assign"]] = np.inf  # children, not shares
     col_upper[cols["unplaced"]] = np.inf
-    highs = highspy.Highs()
+    # The first Highs() of a process prints a banner on the C stdout (as in model/solve.py).
+    if "ipykernel" in sys.modules:
+        highs = highspy.Highs()
+    else:
+        with capture_output(capture_fd=True):
+            highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("threads", 1)
     cost = matrix.weighted_objective(lp)
