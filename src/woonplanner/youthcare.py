@@ -29,6 +29,7 @@ import pandas as pd
 from woonplanner.problem import Objective, Problem, UnitConstraint
 from woonplanner.scenario import FacilityTypeConfig, Scenario
 from woonplanner.schema import FACILITY_TYPES
+from woonplanner.service import with_service_level
 from woonplanner.travel import TravelMatrices, travel_matrices
 
 _ROUNDING: dict[str, Callable[[float], float]] = {
@@ -73,7 +74,7 @@ def build_problem(
     options = build_options(scenario, neighbourhoods, stock, candidates=candidates)
     groups = build_groups(demand, neighbourhoods)
     arcs = build_arcs(scenario, groups, options, points, anchors, distances=distances)
-    return Problem(
+    problem = Problem(
         options=options,
         groups=groups,
         arcs=arcs,
@@ -88,6 +89,12 @@ def build_problem(
         # x <= u on every arc: halves the solve time of real regions (benchmarks/RESULTS.md).
         strong_linking=True,
         name=scenario.name,
+    )
+    if scenario.service.level is None:
+        return problem
+    # Spare places for fluctuating demand: a utilisation cap per option (woonplanner.service).
+    return with_service_level(
+        problem, scenario.service.level, overdispersion=scenario.simulate.overdispersion
     )
 
 

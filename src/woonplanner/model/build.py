@@ -17,6 +17,8 @@ The formulation (the same as ``docs/model.md``; keep them in step):
      - demand of group :math:`g` (children)
    * - :math:`q_o, e_o, \bar u_o`
      - places per unit, existing units, maximum units of option :math:`o`
+   * - :math:`\rho_o \in (0, 1]`
+     - utilisation cap of option :math:`o` (1 unless ``service.level`` holds spare places)
    * - :math:`f_o, h_o, r_o`
      - annual cost per unit, cost per opened unit, cost per closed unit
    * - :math:`c_a, \ell_a`
@@ -45,7 +47,7 @@ The formulation (the same as ``docs/model.md``; keep them in step):
         u^-_o \le e_o & \forall o \\
    & \sum_{a \in A(g)} x_a + s_g = 1 & \forall g \quad (s_g = 0 \text{ if } g
         \text{ must be served}) \\
-   & \sum_{a \in A(o)} d_{g(a)} x_a \le q_o u_o & \forall o \\
+   & \sum_{a \in A(o)} d_{g(a)} x_a \le \rho_o q_o u_o & \forall o \\
    & x_a \le u_{o(a)} & \forall a \text{ with integer } u_{o(a)}
         \text{ (strong linking, optional)} \\
    & \sum_{o \in O_T} q_o u_o + \sum_{g \in G_T} d_g s_g \ge D_T := \sum_{g \in G_T} d_g
@@ -199,13 +201,15 @@ def define_demand_constraints(m: pyo.ConcreteModel, problem: Problem) -> None:
 
 
 def define_capacity_constraints(m: pyo.ConcreteModel, problem: Problem) -> None:
-    """Children placed at an option never exceed its places (places per unit × units)."""
+    """Children placed at an option never exceed its usable places (places per unit × units,
+    times the option's utilisation cap when the problem holds spare places for a service level,
+    :meth:`~woonplanner.problem.Problem.usable_capacity`)."""
     by_option = m._arcs_by_option
     used = [o for o in range(problem.n_options) if len(by_option[o])]
     if not used:
         return
     demand_of_arc = problem.groups["demand"].to_numpy(dtype=float)[problem.arcs["group"].to_numpy()]
-    capacity = problem.options["capacity"].to_numpy(dtype=float)
+    capacity = problem.usable_capacity()
 
     def rule(m, o):
         arcs = by_option[o].tolist()
@@ -654,7 +658,7 @@ def _matrix_demand(rows: _Rows, problem: Problem, columns, may) -> None:
 
 
 def _matrix_capacity(rows: _Rows, problem: Problem, columns) -> None:
-    """``sum(demand × assign) - capacity × units <= 0`` per option that has arcs."""
+    """``sum(demand × assign) - usable capacity × units <= 0`` per option that has arcs."""
     option = problem.arcs["option"].to_numpy()
     used = np.flatnonzero(np.bincount(option, minlength=problem.n_options))
     if not len(used):
@@ -662,7 +666,7 @@ def _matrix_capacity(rows: _Rows, problem: Problem, columns) -> None:
     row_of_option = np.full(problem.n_options, -1)
     row_of_option[used] = np.arange(len(used))
     demand_of_arc = problem.groups["demand"].to_numpy(dtype=float)[problem.arcs["group"].to_numpy()]
-    capacity = problem.options["capacity"].to_numpy(dtype=float)
+    capacity = problem.usable_capacity()
     rows.add(
         len(used),
         np.concatenate([row_of_option[option], np.arange(len(used))]),
@@ -691,9 +695,7 @@ def uncapacitated_options(problem: Problem) -> np.ndarray:
     reaching = np.bincount(
         option, weights=demand[problem.arcs["group"].to_numpy()], minlength=problem.n_options
     )
-    places = problem.options["capacity"].to_numpy(dtype=float) * problem.options[
-        "max_units"
-    ].to_numpy(dtype=float)
+    places = problem.usable_capacity() * problem.options["max_units"].to_numpy(dtype=float)
     return places >= reaching
 
 

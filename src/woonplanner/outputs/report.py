@@ -485,6 +485,11 @@ def report_html(plan: Plan, *, lang: str = "nl", privacy_threshold: int = 5) -> 
         ("unplaced", labels["unplaced_title"], _unplaced(plan, fmt)),
         ("norm", labels["norm_title"], _norm(plan, fmt)),
         ("types", labels["types_title"], _types(plan, fmt)),
+        *(
+            [("service", _SERVICE[fmt.lang]["title"], _service(plan, fmt))]
+            if plan.kpis.get("service_level")
+            else []
+        ),
         ("changes", labels["changes_title"], _changes(plan, fmt)),
         ("assumptions", labels["assumptions_title"], _assumptions(plan, fmt)),
     ]
@@ -571,6 +576,61 @@ def _header(plan: Plan, fmt: Formatter, title: str) -> str:
         f'{SIMULATE_MARKER}</p><p class="note">{_esc(labels["map_hint"])}</p></header>\n'
     )
     return "".join(lines)
+
+
+_SERVICE = {
+    "nl": {
+        "title": "Servicegraad en reserveplekken",
+        "intro": (
+            "Het plan houdt plekken vrij zodat in een jaar met schommelende vraag minstens "
+            "{target} van de kinderen een plek binnen hun afstandsgrens vindt "
+            "(service.level; controleer met woonplanner simulate). Zonder die reserve:"
+        ),
+        "with": "met reserve",
+        "without": "zonder reserve",
+        "difference": "verschil",
+        "annual": "jaarlijkse kosten",
+        "one_off": "eenmalige kosten",
+        "places": "plekken {type}",
+        "no_plan": "Zonder reserve is binnen de tijdslimiet geen plan gevonden.",
+    },
+    "en": {
+        "title": "Service level and spare places",
+        "intro": (
+            "The plan keeps places free so that in a year of fluctuating demand at least "
+            "{target} of the children find a place within their distance band (service.level; "
+            "check it with woonplanner simulate). Without that buffer:"
+        ),
+        "with": "with buffer",
+        "without": "without buffer",
+        "difference": "difference",
+        "annual": "annual cost",
+        "one_off": "one-off cost",
+        "places": "places {type}",
+        "no_plan": "Without the buffer no plan was found within the time limit.",
+    },
+}
+
+
+def _service(plan: Plan, fmt: Formatter) -> str:
+    """The plan with its service-level buffer beside the same plan without (kpis.json)."""
+    figures = plan.kpis["service_level"]
+    words = _SERVICE[fmt.lang]
+    intro = f"<p>{_esc(words['intro'].format(target=fmt.percent(figures['target'])))}</p>"
+    without = figures.get("without_buffer")
+    if not without:
+        return intro + f"<p>{_esc(words['no_plan'])}</p>"
+    rows = []
+    for key, label in (("annual_cost_eur", "annual"), ("one_off_cost_eur", "one_off")):
+        a, b = figures[key], without[key]
+        rows.append([_esc(words[label]), *(_num(fmt.money(v)) for v in (a, b, a - b))])
+    for kind in sorted(figures["places_by_type"]):
+        a = figures["places_by_type"][kind]
+        b = without["places_by_type"].get(kind, 0.0)
+        name = words["places"].format(type=fmt.type_label(kind, short=True))
+        rows.append([_esc(name), *(_num(fmt.number(v, decimals=1)) for v in (a, b, a - b))])
+    headers = ["", words["with"], words["without"], words["difference"]]
+    return intro + _table(headers, rows, table_id="service-table")
 
 
 def _headline(plan: Plan, fmt: Formatter) -> str:
