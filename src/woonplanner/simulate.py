@@ -321,6 +321,31 @@ def chunks(draws: int, size: int = CHUNK_DRAWS) -> list[tuple[int, int]]:
     return [(s, min(s + size, draws)) for s in range(0, draws, size)]
 
 
+def run_draws(
+    sim: Simulation,
+    draws: int,
+    *,
+    jobs: int = 1,
+    scheduler: str | None = None,
+    show_progress: bool = False,
+) -> list[ChunkResult]:
+    """Solve ``draws`` draws in :func:`chunks`, here or on Dask (:mod:`woonplanner.parallel`);
+    the results come back in chunk order, the same for any number of workers."""
+    from woonplanner.parallel import run_tasks
+
+    if draws < 1:
+        msg = f"--draws: must be ≥ 1, got {draws}"
+        raise InputDataError(msg)
+    return run_tasks(
+        simulate_chunk,
+        [(sim, a, b) for a, b in chunks(draws)],
+        jobs=jobs,
+        scheduler=scheduler,
+        label=f"draws (chunks of {CHUNK_DRAWS})",
+        show_progress=show_progress,
+    )
+
+
 def _figures(drawn: np.ndarray, unplaced: np.ndarray) -> dict[str, float | None]:
     """Service level figures of one set of children from its per-draw drawn and unplaced."""
     total = float(drawn.sum())
@@ -463,7 +488,7 @@ def simulate_run(
     """
     from woonplanner.outputs.files import check_out_dir, write_folder
     from woonplanner.outputs.simulate import link_report, write_simulation
-    from woonplanner.parallel import check_jobs, run_tasks
+    from woonplanner.parallel import check_jobs
     from woonplanner.runner import prepare
     from woonplanner.scenario import load_scenario
 
@@ -488,17 +513,7 @@ def simulate_run(
         f"{sim.lp_problem.n_arcs} arcs to the plan's {sim.lp_problem.n_options} facilities"
     )
     start = time.perf_counter()
-    if draws < 1:
-        msg = f"--draws: must be ≥ 1, got {draws}"
-        raise InputDataError(msg)
-    results = run_tasks(
-        simulate_chunk,
-        [(sim, a, b) for a, b in chunks(draws)],
-        jobs=jobs,
-        scheduler=scheduler,
-        label="draws (chunks of 25)",
-        show_progress=show_progress,
-    )
+    results = run_draws(sim, draws, jobs=jobs, scheduler=scheduler, show_progress=show_progress)
     seconds = time.perf_counter() - start
     summary = summarise(sim, results)
     summary["run"] = str(run_dir)
