@@ -19,6 +19,7 @@ A progress bar (rich) counts the finished tasks on standard error.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -56,8 +57,9 @@ def dask_client(jobs: int = 1, scheduler: str | None = None) -> Iterator[Any]:
             n_workers=jobs,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
-            silence_logs="error",
+            # A free port: the default 8787 may be taken (another cluster on the machine).
+            dashboard_address=":0",
+            silence_logs=logging.ERROR,
         ) as cluster,
         Client(cluster) as client,
     ):
