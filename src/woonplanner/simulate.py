@@ -327,10 +327,12 @@ def run_draws(
     *,
     jobs: int = 1,
     scheduler: str | None = None,
+    client: Any = None,
     show_progress: bool = False,
 ) -> list[ChunkResult]:
-    """Solve ``draws`` draws in :func:`chunks`, here or on Dask (:mod:`woonplanner.parallel`);
-    the results come back in chunk order, the same for any number of workers."""
+    """Solve ``draws`` draws in :func:`chunks`, here or on Dask (:mod:`woonplanner.parallel`;
+    ``client``: an open Dask client); the results come back in chunk order, the same for any
+    number of workers."""
     from woonplanner.parallel import run_tasks
 
     if draws < 1:
@@ -341,6 +343,7 @@ def run_draws(
         [(sim, a, b) for a, b in chunks(draws)],
         jobs=jobs,
         scheduler=scheduler,
+        client=client,
         label=f"draws (chunks of {CHUNK_DRAWS})",
         show_progress=show_progress,
     )
