@@ -266,7 +266,8 @@ def simulate_chunk(sim: Simulation, start: int, stop: int) -> ChunkResult:
         # from the previous draw's basis, which needs presolve off (benchmarks/RESULTS.md), and
         # a draw's result then does not depend on the draw before it.
         highs.clearSolver()
-        highs.changeRowsBounds(n_g, demand_rows, need, need)
+        # highspy has the method, its type stubs do not (1.16).
+        highs.changeRowsBounds(n_g, demand_rows, need, need)  # type: ignore[attr-defined]
         highs.run()
         if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             status = highs.modelStatusToString(highs.getModelStatus())
