@@ -247,7 +247,7 @@ def simulate_chunk(sim: Simulation, start: int, stop: int) -> ChunkResult:
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("threads", 1)
     cost = matrix.weighted_objective(lp)
-    highs.passModel(_lp(matrix, cost, col_lower, col_upper))
+    highs.passModel(highs_lp(matrix, cost, col_lower, col_upper))
     # A greenfield problem (existing = 0) has no balance rows: the demand rows come first.
     demand_rows = np.arange(n_g, dtype=np.int32)
     km = lp.arcs["km"].to_numpy(dtype=float)
@@ -300,7 +300,9 @@ def simulate_chunk(sim: Simulation, start: int, stop: int) -> ChunkResult:
     )
 
 
-def _lp(matrix, cost: np.ndarray, col_lower: np.ndarray, col_upper: np.ndarray) -> highspy.HighsLp:
+def highs_lp(
+    matrix, cost: np.ndarray, col_lower: np.ndarray, col_upper: np.ndarray
+) -> highspy.HighsLp:
     """The matrix as a continuous HiGHS LP (the units' integrality dropped: they are fixed)."""
     lp = highspy.HighsLp()
     lp.num_col_ = len(col_lower)
