@@ -172,3 +172,25 @@ def test_jobs_and_scheduler_are_checked():
         check_jobs(0, None)
     with pytest.raises(ScenarioError, match="give one"):
         check_jobs(2, "tcp://127.0.0.1:1")
+
+
+def test_sweep_on_a_running_scheduler_equals_jobs_1(scheduler):
+    from woonplanner.sweep import sweep
+
+    values = ["500", "5000"]
+    here = sweep(None, "objective.km_weight_eur", values, show_progress=False)
+    lines: list[str] = []
+    there = sweep(
+        None,
+        "objective.km_weight_eur",
+        values,
+        scheduler=scheduler,
+        progress=lines.append,
+        show_progress=False,
+    )
+    pd.testing.assert_frame_equal(here, there)
+    # One line per value as it finishes, whichever worker planned it.
+    assert sorted(line.split(":")[0] for line in lines) == [
+        "[1/2] objective.km_weight_eur=500",
+        "[2/2] objective.km_weight_eur=5000",
+    ]
