@@ -5,8 +5,8 @@ first: ``service_level``, ``service_level_p5``, ``share_all_placed``). ``simulat
 one row per set of children (``level`` = region, gemeente, support_need) and per facility type
 (``level`` = type), with the columns of :data:`CSV_COLUMNS`. The page shows a histogram of the
 region's service level over the draws, the tables, and the km distribution; offline (inline
-SVG, no script), in the scenario's language. Only shares and counts per gemeente, support need
-and type appear: no neighbourhood figures.
+SVG, no script), in the scenario's language. Only shares and simulated counts per gemeente,
+support need and type appear: no neighbourhood figures.
 """
 
 from __future__ import annotations
@@ -252,9 +252,12 @@ def _cell(column: str, value: Any, fmt: Formatter) -> str:
         return fmt.percent(value)
     if column in ("share_all_placed", "share_full"):
         return fmt.percent(value, decimals=0)
+    if column.startswith("children_unplaced"):
+        # Simulated children, per gemeente at the finest: no child's count to protect, and a
+        # mean of 0.4 unplaced says more than "<5".
+        return fmt.number(value, decimals=1)
     if column.startswith("children_") or column == "occupied_mean":
-        # Means of children per gemeente, shown like the report's counts ("<5" below it).
-        return fmt.count(value)
+        return fmt.number(value)
     if column == "places":
         return fmt.number(value)
     return str(value)
@@ -300,7 +303,7 @@ def _histogram_svg(
     per_draw: np.ndarray, labels, fmt: Formatter, *, target: float | None = None
 ) -> str:
     """Bars of the share of draws per service-level class of one percentage point (or less)."""
-    width, height, left, bottom = 640, 220, 50, 30
+    width, height, left, bottom = 680, 220, 50, 30
     low = min(float(np.floor(per_draw.min() * 100) / 100), 0.99) if len(per_draw) else 0.9
     edges = np.linspace(low, 1.0, round((1.0 - low) * 100) + 1)
     if len(edges) < 3:
@@ -309,7 +312,7 @@ def _histogram_svg(
     counts, _ = np.histogram(np.clip(per_draw, low, 1.0), bins=edges)
     shares = counts / max(len(per_draw), 1)
     top = max(float(shares.max()), 1e-9)
-    bar_w = (width - left - 10) / len(shares)
+    bar_w = (width - left - 50) / len(shares)
     parts = [f'<svg width="{width}" height="{height}" role="img">']
     for k, share in enumerate(shares):
         h = (height - bottom - 10) * share / top
@@ -319,7 +322,8 @@ def _histogram_svg(
             f'height="{h:.1f}" fill="#4c78a8"><title>{fmt.percent(edges[k], decimals=0)}–'
             f"{fmt.percent(edges[k + 1], decimals=0)}: {fmt.percent(share)}</title></rect>"
         )
-    for k in range(0, len(edges), max(1, len(edges) // 8)):
+    ticks = {*range(0, len(edges), max(1, len(edges) // 8)), len(edges) - 1}
+    for k in sorted(ticks):
         x = left + k * bar_w
         parts.append(
             f'<text x="{x:.1f}" y="{height - 10}" text-anchor="middle">'
@@ -330,7 +334,7 @@ def _histogram_svg(
         f"(max {fmt.percent(top, decimals=0)})</text>"
     )
     if target is not None and low <= target <= 1.0:
-        x = left + (target - low) / (1.0 - low) * (width - left - 10)
+        x = left + (target - low) / (1.0 - low) * (width - left - 50)
         parts.append(
             f'<line x1="{x:.1f}" x2="{x:.1f}" y1="10" y2="{height - bottom}" '
             'stroke="#d62728" stroke-dasharray="4 3"/>'
