@@ -13,7 +13,7 @@ Every way must give the same figures (checked), so the seconds are the only diff
 
 ``--starts`` instead times one HiGHS instance over the same draws three ways: ``warm`` (presolve
 off, each draw from the previous draw's basis), ``cold`` (presolve off, basis cleared) and
-``cold+presolve`` (what ``simulate`` does), and checks that they agree on the unplaced children.
+``cold+presolve``; ``simulate`` does ``cold``. It checks that they agree on the unplaced children.
 
 Usage::
 

@@ -11,10 +11,10 @@ share columns ``x`` read as children, the demand rows ``sum(x) + s = 1`` become
 ``sum(x) + s = n_g`` by their bounds alone, and the capacity rows ``sum(x) <= q_o u_o`` do
 not depend on the draw. So the LP is built and handed to HiGHS once per chunk of draws, and a
 draw changes only the demand rows' bounds. Options without units and their arcs are left out
-first (they hold no child in any draw). Each draw is solved from a cold start with presolve:
-re-solving from the previous draw's basis (presolve off) was measured 1.5-2 times slower on the
-demo and on JZ02 (benchmarks/RESULTS.md, "Simulate"): a draw changes every group's demand, and
-presolve removes the fixed units and most rows.
+first (they hold no child in any draw). Each draw is solved from a cold start (the basis
+cleared, no presolve): re-solving from the previous draw's basis was measured 1.7-2.2 times
+slower on the demo and on JZ02, and a cold start with presolve no faster (benchmarks/RESULTS.md,
+"Simulate"); a draw changes every group's demand, so the last basis is far from the next one.
 
 Demand model
 ------------
@@ -246,6 +246,7 @@ def simulate_chunk(sim: Simulation, start: int, stop: int) -> ChunkResult:
             highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("threads", 1)
+    highs.setOptionValue("presolve", "off")  # no faster with it, on the demo and JZ02
     cost = matrix.weighted_objective(lp)
     highs.passModel(highs_lp(matrix, cost, col_lower, col_upper))
     # A greenfield problem (existing = 0) has no balance rows: the demand rows come first.
@@ -262,9 +263,9 @@ def simulate_chunk(sim: Simulation, start: int, stop: int) -> ChunkResult:
     for k, r in enumerate(range(start, stop)):
         children = draw_demand(sim, r)
         need = np.bincount(sim.merged, weights=children, minlength=n_g)
-        # Each draw from a cold start, with presolve: measured 1.5-2x faster than re-solving
-        # from the previous draw's basis, which needs presolve off (benchmarks/RESULTS.md), and
-        # a draw's result then does not depend on the draw before it.
+        # Each draw from a cold start: measured 1.7-2.2x faster than re-solving from the
+        # previous draw's basis (benchmarks/RESULTS.md), and a draw's result then does not
+        # depend on the draw before it (the same figures for any number of workers).
         highs.clearSolver()
         # highspy has the method, its type stubs do not (1.16).
         highs.changeRowsBounds(n_g, demand_rows, need, need)  # type: ignore[attr-defined]
