@@ -18,16 +18,18 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "woonplanner"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("outcome", "schema", "fingerprint", "privacy"),  # words and rules everything shares
     ("errors",),  # each error carries its outcome
+    ("parallel",),  # Dask: the batch work's tasks on local workers or a cluster
     ("scenario",),  # the validated scenario
     ("data",),  # one adapter per source, and the run-folder reader
     ("region", "travel", "demand"),  # tidy tables of one region
     ("problem",),  # the solver-neutral instance
+    ("service",),  # spare places for a service level (data of the problem)
     ("youthcare",),  # the rules → Problem
     ("model",),  # the formulation and the solve
     ("plan", "orlib", "diagnosis"),  # results of a solve: tables, benchmarks, why no plan
     ("outputs",),  # files, maps, pages (never the solver)
     ("runner",),  # one run end to end
-    ("batch", "sweep"),  # many runs
+    ("batch", "sweep", "simulate"),  # many runs, many demand draws
     ("serve",),  # the workbench (runs the command line as processes)
     ("cli", "__init__"),  # the user's entry points
 )

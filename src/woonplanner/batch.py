@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ import pandas as pd
 from woonplanner.errors import InputDataError, WoonplannerError
 from woonplanner.outcome import Outcome
 from woonplanner.outputs.files import check_out_dir, write_folder
+from woonplanner.parallel import check_jobs, run_tasks
 from woonplanner.scenario import load_scenario
 
 SUMMARY_COLUMNS = (
@@ -69,10 +69,15 @@ def run_all(
     overrides: list[str] | tuple[str, ...] = (),
     flags: Sequence[tuple[str, str, Any]] = (),
     jobs: int = 1,
+    scheduler: str | None = None,
     force: bool = False,
     progress: Callable[[str], None] = lambda _m: None,
+    show_progress: bool = True,
 ) -> pd.DataFrame:
     """Plan every region (or ``regions``) and write the national summary; see the module doc.
+
+    The regions are tasks on Dask (:mod:`woonplanner.parallel`): ``jobs`` local worker
+    processes, or the cluster of ``scheduler``; the summary is the same either way.
 
     Returns
     -------
@@ -80,6 +85,7 @@ def run_all(
         The summary table (``regions.csv``).
     """
     out = Path(out).resolve()
+    check_jobs(jobs, scheduler)
     inputs = [Path(scenario_path), Path(data_dir)]
     check_out_dir(out, force=force, inputs=inputs)
     # Validate the scenario once, before any worker starts, so a typo fails fast.
@@ -96,8 +102,12 @@ def run_all(
     planned: list[pd.DataFrame] = []
 
     def fill(tmp: Path) -> None:
+        args = [
+            (str(scenario_path), str(data_dir), str(tmp / c), c, list(overrides), list(flags))
+            for c in codes
+        ]
         summary = _plan_regions(
-            scenario_path, data_dir, tmp, codes, names, list(overrides), list(flags), jobs, progress
+            args, tmp, names, jobs, scheduler, progress, show_progress=show_progress
         )
         write_national_map(tmp, summary)
         planned.append(summary)
@@ -108,34 +118,32 @@ def run_all(
 
 
 def _plan_regions(
-    scenario_path: str | Path,
-    data_dir: str | Path,
+    args: list[tuple[Any, ...]],
     out: Path,
-    codes: list[str],
     names: dict[str, str],
-    overrides: list[str],
-    flags: list[tuple[str, str, Any]],
     jobs: int,
+    scheduler: str | None,
     progress: Callable[[str], None],
+    *,
+    show_progress: bool = True,
 ) -> pd.DataFrame:
     """Plan every region into ``out/<code>`` and write ``regions.csv``; return the summary."""
-    args = [(str(scenario_path), str(data_dir), str(out / c), c, overrides, flags) for c in codes]
-    rows: list[dict[str, Any]] = []
     start = time.perf_counter()
-    if jobs <= 1:
-        for a in args:
-            rows.append(_plan_region(*a))
-            progress(_line(rows[-1], len(rows), len(codes), start))
-    else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(_plan_region, *a) for a in args]
-            try:
-                for future in as_completed(futures):
-                    rows.append(future.result())
-                    progress(_line(rows[-1], len(rows), len(codes), start))
-            except BaseException:
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
+    done = [0]
+
+    def finished(_k: int, row: dict[str, Any]) -> None:
+        done[0] += 1
+        progress(_line(row, done[0], len(args), start))
+
+    rows = run_tasks(
+        _plan_region,
+        args,
+        jobs=jobs,
+        scheduler=scheduler,
+        label="regions",
+        on_result=finished,
+        show_progress=show_progress,
+    )
     for row in rows:
         row["name"] = names[row["jeugdregio"]]
     summary = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS)).sort_values("jeugdregio")

@@ -56,6 +56,13 @@ TimeLimitOption = Annotated[
     float | None, typer.Option("--time-limit", help="Solver time limit in seconds.")
 ]
 LangOption = Annotated[str | None, typer.Option("--lang", help="Language of the pages: nl or en.")]
+JobsOption = Annotated[
+    int, typer.Option("--jobs", help="Local Dask worker processes (1: no cluster, run here).")
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option("--scheduler", help="Address of a running Dask scheduler, e.g. tcp://host:8786."),
+]
 
 
 @app.callback()
@@ -309,6 +316,8 @@ def sweep(
     data_dir: DataDirOption = None,
     time_limit: TimeLimitOption = None,
     lang: LangOption = None,
+    jobs: JobsOption = 1,
+    scheduler: SchedulerOption = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing folder.")] = False,
 ) -> None:
     """Plan a scenario once per value of one key: sweep.csv and the cost-proximity curve."""
@@ -337,6 +346,8 @@ def sweep(
             data_dir=data_dir,
             flags=flags,
             progress=_progress(start),
+            jobs=jobs,
+            scheduler=scheduler,
         )
         write_sweep(folder, table, key, scenario=sc, force=force)
     except (Exception, KeyboardInterrupt) as err:
@@ -358,7 +369,8 @@ def run_all(
     ],
     data_dir: Annotated[Path, typer.Option("--data-dir", help="Folder with CBS open data.")],
     out: Annotated[Path, typer.Option("--out", help="Folder for one run per region + summary.")],
-    jobs: Annotated[int, typer.Option("--jobs", help="Regions planned in parallel.")] = 1,
+    jobs: JobsOption = 1,
+    scheduler: SchedulerOption = None,
     regions: Annotated[
         str | None, typer.Option("--regions", help="Comma-separated codes (default: all 42).")
     ] = None,
@@ -384,6 +396,7 @@ def run_all(
             overrides=list(set_ or []),
             flags=flags,
             jobs=jobs,
+            scheduler=scheduler,
             force=force,
             progress=_progress(start),
         )
@@ -427,6 +440,48 @@ def serve(
         run_server(host=host, port=port, runs=runs, data_dir=data_dir, echo=typer.echo)
     except (Exception, KeyboardInterrupt) as err:
         _fail(err)
+
+
+@app.command()
+def simulate(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder (woonplanner run --out).")],
+    draws: Annotated[
+        int | None, typer.Option("--draws", help="Years of demand to draw (default 500).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed of the draws.")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder to write (default RUN_DIR/simulate).")
+    ] = None,
+    jobs: JobsOption = 1,
+    scheduler: SchedulerOption = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing folder.")] = False,
+) -> None:
+    """Check a plan against fluctuating demand: its service level over many demand draws."""
+    from woonplanner.simulate import simulate_run
+
+    start = time.perf_counter()
+    try:
+        summary = simulate_run(
+            run_dir,
+            draws=draws,
+            seed=seed,
+            out=out,
+            jobs=jobs,
+            scheduler=scheduler,
+            force=force,
+            progress=_progress(start),
+        )
+    except (Exception, KeyboardInterrupt) as err:
+        _fail(err)
+        return
+    region = summary["region"]
+    typer.echo(
+        f"Service level {100 * region['service_level']:.1f} % over {region['draws']} draws "
+        f"(5th percentile {100 * region['service_level_p5']:.1f} %; every child placed in "
+        f"{100 * region['share_all_placed']:.0f} % of the draws)"
+    )
+    folder = (out or run_dir / "simulate").resolve()
+    typer.echo(f"Page: {folder / 'simulate.html'}")
 
 
 @benchmark_app.command("orlib")

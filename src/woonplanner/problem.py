@@ -20,6 +20,9 @@ column             meaning
 ``open_cost``      one-off cost per opened unit
 ``close_cost``     one-off cost per closed existing unit
 ``integer``        bool: units are whole numbers
+``utilisation``    optional: the share of a unit's places the plan may fill with expected
+                   demand (``(0, 1]``, default 1); below 1 the rest is spare for fluctuating
+                   demand (:mod:`woonplanner.service`)
 =================  ==========================================================================
 
 ``groups``: one row per demand group ``g`` (for youth care an origin × segment), integer row
@@ -132,6 +135,13 @@ class Problem:
         """Number of assignment arcs."""
         return len(self.arcs)
 
+    def usable_capacity(self) -> np.ndarray:
+        """Places per unit the capacity rows may fill: ``capacity × utilisation`` per option."""
+        capacity = self.options["capacity"].to_numpy(dtype=float)
+        if "utilisation" not in self.options.columns:
+            return capacity
+        return capacity * self.options["utilisation"].to_numpy(dtype=float)
+
     def arcs_by_group(self) -> list[np.ndarray]:
         """Arc row indices per group, in group order."""
         return _bucket(self.arcs["group"].to_numpy(), self.n_groups)
@@ -169,6 +179,10 @@ def check_problem(problem: Problem) -> None:
         values = opts[col].to_numpy(dtype=float)
         if not np.all(np.isfinite(values)) or np.any(values < 0):
             problems.append(f"options.{col}: must be finite and ≥ 0")
+    if "utilisation" in opts.columns:
+        share = opts["utilisation"].to_numpy(dtype=float)
+        if not np.all((share > 0) & (share <= 1)):
+            problems.append("options.utilisation: must be in (0, 1]")
     if np.any(~np.isfinite(groups["demand"].to_numpy(dtype=float))) or np.any(
         groups["demand"].to_numpy(dtype=float) <= 0
     ):

@@ -114,6 +114,8 @@ def run(
         points=points,
         norm_types=scenario.norm.types,
     )
+    if scenario.service.level is not None:
+        plan.kpis["service_level"] = buffer_cost(problem, scenario, plan, prepared, progress)
     unplaced = plan.kpis["region"]["children_unplaced"]
     if unplaced >= 0.05:  # below that it is solver tolerance, not a child
         progress(f"  {unplaced:.1f} children cannot be placed within the norms (see kpis.json)")
@@ -210,6 +212,55 @@ def prepare(
         f"in {timings['arcs']:.2f} s"
     )
     return Prepared(region, points, demand, distances, problem)
+
+
+def buffer_cost(
+    problem: Problem, scenario: Scenario, plan: Plan, prepared: Prepared, progress: Progress
+) -> dict[str, object]:
+    """The plan with spare places for ``service.level`` against the same plan without them.
+
+    The problem is solved a second time without the utilisation caps (same solver settings), so
+    the report can show what the buffer costs, side by side (``kpis.json``: ``service_level``).
+    """
+    progress("Solving the same plan without the service-level buffer, for its cost …")
+    plain = replace(problem, options=problem.options.drop(columns="utilisation"))
+    result = solve(
+        plain,
+        time_limit=scenario.solver.time_limit_s,
+        mip_gap=scenario.solver.mip_gap,
+        threads=scenario.solver.threads,
+        seed=scenario.solver.seed,
+    )
+    with_buffer = plan.kpis["region"]
+    figures: dict[str, object] = {
+        "target": scenario.service.level,
+        "overdispersion": scenario.simulate.overdispersion,
+        "annual_cost_eur": with_buffer["annual_cost_eur"],
+        "one_off_cost_eur": with_buffer["one_off_cost_eur"],
+        "places_by_type": with_buffer["places_by_type"],
+    }
+    if not result.has_solution:
+        figures["without_buffer"] = None
+        return figures
+    without = make_plan(
+        plain,
+        result,
+        neighbourhoods=prepared.region.neighbourhoods,
+        points=prepared.points,
+        norm_types=scenario.norm.types,
+    ).kpis["region"]
+    figures["without_buffer"] = {
+        "status": result.status,
+        "annual_cost_eur": without["annual_cost_eur"],
+        "one_off_cost_eur": without["one_off_cost_eur"],
+        "places_by_type": without["places_by_type"],
+    }
+    figures["buffer_annual_cost_eur"] = with_buffer["annual_cost_eur"] - without["annual_cost_eur"]
+    progress(
+        f"  the buffer for service level {scenario.service.level:g} costs "
+        f"{figures['buffer_annual_cost_eur']:,.0f} a year"
+    )
+    return figures
 
 
 def read_demand(scenario: Scenario, region: Region):

@@ -461,6 +461,29 @@ class SitesConfig(_Section):
     ``facility_types``. ``None``: every neighbourhood may host every type (docs/data.md)."""
 
 
+class ServiceConfig(_Section):
+    """How often a child must find a place when demand fluctuates (docs/model.md)."""
+
+    level: float | None = Field(None, gt=0, lt=1)
+    """Target service level: the share of children, in a year of fluctuating demand, who find a
+    place within their distance band (e.g. 0.95). The plan then holds the spare places that reach
+    it (utilisation caps per facility from Poisson quantiles of its catchment's demand).
+    ``None`` (default): the plan is sized for the expected demand; ``woonplanner simulate``
+    reports the level it reaches."""
+
+
+class SimulateConfig(_Section):
+    """``woonplanner simulate``: the demand model of the draws."""
+
+    overdispersion: float = Field(0.0, ge=0)
+    """Assumption on how much more demand varies than Poisson: the children of a group in a year
+    are negative binomial with variance ``(1 + overdispersion) × mean``; 0: Poisson."""
+    draws: int = Field(500, ge=1)
+    """Years of demand drawn (``--draws``)."""
+    seed: int = 0
+    """Seed of the draws (``--seed``); draw ``r`` uses ``[seed, r]``."""
+
+
 class SolverConfig(_Section):
     """Solver settings."""
 
@@ -523,6 +546,8 @@ class Scenario(_Section):
     sites: SitesConfig = Field(default_factory=SitesConfig)
     placements: PlacementsConfig = Field(default_factory=PlacementsConfig)
     continuity: ContinuityConfig = Field(default_factory=ContinuityConfig)
+    service: ServiceConfig = Field(default_factory=ServiceConfig)
+    simulate: SimulateConfig = Field(default_factory=SimulateConfig)
     solver: SolverConfig = Field(default_factory=SolverConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
 

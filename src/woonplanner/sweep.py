@@ -33,6 +33,7 @@ from typing import Any
 import pandas as pd
 
 from woonplanner.errors import InfeasibleError, NoSolutionError, ScenarioError, raise_if_problems
+from woonplanner.parallel import check_jobs, run_tasks
 from woonplanner.scenario import Scenario, load_scenario, parse_value
 
 __all__ = ["SWEEP_COLUMNS", "parse_vary", "sweep"]
@@ -97,8 +98,14 @@ def sweep(
     data_dir: str | Path | None = None,
     flags: Sequence[tuple[str, str, Any]] = (),
     progress: Callable[[str], None] = lambda _message: None,
+    jobs: int = 1,
+    scheduler: str | None = None,
+    show_progress: bool = True,
 ) -> pd.DataFrame:
     """Plan ``scenario`` once per value of ``key``; one row per value (see the module doc).
+
+    The values are tasks on Dask (:mod:`woonplanner.parallel`): ``jobs`` local worker
+    processes or the cluster of ``scheduler``; the table is the same either way.
 
     Every value is checked before the first solve, and every problem of every value is listed
     at once. A value whose scenario has no plan (infeasible, nothing within the time limit) is
@@ -115,10 +122,12 @@ def sweep(
         As for :func:`~woonplanner.scenario.load_scenario`, the same for every value;
         ``overrides`` must not set ``key``.
     progress
-        Receives a line per value, and the gap of a long solve.
+        Receives a line per value, and the gap of a long solve (when run here, ``jobs=1``).
+    jobs, scheduler, show_progress
+        Where the values are planned, and the progress bar
+        (:func:`~woonplanner.parallel.run_tasks`).
     """
-    from woonplanner.runner import run
-
+    check_jobs(jobs, scheduler)
     if any(item.partition("=")[0].strip() == key for item in overrides):
         msg = f"--vary {key}: also set with --set; the sweep sets it, once per value"
         raise ScenarioError(msg)
@@ -134,40 +143,64 @@ def sweep(
         except ScenarioError as err:
             problems += [p for p in err.problems if p not in problems]
     raise_if_problems(problems, ScenarioError, header="Invalid sweep")
-    rows = []
     n = len(values)
+    args = []
     for k, (value, sc) in enumerate(zip(values, scenarios, strict=True), start=1):
         where = f"[{k}/{n}] {key}={value}"
+        # A long solve's gap reaches the command line only from a solve run here, not on a
+        # Dask worker.
+        args.append((key, value, sc, where, progress if jobs == 1 and not scheduler else None))
 
-        def solving(message: str, where: str = where) -> None:
-            if message.startswith("  branch and bound:"):  # a long solve's gap, no more
-                progress(f"{where}:{message}")
+    def finished(k: int, row: dict[str, Any]) -> None:
+        progress(_line(args[k][3], row))
 
-        try:
-            plan = run(sc, progress=solving)
-        except (InfeasibleError, NoSolutionError) as err:
-            row: dict[str, Any] = {
-                "key": key,
-                "value": value,
-                "status": err.outcome.value,
-                "message": str(err).replace("\n", " "),
-            }
-        else:
-            region = plan.kpis["region"]
-            row = {
-                "key": key,
-                "value": value,
-                "status": plan.kpis["status"],
-                "mip_gap": plan.kpis["mip_gap"],
-                **{c: region[c] for c in _FIGURES},
-                "cost_eur": region["annual_cost_eur"] + region["one_off_cost_eur"],
-                **{f"units_{t}": units for t, units in region["units_by_type"].items()},
-            }
-        rows.append(row)
-        progress(_line(where, row))
+    rows = run_tasks(
+        _sweep_value,
+        args,
+        jobs=jobs,
+        scheduler=scheduler,
+        label="values",
+        on_result=finished,
+        show_progress=show_progress,
+    )
     table = pd.DataFrame(rows)
     units = sorted(c for c in table.columns if c.startswith("units_"))
     return table.reindex(columns=[*SWEEP_COLUMNS, *units])
+
+
+def _sweep_value(
+    key: str,
+    value: str,
+    scenario: Scenario,
+    where: str,
+    progress: Callable[[str], None] | None,
+) -> dict[str, Any]:
+    """Plan one value of a sweep (a Dask task): its row of ``sweep.csv``."""
+    from woonplanner.runner import run
+
+    def solving(message: str) -> None:
+        if progress is not None and message.startswith("  branch and bound:"):
+            progress(f"{where}:{message}")  # a long solve's gap, no more
+
+    try:
+        plan = run(scenario, progress=solving)
+    except (InfeasibleError, NoSolutionError) as err:
+        return {
+            "key": key,
+            "value": value,
+            "status": err.outcome.value,
+            "message": str(err).replace("\n", " "),
+        }
+    region = plan.kpis["region"]
+    return {
+        "key": key,
+        "value": value,
+        "status": plan.kpis["status"],
+        "mip_gap": plan.kpis["mip_gap"],
+        **{c: region[c] for c in _FIGURES},
+        "cost_eur": region["annual_cost_eur"] + region["one_off_cost_eur"],
+        **{f"units_{t}": units for t, units in region["units_by_type"].items()},
+    }
 
 
 def _line(where: str, row: dict[str, Any]) -> str:

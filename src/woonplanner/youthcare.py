@@ -44,6 +44,7 @@ from woonplanner.errors import InputDataError
 from woonplanner.problem import Objective, Problem, UnitConstraint
 from woonplanner.scenario import FacilityTypeConfig, Scenario
 from woonplanner.schema import FACILITY_TYPES
+from woonplanner.service import with_service_level
 from woonplanner.travel import TravelMatrices, travel_matrices
 
 _ROUNDING: dict[str, Callable[[float], float]] = {
@@ -120,7 +121,7 @@ def build_problem(
     if len(sibling_rows):
         # Read back by the plan: the groups split because no unit within reach holds them.
         groups.attrs["sibling_groups_without_unit"] = int((~sibling_rows["suited"]).sum())
-    return Problem(
+    problem = Problem(
         options=options,
         groups=groups,
         arcs=arcs,
@@ -135,6 +136,12 @@ def build_problem(
         # x <= u on every arc: halves the solve time of real regions (benchmarks/RESULTS.md).
         strong_linking=True,
         name=scenario.name,
+    )
+    if scenario.service.level is None:
+        return problem
+    # Spare places for fluctuating demand: a utilisation cap per option (woonplanner.service).
+    return with_service_level(
+        problem, scenario.service.level, overdispersion=scenario.simulate.overdispersion
     )
 
 

@@ -134,9 +134,7 @@ def uncapacitated_options(problem: Problem) -> np.ndarray:
     reaching = np.bincount(
         option, weights=demand[problem.arcs["group"].to_numpy()], minlength=problem.n_options
     )
-    places = problem.options["capacity"].to_numpy(dtype=float) * problem.options[
-        "max_units"
-    ].to_numpy(dtype=float)
+    places = problem.usable_capacity() * problem.options["max_units"].to_numpy(dtype=float)
     return places >= reaching
 
 
@@ -250,13 +248,17 @@ def demand_rows(problem: Problem) -> Constraints:
 
 
 def capacity_rows(problem: Problem) -> Constraints:
-    """``sum(d_g(a) x_a over A(o)) - q_o u_o <= 0`` per option that has arcs."""
+    """``sum(d_g(a) x_a over A(o)) - rho_o q_o u_o <= 0`` per option that has arcs.
+
+    ``rho_o q_o`` are the usable places (:meth:`~woonplanner.problem.Problem.usable_capacity`):
+    all of them, or less where a service level keeps spare places (:mod:`woonplanner.service`).
+    """
     option = problem.arcs["option"].to_numpy()
     used = np.flatnonzero(np.bincount(option, minlength=problem.n_options))
     row_of_option = np.full(problem.n_options, -1)
     row_of_option[used] = np.arange(len(used))
     demand_of_arc = problem.groups["demand"].to_numpy(dtype=float)[problem.arcs["group"].to_numpy()]
-    capacity = problem.options["capacity"].to_numpy(dtype=float)
+    capacity = problem.usable_capacity()
     terms = [
         Terms.make("assign", row_of_option[option], np.arange(problem.n_arcs), demand_of_arc),
         Terms.make("units", np.arange(len(used)), used, -capacity[used]),
@@ -407,7 +409,7 @@ def aggregate_capacity_sets(problem: Problem) -> list[AggregateSet]:
     opts, arcs = problem.options, problem.arcs
     type_code, type_names = pd.factorize(opts["type"], sort=True)
     n_types = len(type_names)
-    capacity = opts["capacity"].to_numpy(dtype=float)
+    capacity = problem.usable_capacity()
     integer = opts["integer"].to_numpy(dtype=bool)
     demand = problem.groups["demand"].to_numpy(dtype=float)
     # Each group's reachable types, from the unique (group, type) pairs of its arcs.
@@ -477,7 +479,9 @@ def aggregate_capacity_rows(problem: Problem) -> list[AggregateRow]:
     only, five jeugdregio's still stopped at 60 s; with the rounding one, JZ13, which waited for
     its plan, not its bound (benchmarks/RESULTS.md).
     """
-    capacity = problem.options["capacity"].to_numpy(dtype=float)
+    # Usable places: with a service level's spare places the aggregate rows hold them back too
+    # (the sum of the capacity rows, so still valid, and tighter).
+    capacity = problem.usable_capacity()
     integer = problem.options["integer"].to_numpy(dtype=bool)
     demand = problem.groups["demand"].to_numpy(dtype=float)
     rows = []

@@ -150,6 +150,11 @@ footer table { font-size: 12px; }
 # --- public API -----------------------------------------------------------------------------
 
 
+#: Where ``woonplanner simulate`` links its page (:func:`woonplanner.outputs.simulate.link_report`);
+#: ``templates/report.html.j2`` writes it after the map link.
+SIMULATE_MARKER = "<!--woonplanner:simulate-link-->"
+
+
 def write_report(
     plan: Plan, folder: str | Path, *, lang: str = "nl", privacy_threshold: int = 5
 ) -> Path:
@@ -197,6 +202,11 @@ def report_html(plan: Plan, *, lang: str = "nl", privacy_threshold: int = 5) -> 
         ("unplaced", labels["unplaced_title"], _unplaced(plan, fmt)),
         ("norm", labels["norm_title"], _norm(plan, fmt)),
         ("types", labels["types_title"], _types(plan, fmt)),
+        *(
+            [("service", labels["service_title"], _service(plan, fmt))]
+            if plan.kpis.get("service_level")
+            else []
+        ),
         ("changes", labels["changes_title"], _changes(plan, fmt)),
         ("replacements", labels["replacements_title"], _replacements(plan, fmt)),
         ("assumptions", labels["assumptions_title"], _assumptions(plan, fmt)),
@@ -275,6 +285,27 @@ def default_assumptions(scenario: BaseModel, defaults: BaseModel | None = None) 
 
 
 # --- sections -------------------------------------------------------------------------------
+
+
+def _service(plan: Plan, fmt: Formatter) -> str:
+    """The plan with its service-level buffer beside the same plan without (kpis.json)."""
+    labels = fmt.labels
+    figures = plan.kpis["service_level"]
+    intro = _part("para", labels["service_intro"].format(target=fmt.percent(figures["target"])))
+    without = figures.get("without_buffer")
+    if not without:
+        return intro + _part("para", labels["service_no_plan"])
+    rows = []
+    for key, label in (("annual_cost_eur", "annual"), ("one_off_cost_eur", "one_off")):
+        a, b = figures[key], without[key]
+        rows.append([esc(labels[f"service_{label}"]), *(_num(fmt.money(v)) for v in (a, b, a - b))])
+    for kind in sorted(figures["places_by_type"]):
+        a = figures["places_by_type"][kind]
+        b = without["places_by_type"].get(kind, 0.0)
+        name = labels["service_places"].format(type=fmt.type_label(kind, short=True))
+        rows.append([esc(name), *(_num(fmt.number(v, decimals=1)) for v in (a, b, a - b))])
+    headers = ["", labels["service_with"], labels["service_without"], labels["service_difference"]]
+    return intro + _table(headers, rows, table_id="service-table")
 
 
 def _headline(plan: Plan, fmt: Formatter) -> str:

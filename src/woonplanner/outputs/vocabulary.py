@@ -311,6 +311,19 @@ _REPORT: dict[str, dict[str, str]] = {
         "n_units": "{n} eenheid|{n} eenheden",
         "n_sites": "{n} buurt|{n} buurten",
         "no_changes": "Het plan verandert niets aan de huidige voorraad.",
+        "service_title": "Servicegraad en reserveplekken",
+        "service_intro": (
+            "Het plan houdt plekken vrij zodat in een jaar met schommelende vraag minstens "
+            "{target} van de kinderen een plek binnen hun afstandsgrens vindt "
+            "(service.level; controleer met woonplanner simulate). Zonder die reserve:"
+        ),
+        "service_with": "met reserve",
+        "service_without": "zonder reserve",
+        "service_difference": "verschil",
+        "service_annual": "jaarlijkse kosten",
+        "service_one_off": "eenmalige kosten",
+        "service_places": "plekken {type}",
+        "service_no_plan": "Zonder reserve is binnen de tijdslimiet geen plan gevonden.",
         "replacements_title": "Herplaatsingen",
         "replacements_none": "Geen kind dat nu geplaatst is hoeft te verhuizen.",
         "replacements_no_input": (
@@ -455,6 +468,19 @@ _REPORT: dict[str, dict[str, str]] = {
         "n_units": "{n} unit|{n} units",
         "n_sites": "{n} neighbourhood|{n} neighbourhoods",
         "no_changes": "The plan changes nothing in the current stock.",
+        "service_title": "Service level and spare places",
+        "service_intro": (
+            "The plan keeps places free so that in a year of fluctuating demand at least "
+            "{target} of the children find a place within their distance band (service.level; "
+            "check it with woonplanner simulate). Without that buffer:"
+        ),
+        "service_with": "with buffer",
+        "service_without": "without buffer",
+        "service_difference": "difference",
+        "service_annual": "annual cost",
+        "service_one_off": "one-off cost",
+        "service_places": "places {type}",
+        "service_no_plan": "Without the buffer no plan was found within the time limit.",
         "replacements_title": "Re-placements",
         "replacements_none": "No child placed now has to move.",
         "replacements_no_input": (
