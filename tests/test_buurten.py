@@ -494,7 +494,10 @@ def test_buurt_level_plan_from_a_pdok_geopackage(
     plan = run(scenario, out=tmp_path / "run")
     assert len(plan.neighbourhoods) == len(split)
     assert set(plan.neighbourhoods["code"]) == set(split["code"])
-    assert plan.kpis["region"]["children_unplaced"] == pytest.approx(0.0, abs=1e-6)
+    # Only teenagers who need a woongroep may be left without a place (a few tenths of a
+    # child where no woongroep is within their band; docs/model.md, three forms).
+    unplaced = plan.kpis["region"]["unplaced_by_reason"]
+    assert sum(r["children"] for r in unplaced if r["support_need"] != "intensive") < 1e-6
     wijk_level = ["region.jeugdregio=JZ90", "demand.youth_care_index=false", GAP]
     wijk_plan = run(load_scenario(SCENARIO, overrides=wijk_level, data_dir=folder))
     assert len(wijk_plan.neighbourhoods) == 6
