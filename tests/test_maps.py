@@ -144,8 +144,13 @@ def _saved(fmap: folium.Map, path: Path) -> str:
         (0, "0"),
         (0.0, "0"),
         (-1e-9, "0"),
-        (0.2, "<5"),
-        (4.99, "<5"),
+        # One rounding for every count (issue 17): half up, so 0.2 expected children is 0 and
+        # 4.99 is 5; only 1 … 4 after rounding is hidden.
+        (0.018, "0"),
+        (0.2, "0"),
+        (0.5, "<5"),
+        (4.49, "<5"),
+        (4.99, "5"),
         (5, "5"),
         (5.4, "5"),
         (5.5, "6"),

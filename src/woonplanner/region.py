@@ -53,6 +53,9 @@ class Region:
     #: ``neighbourhood, type, max_units`` from ``sites.file``; ``None``: every site may host.
     candidates: pd.DataFrame | None = None
     input_files: tuple[Path, ...] = field(default_factory=tuple)
+    #: What a page calls the region: the jeugdregio's or gemeenten's names ("Rijnmond"), not
+    #: their codes; ``name`` when there are none.
+    title: str = ""
 
 
 def load_region(scenario: Scenario) -> Region:
@@ -148,12 +151,37 @@ def _load_cbs(scenario: Scenario) -> Region:
     name = scenario.region.jeugdregio or ", ".join(sorted(neighbourhoods["gemeente"].unique()))
     return Region(
         name=name,
+        title=_region_title(scenario, neighbourhoods, d.membership or found.get("membership")),
         neighbourhoods=neighbourhoods.reset_index(drop=True),
         schools=school_points,
         stock=stock,
         youth_care_index=index,
         input_files=tuple(files),
     )
+
+
+def _region_title(
+    scenario: Scenario, neighbourhoods: gpd.GeoDataFrame, membership: str | Path | None
+) -> str:
+    """The jeugdregio's name from the membership table, or the gemeenten's names; '' when the
+    data has no names (pages then show the code)."""
+    from woonplanner.data import cbs
+
+    code = scenario.region.jeugdregio
+    if code:
+        if membership is None:
+            return ""
+        try:
+            regions = cbs.list_jeugdregios(membership)
+        except InputDataError:
+            return ""
+        found = regions.loc[regions["jeugdregio"] == code, "jeugdregio_name"]
+        name = str(found.iloc[0]) if len(found) else ""
+        return "" if name == code else name
+    if "gemeente_name" not in neighbourhoods:
+        return ""
+    names = neighbourhoods.drop_duplicates("gemeente").sort_values("gemeente")["gemeente_name"]
+    return ", ".join(str(n) for n in names)
 
 
 def read_scenario_stock(

@@ -226,6 +226,8 @@ def _with(
         },
     )
     manifest["region"] = region.name
+    if region.title:
+        manifest["region_name"] = region.title
     manifest["travel"] = travel
     return Plan(
         neighbourhoods=plan.neighbourhoods,

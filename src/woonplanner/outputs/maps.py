@@ -62,17 +62,18 @@ from woonplanner.outputs.vocabulary import (
     NEW_COLOUR,
     NORM_MET_COLOUR,
     NORM_NOT_MET_COLOUR,
-    OTHER_COLOUR,
     TYPE_SHAPES,
     UNPLACED_COLOUR,
     esc,
     format_count,
     format_km,
+    format_total,
     format_whole,
     type_colour,
     type_label,
 )
 from woonplanner.plan import Plan
+from woonplanner.privacy import PagePrivacy, is_children, page_privacy
 
 __all__ = [
     "BIND_FEATURE",
@@ -108,6 +109,8 @@ LEAFLET_DIR_ENV = "WOONPLANNER_LEAFLET_DIR"
 
 # Blues: light enough that the facility markers stay readable on top.
 _ZERO_COLOUR = "#f4f4f4"
+#: Demand hidden to protect a small count elsewhere: no class, so its size stays unknown.
+_HIDDEN_COLOUR = "#c9c9c9"
 _DEMAND_COLOURS = ("#deebf7", "#a9cfe5", "#6baed6", "#3787c0", "#1c5fa0")
 
 #: Above the facility markers (600), below tooltips (650): a change badge is never hidden.
@@ -357,6 +360,8 @@ def plan_map(
     gemeenten = _with_crs(plan.gemeenten)
     to_wgs84 = Transformer.from_crs(neighbourhoods.crs or PLAN_CRS, "EPSG:4326", always_xy=True)
     points = representative_points(neighbourhoods, to_wgs84)
+    # One decision of what the page may show (docs/privacy.md), used by every layer and the title.
+    privacy = page_privacy(neighbourhoods, plan.flows, privacy_threshold)
 
     fmap = folium.Map(tiles=None, control_scale=True, zoom_start=11, location=_centre(points))
     # Nothing on this map uses jQuery, Bootstrap or Font Awesome (see the module docstring).
@@ -371,22 +376,25 @@ def plan_map(
         # PDOK's grey BRT background: Dutch government tiles, light, no API key.
         folium.TileLayer("nlmaps.grijs", name=names["tiles"], control=True).add_to(fmap)
 
-    edges = _demand_edges(neighbourhoods["children_demand"], privacy_threshold)
-    demand_layer(neighbourhoods, edges, labels, privacy_threshold).add_to(fmap)
-    unplaced_layer(neighbourhoods, labels, privacy_threshold).add_to(fmap)
+    shown = ~neighbourhoods["code"].astype(str).map(privacy.hidden["children_demand"]).fillna(False)
+    edges = _demand_edges(
+        neighbourhoods.loc[shown.to_numpy(bool), "children_demand"], privacy_threshold
+    )
+    demand_layer(neighbourhoods, edges, labels, privacy_threshold, privacy).add_to(fmap)
+    unplaced_layer(neighbourhoods, labels, privacy_threshold, privacy).add_to(fmap)
     gemeente_layer(gemeenten, plan.facilities[["x", "y"]].to_numpy(float), labels, lang).add_to(
         fmap
     )
-    flow_layer(plan.flows, neighbourhoods, points, labels, privacy_threshold).add_to(fmap)
+    flow_layer(plan.flows, neighbourhoods, points, labels, privacy_threshold, privacy).add_to(fmap)
     for layer in facility_layers(
         plan.facilities, neighbourhoods, points, labels, lang, privacy_threshold
     ):
         layer.add_to(fmap)
 
     folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
-    add_legend(fmap, _legend_html(edges, labels, privacy_threshold))
+    add_legend(fmap, _legend_html(edges, labels, privacy_threshold, plan.flows))
     root.html.add_child(
-        folium.Element(_title_html(plan, neighbourhoods, labels, privacy_threshold, title)),
+        folium.Element(_title_html(plan, neighbourhoods, labels, privacy, title, lang)),
         name="woonplanner_title",
     )
     fit_bounds(fmap, neighbourhoods)
@@ -515,11 +523,20 @@ def demand_layer(
     edges: list[float],
     labels: Mapping[str, str],
     threshold: int,
+    privacy: PagePrivacy | None = None,
 ) -> folium.FeatureGroup:
-    """Choropleth of children's demand per neighbourhood."""
+    """Choropleth of children's demand per neighbourhood.
+
+    A demand the page rule hides is drawn in the "<5" class when it is small and in the
+    "hidden" colour when it is hidden to protect another (its class would tell its size).
+    """
+    privacy = privacy or page_privacy(neighbourhoods, None, threshold)
 
     def style(row: pd.Series) -> dict[str, Any]:
         colour = _demand_colour(row["children_demand"], edges)
+        if privacy.cell(row["code"], "children_demand") and is_children(row["children_demand"]):
+            small = row["children_demand"] < threshold - 0.5
+            colour = _DEMAND_COLOURS[0] if small else _HIDDEN_COLOUR
         return {"color": "#ffffff", "weight": 0.8, "fillColor": colour, "fillOpacity": 0.75}
 
     return _neighbourhood_layer(
@@ -530,30 +547,37 @@ def demand_layer(
         hover={"color": "#333333", "weight": 2},
         count=("children_demand", labels["demand"]),
         labels=labels,
-        threshold=threshold,
+        privacy=privacy,
     )
 
 
 def unplaced_layer(
-    neighbourhoods: gpd.GeoDataFrame, labels: Mapping[str, str], threshold: int
+    neighbourhoods: gpd.GeoDataFrame,
+    labels: Mapping[str, str],
+    threshold: int,
+    privacy: PagePrivacy | None = None,
 ) -> folium.FeatureGroup:
-    """Neighbourhoods with children the plan could not place, hatched in red."""
+    """Neighbourhoods with children the plan could not place, hatched in red.
+
+    A neighbourhood is hatched when its unplaced children round to at least one
+    (:func:`woonplanner.privacy.is_children`), the rule of the title, report and command line.
+    """
+    privacy = privacy or page_privacy(neighbourhoods, None, threshold)
     style = {
         "color": UNPLACED_COLOUR,
         "weight": 2.5,
         "fillColor": "url(#wp-hatch)",
         "fillOpacity": 1,
     }
-    # Solver round-off leaves tiny positive values where every child is placed.
     return _neighbourhood_layer(
-        neighbourhoods[neighbourhoods["children_unplaced"] > 1e-6],
+        neighbourhoods[neighbourhoods["children_unplaced"].map(is_children).astype(bool)],
         name=labels["layer_unplaced"],
         pane="wp-unplaced",
         style=lambda _row: style,
         hover={"weight": 4},
         count=("children_unplaced", labels["unplaced"]),
         labels=labels,
-        threshold=threshold,
+        privacy=privacy,
     )
 
 
@@ -566,7 +590,7 @@ def _neighbourhood_layer(
     hover: dict[str, Any],
     count: tuple[str, str],
     labels: Mapping[str, str],
-    threshold: int,
+    privacy: PagePrivacy,
 ) -> folium.FeatureGroup:
     """Neighbourhood polygons, each with its popup and a tooltip of one count of children.
 
@@ -583,9 +607,15 @@ def _neighbourhood_layer(
         return {
             "style": shown,
             "hover": {**shown, **hover},
-            "popup": _neighbourhood_popup(row, labels, threshold),
+            "popup": _neighbourhood_popup(row, labels, privacy),
             "tooltip": _tooltip(
-                row["name"], lines=[f"{label}: {format_count(row[column], threshold)}"]
+                row["name"],
+                lines=[
+                    f"{label}: "
+                    + format_count(
+                        row[column], privacy.threshold, hidden=privacy.cell(row["code"], column)
+                    )
+                ],
             ),
         }
 
@@ -665,8 +695,14 @@ def flow_layer(
     points: Mapping[str, tuple[float, float]],
     labels: Mapping[str, str],
     threshold: int,
+    privacy: PagePrivacy | None = None,
 ) -> folium.FeatureGroup:
-    """Lines from each origin to its site, one per origin, site and type, width by children."""
+    """Lines from each origin to its site, one per origin, site and type, width by children.
+
+    A flow the page rule hides (:attr:`~woonplanner.privacy.PagePrivacy.flows`) reads "<5" or
+    "≥5" and is drawn as thin as a small one.
+    """
+    hidden_flows = privacy.flows if privacy is not None else frozenset()
     # Off at first: a region has hundreds of flows, and their web would bury the facilities.
     group = folium.FeatureGroup(name=labels["layer_flows"], show=False)
     agg = _aggregate_flows(flows)
@@ -682,7 +718,8 @@ def flow_layer(
     for row in agg.sort_values("children", ascending=False).itertuples(index=False):
         # Every flow below the threshold gets the same width: the width must not tell more
         # than the "<5" label does.
-        shown = max(float(row.children), float(threshold))
+        hidden = (str(row.origin), str(row.site), str(row.type)) in hidden_flows
+        shown = float(threshold) if hidden else max(float(row.children), float(threshold))
         weight = round(0.8 + 4.2 * math.sqrt(shown / biggest), 2)
         # Faint: flows are the detail behind the markers, not the picture itself.
         style = {
@@ -694,8 +731,10 @@ def flow_layer(
         tooltip = _tooltip(
             after=f"{names.get(row.origin, row.origin)} → {names.get(row.site, row.site)}",
             lines=[
-                f"{type_label(row.type, labels)}: {format_count(row.children, threshold)} "
-                f"{labels['children']}, {format_km(row.km)}"
+                f"{type_label(row.type, labels)}: "
+                f"{format_count(row.children, threshold, hidden=hidden)} {labels['children']}"
+                # The mean km of fewer than the threshold is their own distance.
+                + ("" if hidden or row.children < threshold - 0.5 else f", {format_km(row.km)}")
             ],
         )
         features.append(
@@ -832,14 +871,23 @@ def unit_change_layer(
 # --- popups and labels ----------------------------------------------------------------------
 
 
-def _neighbourhood_popup(row: pd.Series, labels: Mapping[str, str], threshold: int) -> str:
-    """Name, code, gemeente and children counts of one neighbourhood."""
+def _neighbourhood_popup(row: pd.Series, labels: Mapping[str, str], privacy: PagePrivacy) -> str:
+    """Name, code, gemeente and children counts of one neighbourhood, as the page rule allows
+    (the mean km only for at least the threshold of placed children)."""
+    code = row["code"]
     rows = [
-        (labels["demand"], format_count(row["children_demand"], threshold)),
-        (labels["placed"], format_count(row["children_placed"], threshold)),
-        (labels["unplaced"], format_count(row["children_unplaced"], threshold)),
-        (labels["mean_km"], format_km(row.get("mean_km"))),
+        (
+            labels[key],
+            format_count(row[column], privacy.threshold, hidden=privacy.cell(code, column)),
+        )
+        for key, column in (
+            ("demand", "children_demand"),
+            ("placed", "children_placed"),
+            ("unplaced", "children_unplaced"),
+        )
     ]
+    hide_km = privacy.cell(code, "mean_km") or str(code) not in privacy.hidden.index
+    rows.append((labels["mean_km"], "–" if hide_km else format_km(row.get("mean_km"))))
     gemeente = row.get("gemeente_name", row["gemeente"])
     return _part(
         "neighbourhood_popup", row["name"], row["code"], labels, gemeente, row["gemeente"], rows
@@ -862,7 +910,9 @@ def _facility_popup(
         (labels["closed_units"], format_whole(row.closed_units, lang)),
         (labels["units"], format_whole(row.units, lang)),
         (labels["places"], format_whole(row.places, lang)),
-        (labels["occupied"], format_count(row.occupied, threshold)),
+        # A facility's own occupancy is no count of a neighbourhood's children: shown whole,
+        # like its places (docs/privacy.md); the flows into it are protected instead.
+        (labels["occupied"], format_whole(row.occupied, lang)),
     ]
     return _part(
         "facility_popup",
@@ -895,14 +945,23 @@ def _title_html(
     plan: Plan,
     neighbourhoods: gpd.GeoDataFrame,
     labels: Mapping[str, str],
-    threshold: int,
+    privacy: PagePrivacy,
     title: str | None,
+    lang: str,
 ) -> str:
-    """Title, region totals and, when the solver did not prove optimality, a warning."""
+    """Title, region totals (as the page rule allows) and, when the solver did not prove
+    optimality, a warning."""
     summary = labels["summary"].format(
-        demand=format_count(neighbourhoods["children_demand"].sum(), threshold),
-        placed=format_count(neighbourhoods["children_placed"].sum(), threshold),
-        unplaced=format_count(neighbourhoods["children_unplaced"].sum(), threshold),
+        **{
+            key: format_total(
+                neighbourhoods[column].sum(), privacy.threshold, privacy.region[column], lang
+            )
+            for key, column in (
+                ("demand", "children_demand"),
+                ("placed", "children_placed"),
+                ("unplaced", "children_unplaced"),
+            )
+        }
     )
     banner = ""
     status = str(plan.kpis.get("status", "unknown"))
@@ -913,16 +972,22 @@ def _title_html(
             # mip_gap is HiGHS's relative gap, a fraction.
             banner += f", {labels['gap']} {100 * float(gap):.1f} %"
     # Like the report: the region's name after the generic title.
-    region = (plan.manifest or {}).get("region")
+    region = vocab.place_name(plan.manifest)
     heading = title or (f"{labels['title']} — {region}" if region else labels["title"])
     return _part("title", heading, summary, banner, status, labels)
 
 
-def _legend_html(edges: list[float], labels: Mapping[str, str], threshold: int) -> str:
-    """The legend: demand classes, types, status, flows, norm colours and unplaced hatch."""
+def _legend_html(
+    edges: list[float], labels: Mapping[str, str], threshold: int, flows: pd.DataFrame
+) -> str:
+    """The legend: demand classes, types, status, flows (in the colours of the types they
+    carry), norm colours and unplaced hatch."""
     demand = [
         (Markup(f'<span class="wp-swatch" style="background:{colour}"></span>'), text)
-        for colour, text in _demand_classes(edges, threshold)
+        for colour, text in [
+            *_demand_classes(edges, threshold),
+            (_HIDDEN_COLOUR, labels["legend_demand_hidden"].format(threshold=threshold)),
+        ]
     ]
     types = [
         (Markup(icon_svg(kind, "existing", units=0, size=20)), type_label(kind, labels))
@@ -932,16 +997,19 @@ def _legend_html(edges: list[float], labels: Mapping[str, str], threshold: int) 
         (Markup(icon_svg(None, s, units=0, size=20)), labels[f"status_{s}"])
         for s in ("existing", "new", "closing")
     ]
+    kinds = set(flows["type"]) if len(flows) else set()
+    flow_kinds = [k for k in FACILITY_TYPES if k in kinds] + sorted(kinds - set(FACILITY_TYPES))
     flows = [
         (
             Markup(
                 '<svg class="wp-line" height="12" viewBox="0 0 26 12">'
-                f'<line x1="1" y1="9" x2="25" y2="3" stroke="{OTHER_COLOUR}" stroke-width="4" '
-                'stroke-linecap="round"/></svg>'
+                f'<line x1="1" y1="9" x2="25" y2="3" stroke="{type_colour(kind)}" '
+                'stroke-width="4" stroke-opacity="0.7" stroke-linecap="round"/></svg>'
             ),
-            labels["legend_flows_text"],
+            type_label(kind, labels),
         )
-    ]
+        for kind in flow_kinds or FACILITY_TYPES
+    ] + [(Markup(""), labels["legend_flows_text"])]
     norm = [
         (
             Markup(
