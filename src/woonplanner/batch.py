@@ -26,7 +26,7 @@ import pandas as pd
 
 from woonplanner.errors import InputDataError, WoonplannerError
 from woonplanner.outcome import Outcome
-from woonplanner.outputs.files import check_out_dir, write_folder
+from woonplanner.outputs.files import check_out_dir, write_csv, write_folder
 from woonplanner.scenario import load_scenario
 
 SUMMARY_COLUMNS = (
@@ -140,7 +140,7 @@ def _plan_regions(
         row["name"] = names[row["jeugdregio"]]
     summary = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS)).sort_values("jeugdregio")
     summary = summary.reset_index(drop=True)
-    summary.to_csv(out / "regions.csv", index=False, float_format="%.6g", lineterminator="\n")
+    write_csv(summary, out / "regions.csv")  # money in euros and cents, no 1.49353e+07
     return summary
 
 

@@ -22,6 +22,7 @@ import typer
 
 from woonplanner.errors import WoonplannerError
 from woonplanner.outcome import Outcome
+from woonplanner.privacy import whole
 
 app = typer.Typer(
     name="woonplanner",
@@ -187,8 +188,10 @@ def run(
     typer.echo(
         f"Plan {status}"
         + (f" (not proven optimal, gap {100 * gap:.2f} %)" if status != "optimal" and gap else "")
-        + f": {region['children_placed']:.1f} of {region['children_demand']:.1f} children placed, "
-        f"{region['children_unplaced']:.1f} unplaced, mean {region['mean_km'] or 0:.1f} km."
+        # Whole children, rounded as on every page (0.018 expected children is 0 unplaced).
+        + f": {whole(region['children_placed'])} of {whole(region['children_demand'])} children "
+        f"placed, {whole(region['children_unplaced'])} unplaced, "
+        f"mean {region['mean_km'] or 0:.1f} km."
     )
     missing = [g["code"] for g in plan.kpis["gemeenten"] if not g["norm_met"]]
     typer.echo(

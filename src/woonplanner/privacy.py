@@ -154,9 +154,10 @@ def protect_neighbourhoods(neighbourhoods: pd.DataFrame, rule: Disclosure) -> pd
 # - A published total and the cells it sums form one equation. A reader who knows the total and
 #   the cells shown learns the sum of the hidden cells; the rule checks, cell by cell, that this
 #   sum never pins a hidden small cell to one value (each keeps at least two possible whole
-#   values within 1 … threshold − 1). Where it would, the smallest other cells are hidden too (secondary suppression, shown as "≥5", which
-#   is all a reader then knows of them) until it does not; when no cell is left to hide, the
-#   total itself is shown only as the range the shown cells imply.
+#   values within 1 … threshold − 1). Where it would, the smallest other cells are hidden too
+#   (secondary suppression, shown as "≥5", which is all a reader then knows of them) until it
+#   does not; when no cell is left to hide, the total itself is shown only as the range the
+#   shown cells imply.
 # - The equations: the region's demand, placed and unplaced over its neighbourhoods, each
 #   gemeente's over its own, each neighbourhood's demand = placed + unplaced, each flow origin's
 #   placed children over its flows, and each facility's occupancy over the flows into it.

@@ -28,6 +28,7 @@ from woonplanner.outputs.files import check_out_dir, make_manifest, write_run
 from woonplanner.outputs.maps import plan_map
 from woonplanner.outputs.report import write_report
 from woonplanner.plan import Plan, make_plan
+from woonplanner.privacy import is_children, whole
 from woonplanner.problem import Problem
 from woonplanner.region import Region, load_region
 from woonplanner.scenario import Scenario, load_scenario
@@ -107,8 +108,8 @@ def run(
         norm_types=scenario.norm.types,
     )
     unplaced = plan.kpis["region"]["children_unplaced"]
-    if unplaced >= 0.05:  # below that it is solver tolerance, not a child
-        progress(f"  {unplaced:.1f} children cannot be placed within the norms (see kpis.json)")
+    if is_children(unplaced):  # the pages' rule: rounds to at least one child
+        progress(f"  {whole(unplaced)} children cannot be placed within the norms (see kpis.json)")
     if out is None:
         return _with(plan, scenario, region, problem, result, timings, distances.info.as_dict())
 

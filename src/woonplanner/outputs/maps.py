@@ -37,6 +37,7 @@ Without network the background tiles fail quietly and the polygons still carry t
 from __future__ import annotations
 
 import base64
+import json
 import math
 import os
 import re
@@ -81,6 +82,7 @@ __all__ = [
     "LEAFLET_DIR",
     "MAP_CSS",
     "RawHtml",
+    "add_leaflet",
     "add_legend",
     "add_panes",
     "change_badge",
@@ -106,6 +108,9 @@ PLAN_CRS = "EPSG:28992"
 #: Where Debian's ``libjs-leaflet`` puts Leaflet; ``$WOONPLANNER_LEAFLET_DIR`` overrides it.
 LEAFLET_DIR = Path("/usr/share/javascript/leaflet")
 LEAFLET_DIR_ENV = "WOONPLANNER_LEAFLET_DIR"
+# Folium's own CDN addresses, for a page that is not a folium.Map's (compare).
+_LEAFLET_CDN_JS = dict(folium.Map.default_js)["leaflet"]
+_LEAFLET_CDN_CSS = dict(folium.Map.default_css)["leaflet_css"]
 
 # Blues: light enough that the facility markers stay readable on top.
 _ZERO_COLOUR = "#f4f4f4"
@@ -365,7 +370,7 @@ def plan_map(
 
     fmap = folium.Map(tiles=None, control_scale=True, zoom_start=11, location=_centre(points))
     # Nothing on this map uses jQuery, Bootstrap or Font Awesome (see the module docstring).
-    leaflet_only(fmap)
+    leaflet_only(fmap, lang=lang)
     root = cast(Figure, fmap.get_root())
     root.header.add_child(folium.Element(MAP_CSS), name="woonplanner_css")
     root.html.add_child(folium.Element(HATCH_DEFS), name="woonplanner_hatch")
@@ -429,7 +434,7 @@ def fit_bounds(fmap: folium.Map, frame: gpd.GeoDataFrame) -> None:
     _FitBounds([[float(south), float(west)], [float(north), float(east)]]).add_to(fmap)
 
 
-def leaflet_only(fmap: folium.Map) -> None:
+def leaflet_only(fmap: folium.Map, *, lang: str = "nl") -> None:
     """Make the map's page load Leaflet and nothing else, from a local copy when there is one.
 
     Call it right after creating the map, before adding any CSS to the page's header, so that
@@ -439,23 +444,52 @@ def leaflet_only(fmap: folium.Map) -> None:
     ----------
     fmap
         A new map; its ``default_js`` and ``default_css`` are emptied and Leaflet is put in the
-        page's header instead: inline from :func:`_local_leaflet`, else as Folium's CDN links.
+        page's header instead (:func:`add_leaflet`).
+    lang
+        Language of the message the page shows when Leaflet cannot load.
     """
     cdn_js = dict(fmap.default_js)["leaflet"]
     cdn_css = dict(fmap.default_css)["leaflet_css"]
     fmap.default_js = []
     fmap.default_css = []
-    header = cast(Figure, fmap.get_root()).header
+    add_leaflet(cast(Figure, fmap.get_root()), cdn_js=cdn_js, cdn_css=cdn_css, lang=lang)
+
+
+def add_leaflet(
+    figure: Figure,
+    *,
+    cdn_js: str = _LEAFLET_CDN_JS,
+    cdn_css: str = _LEAFLET_CDN_CSS,
+    lang: str = "nl",
+) -> None:
+    """Put Leaflet in the page's header (inline from :func:`_local_leaflet`, else the CDN
+    links) and a message that says on the page why the map is blank when Leaflet did not load
+    (offline without a local copy) or scripts are off. Shared by map, compare and national map.
+    """
+    header = figure.header
     local = _local_leaflet()
     if local is None:
         header.add_child(folium.CssLink(cdn_css), name="leaflet_css")
         header.add_child(folium.JavascriptLink(cdn_js), name="leaflet")
-        return
-    css, js = local
-    header.add_child(RawHtml(f"<style>\n{css}\n</style>"), name="leaflet_css")
-    # "</script" inside the code would end the element early; "<\/script" means the same in JS.
-    js = re.sub(r"</(script)", r"<\\/\1", js, flags=re.IGNORECASE)
-    header.add_child(RawHtml(f"<script>\n{js}\n</script>"), name="leaflet")
+    else:
+        css, js = local
+        header.add_child(RawHtml(f"<style>\n{css}\n</style>"), name="leaflet_css")
+        # "</script" inside the code would end the element early; "<\/script" means the same.
+        js = re.sub(r"</(script)", r"<\\/\1", js, flags=re.IGNORECASE)
+        header.add_child(RawHtml(f"<script>\n{js}\n</script>"), name="leaflet")
+    text = vocab.labels("map", lang=lang)
+    message = _part("no_leaflet", text["no_leaflet"].format(env=LEAFLET_DIR_ENV))
+    noscript = _part("no_script", text["no_script"])
+    # Right after Leaflet's own script: when that failed, L is undefined here.
+    header.add_child(
+        RawHtml(
+            "<script>if (typeof L === 'undefined') { document.addEventListener("
+            "'DOMContentLoaded', function () { document.body.insertAdjacentHTML('afterbegin', "
+            f"{json.dumps(str(message))}); }}); }}</script>"
+        ),
+        name="leaflet_check",
+    )
+    figure.html.add_child(RawHtml(str(noscript)), name="no_script")
 
 
 def _local_leaflet() -> tuple[str, str] | None:

@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from woonplanner.outputs.charts import curve_svg
-from woonplanner.outputs.files import write_folder
+from woonplanner.outputs.files import write_csv, write_folder
 from woonplanner.outputs.pages import Markup, render
 from woonplanner.outputs.vocabulary import Formatter
 
@@ -62,7 +62,7 @@ def write_sweep(
     """
 
     def fill(tmp: Path) -> None:
-        table.to_csv(tmp / "sweep.csv", index=False, float_format="%.10g", lineterminator="\n")
+        write_csv(table, tmp / "sweep.csv")  # money in euros and cents, no 1.49353e+07
         (tmp / "sweep.html").write_text(sweep_html(table, key, scenario=scenario), "utf-8")
 
     return write_folder(out, fill, force=force)

@@ -171,6 +171,14 @@ _MAP: dict[str, dict[str, str]] = {
         "legend_flows_text": "buurt → voorziening, dikte = kinderen",
         "legend_unplaced_text": "buurt met niet geplaatste kinderen",
         "legend_demand_hidden": "verborgen (≥{threshold}, beschermt een kleiner aantal)",
+        "no_leaflet": (
+            "De kaart kan niet worden getekend: de kaartbibliotheek Leaflet is niet geladen. "
+            "Deze pagina haalt Leaflet van internet omdat er bij het maken geen lokale kopie "
+            "was. Open de pagina met internetverbinding, of maak hem opnieuw op een computer "
+            "met Leaflet (Debian/Ubuntu: apt install libjs-leaflet, of zet {env} op een map "
+            "met leaflet.js en leaflet.css)."
+        ),
+        "no_script": "De kaart heeft JavaScript nodig: zet JavaScript aan om hem te zien.",
         "legend_note": (
             "Voorzieningen staan op een punt in de buurt, nooit op een adres. Aantallen kinderen "
             "onder {threshold} staan als “<{threshold}”."
@@ -204,6 +212,14 @@ _MAP: dict[str, dict[str, str]] = {
         "legend_flows_text": "neighbourhood → facility, width = children",
         "legend_unplaced_text": "neighbourhood with unplaced children",
         "legend_demand_hidden": "hidden (≥{threshold}, protects a smaller count)",
+        "no_leaflet": (
+            "The map cannot be drawn: the map library Leaflet did not load. This page loads "
+            "Leaflet from the internet because no local copy was found when it was made. Open it "
+            "with a network connection, or make it again on a computer with Leaflet "
+            "(Debian/Ubuntu: apt install libjs-leaflet, or set {env} to a folder with leaflet.js "
+            "and leaflet.css)."
+        ),
+        "no_script": "The map needs JavaScript: turn JavaScript on to see it.",
         "legend_note": (
             "Facilities are drawn at a point in the neighbourhood, never at an address. Counts of"
             " children below {threshold} are shown as “<{threshold}”."
