@@ -335,9 +335,7 @@ def page_privacy(
     for _ in range(100):
         before = sum(int(h.sum()) for h in hidden.values())
         for column in COUNT_COLUMNS:
-            mask, shown = suppress_sum(values[column], threshold, hidden=hidden[column])
-            hidden[column] = mask
-            region[column] = None if shown else total_range(values[column], mask, threshold)
+            # The gemeenten first: what they hide often protects the region's sum as well.
             for g in np.unique(gemeente):
                 own = gemeente == g
                 mask, shown = suppress_sum(
@@ -347,6 +345,9 @@ def page_privacy(
                 gemeenten[(g, column)] = (
                     None if shown else total_range(values[column][own], mask, threshold)
                 )
+            mask, shown = suppress_sum(values[column], threshold, hidden=hidden[column])
+            hidden[column] = mask
+            region[column] = None if shown else total_range(values[column], mask, threshold)
         demand, placed, unplaced = COUNT_COLUMNS
         for i in range(len(codes)):
             if hidden[demand][i]:
