@@ -404,7 +404,7 @@ def _run_map(
     points = maps.representative_points(neighbourhoods)
     sites = neighbourhoods.set_index("code").reindex(run.facilities["neighbourhood"])
     sites = sites[["rep_x", "rep_y"]].dropna().to_numpy(float)
-    maps.gemeente_layer(run.gemeenten, sites, labels, lang).add_to(fmap)
+    maps.gemeente_layer(run.gemeenten, sites, labels, lang, run.facilities).add_to(fmap)
     maps.unplaced_layer(neighbourhoods, labels, threshold, _privacy(run, threshold)).add_to(fmap)
     for layer in maps.facility_layers(
         run.facilities, neighbourhoods, points, labels, lang, threshold
@@ -418,6 +418,7 @@ def _run_map(
 
     # Three or four maps are narrow: the layer list folds into its button there.
     folium.LayerControl(collapsed=collapsed, position="topright").add_to(fmap)
+    maps.add_zoom_aggregation(fmap)
     return fmap
 
 

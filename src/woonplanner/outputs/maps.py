@@ -164,6 +164,11 @@ MAP_CSS = """
 .wp-legend .wp-line { width: 26px; flex: none; }
 .wp-legend .wp-note { margin: 7px 0 0; color: #666; font-size: 11px; }
 .wp-facility svg { filter: drop-shadow(0 1px 1.5px rgba(0,0,0,.45)); overflow: visible; }
+.wp-agg { display: none; }
+.wp-zoomed-out .wp-agg { display: inline; }
+.wp-zoomed-out .wp-facility { display: none; }
+.wp-agg .t { display: inline-block; width: 9px; height: 9px; border-radius: 2px;
+  margin: 0 2px 0 6px; vertical-align: -1px; }
 .wp-gemeente-label > div { display: inline-block; white-space: nowrap;
   transform: translate(-50%, -50%); padding: 0 5px; border-radius: 3px;
   background: rgba(255,255,255,.8); font: 600 11px system-ui, sans-serif; color: #333;
@@ -387,9 +392,9 @@ def plan_map(
     )
     demand_layer(neighbourhoods, edges, labels, privacy_threshold, privacy).add_to(fmap)
     unplaced_layer(neighbourhoods, labels, privacy_threshold, privacy).add_to(fmap)
-    gemeente_layer(gemeenten, plan.facilities[["x", "y"]].to_numpy(float), labels, lang).add_to(
-        fmap
-    )
+    gemeente_layer(
+        gemeenten, plan.facilities[["x", "y"]].to_numpy(float), labels, lang, plan.facilities
+    ).add_to(fmap)
     flow_layer(plan.flows, neighbourhoods, points, labels, privacy_threshold, privacy).add_to(fmap)
     for layer in facility_layers(
         plan.facilities, neighbourhoods, points, labels, lang, privacy_threshold
@@ -397,6 +402,7 @@ def plan_map(
         layer.add_to(fmap)
 
     folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
+    add_zoom_aggregation(fmap)
     add_legend(fmap, _legend_html(edges, labels, privacy_threshold, plan.flows))
     root.html.add_child(
         folium.Element(_title_html(plan, neighbourhoods, labels, privacy, title, lang)),
@@ -663,12 +669,17 @@ def gemeente_layer(
     sites: np.ndarray,
     labels: Mapping[str, str],
     lang: str,
+    facilities: pd.DataFrame | None = None,
 ) -> folium.FeatureGroup:
     """Gemeente outlines and labels, green where the norm is met and red (dashed) where not.
 
     ``sites`` holds the facility sites' ``x, y`` in the plan's CRS (n × 2): each label is put
-    where it covers the fewest of them.
+    where it covers the fewest of them. With ``facilities`` (``gemeente, type, units``) each
+    label also carries the gemeente's units per type, shown instead of the markers while the
+    map is zoomed out (:func:`add_zoom_aggregation`): on a big region the markers would pile
+    up into one blot.
     """
+    per_type = _units_per_gemeente(facilities)
     group = folium.FeatureGroup(name=labels["layer_gemeenten"])
     if gemeenten.empty:
         return group
@@ -709,8 +720,12 @@ def gemeente_layer(
         lon, lat = to_wgs84.transform(point.x, point.y)
         colour = NORM_MET_COLOUR if met else NORM_NOT_MET_COLOUR
         mark = "✓" if met else "✗"
+        counts = [
+            (type_colour(kind), type_label(kind, labels), units)
+            for kind, units in per_type.get(str(row["code"]), [])
+        ]
         icon = folium.DivIcon(
-            html=_part("gemeente_label", row["name"], colour, mark),
+            html=_part("gemeente_label", row["name"], colour, mark, counts),
             icon_size=(0, 0),
             class_name="wp-gemeente-label",
         )
@@ -721,6 +736,58 @@ def gemeente_layer(
         ).add_to(marker)
         marker.add_to(group)
     return group
+
+
+#: Below this zoom level the facility markers give way to the units per type in the gemeente
+#: labels: a whole jeugdregio fits the window at about 10, one town at 12 or more.
+AGGREGATE_BELOW_ZOOM = 11
+
+
+def _units_per_gemeente(facilities: pd.DataFrame | None) -> dict[str, list[tuple[str, int]]]:
+    """Units per type in each gemeente (types in the legend's order, only those with units)."""
+    if facilities is None or facilities.empty or "gemeente" not in facilities:
+        return {}
+    units = facilities.groupby(["gemeente", "type"])["units"].sum()
+    order = {kind: i for i, kind in enumerate(FACILITY_TYPES)}
+    out: dict[str, list[tuple[str, int]]] = {}
+    for (gemeente, kind), value in sorted(
+        units.items(), key=lambda item: (item[0][0], order.get(item[0][1], 99), item[0][1])
+    ):
+        if value > 0:
+            out.setdefault(str(gemeente), []).append((str(kind), int(value)))
+    return out
+
+
+class _ZoomAggregation(folium.MacroElement):
+    """Mark the map's container ``wp-zoomed-out`` below :data:`AGGREGATE_BELOW_ZOOM`: the CSS
+    then hides the facility markers and shows the units per type in the gemeente labels."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            (function () {
+                var map = {{ this._parent.get_name() }};
+                function mark() {
+                    map.getContainer().classList.toggle(
+                        "wp-zoomed-out", map.getZoom() < {{ this.below }});
+                }
+                map.on("zoomend", mark);
+                map.whenReady(mark);
+            })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, below: int) -> None:
+        super().__init__()
+        self._name = "ZoomAggregation"
+        self.below = below
+
+
+def add_zoom_aggregation(fmap: folium.Map, *, below: int = AGGREGATE_BELOW_ZOOM) -> None:
+    """Show units per type per gemeente instead of the markers while zoomed out (shared by map
+    and compare; the gemeente layer must have been given the facilities)."""
+    _ZoomAggregation(below).add_to(fmap)
 
 
 def flow_layer(
