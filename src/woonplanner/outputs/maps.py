@@ -835,7 +835,11 @@ def flow_layer(
                 f"{type_label(row.type, labels)}: "
                 f"{format_count(row.children, threshold, hidden=hidden)} {labels['children']}"
                 # The mean km of fewer than the threshold is their own distance.
-                + ("" if hidden or row.children < threshold - 0.5 else f", {format_km(row.km)}")
+                + (
+                    ""
+                    if hidden or row.children < threshold - 0.5
+                    else f", {format_km(row.km, labels.get('html_lang', 'nl'))}"
+                )
             ],
         )
         features.append(
@@ -988,7 +992,12 @@ def _neighbourhood_popup(row: pd.Series, labels: Mapping[str, str], privacy: Pag
         )
     ]
     hide_km = privacy.cell(code, "mean_km") or str(code) not in privacy.hidden.index
-    rows.append((labels["mean_km"], "–" if hide_km else format_km(row.get("mean_km"))))
+    rows.append(
+        (
+            labels["mean_km"],
+            "–" if hide_km else format_km(row.get("mean_km"), labels.get("html_lang", "nl")),
+        )
+    )
     gemeente = row.get("gemeente_name", row["gemeente"])
     return _part(
         "neighbourhood_popup", row["name"], row["code"], labels, gemeente, row["gemeente"], rows

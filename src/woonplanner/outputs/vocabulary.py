@@ -672,6 +672,8 @@ _NATIONAL: dict[str, dict[str, str]] = {
         "legend_norm": "1 kleinschalige voorziening per 40.000 inwoners",
         "legend_width": "dikkere rand = meer niet geplaatste kinderen",
         "status": "status",
+        "state_unproven": "niet bewezen optimaal (tijdslimiet): kan beter",
+        "gap": "gap",
         "norm": "norm 1 per 40.000: {met} van {total} gemeenten",
         "children_line": "kinderen: {demand}, niet geplaatst {unplaced}",
         "mean": "gemiddeld {km}",
@@ -818,11 +820,12 @@ def format_money(value: Any, lang: str = "nl") -> str:
     return f"€ {number}" if lang == "nl" else f"€{number}"
 
 
-def format_km(value: float | None) -> str:
-    """A distance in km with one decimal point (the map's popups), or a dash when missing."""
+def format_km(value: float | None, lang: str = "nl") -> str:
+    """A distance in km with one decimal in the language's style (``1,3 km`` in Dutch), or a
+    dash when missing."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
-    return f"{float(value):.1f} km"
+    return f"{format_number(float(value), lang, decimals=1)} km"
 
 
 def format_whole(value: Any, lang: str = "nl") -> str:
