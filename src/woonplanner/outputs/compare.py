@@ -281,6 +281,7 @@ def compare_figure(runs: Sequence[RunFolder], table: pd.DataFrame, *, lang: str 
     )
 
     bounds = _bounds(runs)
+    edges = demand_edges(runs, threshold)
     # Each map takes the region's shape, so the region fills it whatever the column width.
     ratio = _aspect_ratio(runs)
     fmaps = []
@@ -291,7 +292,13 @@ def compare_figure(runs: Sequence[RunFolder], table: pd.DataFrame, *, lang: str 
         head = render_macro(_TEMPLATE, "run_heading", _run_heading(run, i, fmt, labels), row, col)
         figure.html.add_child(maps.RawHtml(head), name=f"compare_head_{i}")
         fmap = _run_map(
-            run, runs[0] if i else None, labels, lang=lang, threshold=threshold, collapsed=n > 2
+            run,
+            runs[0] if i else None,
+            labels,
+            lang=lang,
+            threshold=threshold,
+            collapsed=n > 2,
+            edges=edges,
         )
         fmap.fit_bounds(bounds, padding=(12, 12))
         figure.add_child(fmap)
@@ -379,6 +386,7 @@ def _run_map(
     lang: str,
     threshold: int,
     collapsed: bool,
+    edges: list[float],
 ) -> folium.Map:
     """One run's map: the map's own layers (:mod:`woonplanner.outputs.maps`) for the gemeenten,
     the unplaced children and the facilities per type, and the change against the reference."""
@@ -404,8 +412,13 @@ def _run_map(
     points = maps.representative_points(neighbourhoods)
     sites = neighbourhoods.set_index("code").reindex(run.facilities["neighbourhood"])
     sites = sites[["rep_x", "rep_y"]].dropna().to_numpy(float)
+    privacy = _privacy(run, threshold)
+    # Off at first (the units are the comparison); the same classes on every map.
+    demand = maps.demand_layer(neighbourhoods, edges, labels, threshold, privacy)
+    demand.show = False
+    demand.add_to(fmap)
     maps.gemeente_layer(run.gemeenten, sites, labels, lang, run.facilities).add_to(fmap)
-    maps.unplaced_layer(neighbourhoods, labels, threshold, _privacy(run, threshold)).add_to(fmap)
+    maps.unplaced_layer(neighbourhoods, labels, threshold, privacy).add_to(fmap)
     for layer in maps.facility_layers(
         run.facilities, neighbourhoods, points, labels, lang, threshold
     ):
@@ -420,6 +433,18 @@ def _run_map(
     folium.LayerControl(collapsed=collapsed, position="topright").add_to(fmap)
     maps.add_zoom_aggregation(fmap)
     return fmap
+
+
+def demand_edges(runs: Sequence[RunFolder], threshold: int) -> list[float]:
+    """The demand classes of every map of one comparison: from the shown demand of all runs
+    together, so one colour means the same number of children on each map."""
+    shown = []
+    for run in runs:
+        rule = _privacy(run, threshold)
+        nb = run.neighbourhoods
+        hidden = nb["code"].astype(str).map(rule.hidden["children_demand"]).fillna(False)
+        shown.append(nb.loc[~hidden.to_numpy(bool), "children_demand"])
+    return maps.demand_edges(pd.concat(shown), threshold)
 
 
 def _privacy(run: RunFolder, threshold: int) -> PagePrivacy:

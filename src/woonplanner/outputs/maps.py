@@ -87,6 +87,7 @@ __all__ = [
     "add_panes",
     "change_badge",
     "close_gaps",
+    "demand_edges",
     "demand_layer",
     "facility_layers",
     "feature_collection",
@@ -116,7 +117,7 @@ _LEAFLET_CDN_CSS = dict(folium.Map.default_css)["leaflet_css"]
 _ZERO_COLOUR = "#f4f4f4"
 #: Demand hidden to protect a small count elsewhere: no class, so its size stays unknown.
 _HIDDEN_COLOUR = "#c9c9c9"
-_DEMAND_COLOURS = ("#deebf7", "#a9cfe5", "#6baed6", "#3787c0", "#1c5fa0")
+_DEMAND_COLOURS = ("#deebf7", "#b5d4e9", "#8dbfdd", "#5fa2cf", "#3580bb", "#155a9c", "#08306b")
 
 #: Above the facility markers (600), below tooltips (650): a change badge is never hidden.
 _CHANGE_PANE = ("wp-changes", 640)
@@ -387,7 +388,7 @@ def plan_map(
         folium.TileLayer("nlmaps.grijs", name=names["tiles"], control=True).add_to(fmap)
 
     shown = ~neighbourhoods["code"].astype(str).map(privacy.hidden["children_demand"]).fillna(False)
-    edges = _demand_edges(
+    edges = demand_edges(
         neighbourhoods.loc[shown.to_numpy(bool), "children_demand"], privacy_threshold
     )
     demand_layer(neighbourhoods, edges, labels, privacy_threshold, privacy).add_to(fmap)
@@ -1350,17 +1351,20 @@ def _aggregate_flows(flows: pd.DataFrame) -> pd.DataFrame:
     return agg[columns]
 
 
-def _demand_edges(demand: pd.Series, threshold: int) -> list[float]:
-    """Class edges for the demand choropleth: 0, the threshold, then up to four nice breaks.
+def demand_edges(demand: pd.Series, threshold: int) -> list[float]:
+    """Class edges for the demand choropleth: 0, the threshold, then up to five breaks at the
+    quintiles of the shown values at or above the threshold, rounded to nice numbers.
 
-    No edge lies between 0 and the threshold: a class like "1–2" would tell more than "<5".
+    Quantiles of the data, so a big city's wijken spread over the classes instead of all
+    falling in a fixed top class. No edge lies between 0 and the threshold: a class like
+    "1–2" would tell more than "<5".
     """
     values = demand.dropna().to_numpy(float)
     edges = [0.0, float(threshold)]
     above = values[values >= threshold]
     if above.size == 0:
         return edges
-    for q in (0.25, 0.5, 0.75):
+    for q in (0.2, 0.4, 0.6, 0.8):
         nice = _nice(float(np.quantile(above, q)))
         if nice > edges[-1] and nice < above.max():
             edges.append(nice)
@@ -1368,11 +1372,11 @@ def _demand_edges(demand: pd.Series, threshold: int) -> list[float]:
 
 
 def _nice(value: float) -> float:
-    """Round to 1, 2 or 5 times a power of ten."""
+    """Round to 1, 1.5, 2, 3, 5 or 7.5 times a power of ten."""
     if value <= 0:
         return 0.0
     power = 10 ** math.floor(math.log10(value))
-    return min((m * power for m in (1, 2, 5, 10)), key=lambda c: abs(c - value))
+    return min((m * power for m in (1, 1.5, 2, 3, 5, 7.5, 10)), key=lambda c: abs(c - value))
 
 
 def _demand_classes(edges: list[float], threshold: int) -> list[tuple[str, str]]:
