@@ -89,7 +89,7 @@ def parse_vary(text: str) -> tuple[str, list[str]]:
 
 
 def sweep(
-    scenario: str | Path | None,
+    scenario: str | Path | Scenario | None,
     key: str,
     values: Sequence[str],
     *,
@@ -107,8 +107,8 @@ def sweep(
     Parameters
     ----------
     scenario
-        Scenario file or name, as for :func:`~woonplanner.scenario.load_scenario` (``None``:
-        the demo).
+        Scenario file or name, or a loaded :class:`~woonplanner.scenario.Scenario`, as for
+        :func:`~woonplanner.scenario.load_scenario` (``None``: the demo).
     key, values
         The key to vary and its values, each as TOML text (``"500"``, ``'"soft"'``).
     overrides, data_dir, flags

@@ -361,7 +361,7 @@ def _run_heading(
     if status != "optimal":
         gap = run.kpis.get("mip_gap")
         text = labels["not_optimal"].format(gap=fmt.percent(float(gap)) if gap is not None else "?")
-        warning = f"{text} ({status})"
+        warning = f"{text} ({fmt.outcome(status)})"
     return {
         "labels": labels,
         "letter": _LETTERS[index],
