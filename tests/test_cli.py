@@ -244,3 +244,12 @@ def test_own_warnings_print_as_one_plain_line(cli, tmp_path):
     assert ".py:" not in result.output
     assert "TravelFallbackWarning" not in result.output
     assert warnings.showwarning is before  # restored: the Python API warns as usual
+
+
+@pytest.mark.parametrize("command", [["run"], ["compare"], ["run-all"], ["sweep"]])
+def test_help_shows_no_type_on_flags(cli: CliRunner, command: list[str]) -> None:
+    result = cli.invoke(app, [*command, "--help"], env={"COLUMNS": "160"})
+    assert result.exit_code == 0
+    assert "<bool>" not in result.output
+    assert "--help" in result.output
+    assert "<list[str]>" not in result.output

@@ -24,6 +24,19 @@ from woonplanner.errors import WoonplannerError
 from woonplanner.outcome import Outcome
 from woonplanner.privacy import whole
 
+
+def _flag_without_type(option: typer.core.TyperOption, ctx: Any) -> str | None:
+    """A flag's help line without Typer's ``<bool>``: a flag takes no value, so the type
+    tells the reader nothing (and ``--force <bool>`` suggests ``--force true``)."""
+    if option.is_flag:
+        return None
+    return _TYPE_OF_OPTION(option, ctx)
+
+
+# Typer 0.29 shows "<bool>" for every flag (--help included); this is the one place that drops it.
+_TYPE_OF_OPTION = typer.core.TyperOption.display_type_rich
+typer.core.TyperOption.display_type_rich = _flag_without_type  # type: ignore[method-assign]
+
 app = typer.Typer(
     name="woonplanner",
     help="Plan small-scale out-of-home housing for children (pleeggezinnen, gezinshuizen, "
@@ -43,6 +56,7 @@ SetOption = Annotated[
     list[str] | None,
     typer.Option(
         "--set",
+        metavar="KEY=VALUE",
         help="Override one scenario key, its value read as TOML: --set demand.rate_per_1000=8",
     ),
 ]
@@ -270,6 +284,7 @@ def sweep(
         list[str],
         typer.Option(
             "--vary",
+            metavar="KEY=V1,V2,…",
             help="KEY=V1,V2,…: plan once per value, e.g. objective.km_weight_eur=0,500,1000,5000",
         ),
     ],
