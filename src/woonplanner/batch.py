@@ -17,6 +17,7 @@ status and message. ``status`` is a :class:`~woonplanner.outcome.Outcome` value,
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -125,6 +126,7 @@ def _plan_regions(
     if jobs <= 1:
         for a in args:
             rows.append(_plan_region(*a))
+            _warn_for(rows[-1])
             progress(_line(rows[-1], len(rows), len(codes), start))
     else:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
@@ -132,6 +134,7 @@ def _plan_regions(
             try:
                 for future in as_completed(futures):
                     rows.append(future.result())
+                    _warn_for(rows[-1])
                     progress(_line(rows[-1], len(rows), len(codes), start))
             except BaseException:
                 pool.shutdown(wait=False, cancel_futures=True)
@@ -163,7 +166,29 @@ def _plan_region(
     overrides: list[str],
     flags: list[tuple[str, str, Any]],
 ) -> dict[str, Any]:
-    """Plan one region in a worker; never raises for a planning outcome."""
+    """Plan one region in a worker; its warnings come back in the row (``_warnings``) so that
+    the parent can say which region each is about (:func:`_warn_for`)."""
+    with warnings.catch_warnings(record=True) as caught:
+        row = _plan_one_region(scenario_path, data_dir, out, code, overrides, flags)
+    row["_warnings"] = [(w.category, str(w.message)) for w in caught]
+    return row
+
+
+def _warn_for(row: dict[str, Any]) -> None:
+    """Repeat a region's warnings in this process, each starting with the region's code."""
+    for category, message in row.pop("_warnings", []):
+        warnings.warn(f"{row['jeugdregio']}: {message}", category, stacklevel=3)
+
+
+def _plan_one_region(
+    scenario_path: str,
+    data_dir: str,
+    out: str,
+    code: str,
+    overrides: list[str],
+    flags: list[tuple[str, str, Any]],
+) -> dict[str, Any]:
+    """Plan one region; never raises for a planning outcome."""
     from woonplanner.runner import run
 
     row: dict[str, Any] = {"jeugdregio": code}
