@@ -8,7 +8,9 @@ that collect every problem before raising once).
 from __future__ import annotations
 
 import csv
+import difflib
 import warnings
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -253,7 +255,7 @@ def _repeated_codes(table: pd.DataFrame, path: str | Path) -> list[str]:
         return []
     return [
         f"{path}: neighbourhood, type: the same pair on more than one row "
-        f"(rows {_lines(doubled.to_numpy())}); give the units of each neighbourhood and type "
+        f"({_lines(doubled.to_numpy())}); give the units of each neighbourhood and type "
         "on one row"
     ]
 
@@ -277,25 +279,33 @@ def locate_stock(stock: pd.DataFrame, neighbourhoods: gpd.GeoDataFrame) -> pd.Da
     both = has_code & has_point
     if both.any():
         problems.append(
-            f"{where}: neighbourhood, x, y: both a neighbourhood and a point in rows "
+            f"{where}: neighbourhood, x, y: both a neighbourhood and a point in "
             f"{_lines(both)}; give one of them"
         )
     neither = ~has_code & ~has_point
     if neither.any():
         problems.append(
-            f"{where}: neighbourhood, x, y: neither a neighbourhood nor a point in rows "
+            f"{where}: neighbourhood, x, y: neither a neighbourhood nor a point in "
             f"{_lines(neither)}"
         )
     bad = has_point & ~has_code & ~(np.isfinite(x) & np.isfinite(y))
     if bad.any():
-        problems.append(f"{where}: x, y: not two numbers in rows {_lines(bad)}")
+        problems.append(f"{where}: x, y: not two numbers in {_lines(bad)}")
     todo = has_point & ~has_code & ~bad
     codes = given.to_numpy(dtype=object)
     codes[todo] = _neighbourhood_at(x[todo], y[todo], neighbourhoods)
     outside = todo & (codes == "")
+    degrees = outside & (np.abs(x) <= 180) & (np.abs(y) <= 90)
+    if degrees.any():
+        problems.append(
+            f"{where}: x, y: {_lines(degrees)} look like degrees (longitude, latitude: WGS84), "
+            "not RD New (EPSG:28992) metres; convert them (e.g. in QGIS) or give the "
+            "neighbourhood code instead"
+        )
+        outside &= ~degrees
     if outside.any():
         problems.append(
-            f"{where}: x, y: points outside the planned region in rows {_lines(outside)}; "
+            f"{where}: x, y: points outside the planned region in {_lines(outside)}; "
             f"x, y are RD New (EPSG:28992) metres, at most {BORDER_TOLERANCE_M:g} m outside it"
         )
     if problems:
@@ -526,14 +536,32 @@ def check_candidate_sites(sites: pd.DataFrame, nb: pd.DataFrame) -> list[str]:
     if duplicated.any():
         problems.append(
             f"{where}: neighbourhood, type: the same pair on more than one row "
-            f"(rows {_lines(duplicated)}); give each candidate site and type once"
+            f"({_lines(duplicated)}); give each candidate site and type once"
         )
     return problems
 
 
-def _lines(mask: np.ndarray) -> list[int]:
-    """The file lines of the first rows where ``mask`` holds (line 1 is the header)."""
-    return [int(r) + 2 for r in np.flatnonzero(mask)[:5]]
+def _lines(mask: np.ndarray) -> str:
+    """"row 4" or "rows 4, 7, 9": the file lines where ``mask`` holds (line 1 is the header),
+    the first five, and how many more.
+
+    Examples
+    --------
+    >>> _lines(np.array([False, False, True])), _lines(np.arange(9) > 0)
+    ('row 4', 'rows 3, 4, 5, 6, 7 and 3 more')
+    """
+    lines = [str(int(r) + 2) for r in np.flatnonzero(mask)]
+    more = f" and {len(lines) - 5} more" if len(lines) > 5 else ""
+    return ("row " if len(lines) == 1 else "rows ") + ", ".join(lines[:5]) + more
+
+
+def _named(values: Iterable[str], known: Sequence[str]) -> str:
+    """Quoted values, each with "did you mean" when one of ``known`` is close."""
+    parts = []
+    for value in sorted(set(values))[:10]:
+        close = difflib.get_close_matches(value, known, n=1, cutoff=0.6)
+        parts.append(f"'{value}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
+    return ", ".join(parts)
 
 
 def _unknown_neighbourhoods(
@@ -545,8 +573,8 @@ def _unknown_neighbourhoods(
     unknown = ~codes.isin(set(nb["code"])).to_numpy()
     if not unknown.any():
         return []
-    at = f" (rows {_lines(unknown)})" if rows else ""
-    return [f"{where}: neighbourhood: unknown codes {sorted(set(codes[unknown]))[:10]}{at}; {why}"]
+    at = f" ({_lines(unknown)})" if rows else ""
+    return [f"{where}: neighbourhood: unknown codes {_named(codes[unknown], [])}{at}; {why}"]
 
 
 def _unknown_types(table: pd.DataFrame, where: str, *, rows: bool = True) -> list[str]:
@@ -554,10 +582,10 @@ def _unknown_types(table: pd.DataFrame, where: str, *, rows: bool = True) -> lis
     unknown = ~types.isin(FACILITY_TYPES).to_numpy()
     if not unknown.any():
         return []
-    at = f" (rows {_lines(unknown)})" if rows else ""
+    at = f" ({_lines(unknown)})" if rows else ""
     return [
-        f"{where}: type: unknown types {sorted(set(types[unknown]))}{at}; "
-        f"expected one of {list(FACILITY_TYPES)}"
+        f"{where}: type: unknown types {_named(types[unknown], FACILITY_TYPES)}{at}; "
+        f"expected one of {', '.join(FACILITY_TYPES)}"
     ]
 
 
@@ -566,11 +594,11 @@ def _not_whole(table: pd.DataFrame, column: str, where: str) -> list[str]:
     bad = ~np.isfinite(values) | (values < 0) | (values != np.round(values))
     problems = []
     if bad.any():
-        problems.append(f"{where}: {column}: must be whole numbers ≥ 0 (rows {_lines(bad)})")
+        problems.append(f"{where}: {column}: must be whole numbers ≥ 0 ({_lines(bad)})")
     huge = ~bad & (values > MAX_UNITS_PER_ROW)
     if huge.any():
         problems.append(
             f"{where}: {column}: more than {MAX_UNITS_PER_ROW:,} units in one neighbourhood "
-            f"(rows {_lines(huge)}); not a plausible number"
+            f"({_lines(huge)}); not a plausible number"
         )
     return problems
