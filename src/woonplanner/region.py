@@ -542,7 +542,7 @@ def check_candidate_sites(sites: pd.DataFrame, nb: pd.DataFrame) -> list[str]:
 
 
 def _lines(mask: np.ndarray) -> str:
-    """"row 4" or "rows 4, 7, 9": the file lines where ``mask`` holds (line 1 is the header),
+    """ "row 4" or "rows 4, 7, 9": the file lines where ``mask`` holds (line 1 is the header),
     the first five, and how many more.
 
     Examples

@@ -115,6 +115,10 @@ tr.total td { font-weight: 700; border-top: 2px solid var(--ink); }
 #gemeenten-table th.num, #gemeente-types-table th.num { white-space: normal; }
 #gemeente-types-table td:nth-child(2) { white-space: nowrap; }
 #gemeente-types-table th, #gemeente-types-table td { padding: 5px 5px; }
+/* Nine columns: the numbers' headers wrap so the reason keeps room to read. */
+#changes-table th.num { white-space: normal; }
+#changes-table th, #changes-table td { padding: 5px 5px; }
+#changes-table td:last-child, #changes-table th:last-child { min-width: 14em; }
 .code { color: var(--muted); font-size: 12px; }
 .plus { color: var(--green); font-weight: 700; }
 .minus { color: var(--red); font-weight: 700; }

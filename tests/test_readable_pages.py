@@ -1,0 +1,58 @@
+"""Pages readable on big regions (issue 17): long names, wide tables, CSV numbers."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from woonplanner.outputs.charts import ChartRow, bar_chart
+from woonplanner.outputs.files import plain_number, write_csv
+from woonplanner.outputs.sweep import sweep_html
+
+
+def test_the_norm_chart_shows_long_gemeente_names_whole() -> None:
+    svg = bar_chart([ChartRow("Capelle aan den IJssel", [(3.0, "#f00", "3")]), ChartRow("Ede", [])])
+    label = re.search(r'<text x="([\d.]+)"[^>]*text-anchor="end"[^>]*>([^<]*)<title>', svg)
+    assert label is not None
+    assert label.group(2) == "Capelle aan den IJssel"
+    # The label ends at x; about 7 units a character must fit left of it.
+    assert float(label.group(1)) >= 6.5 * len("Capelle aan den IJssel")
+
+
+def test_sweep_page_shows_the_plotted_columns_first_and_is_not_fixed_width() -> None:
+    table = pd.DataFrame(
+        {
+            "key": ["k"] * 2,
+            "value": ["0", "500"],
+            "status": ["optimal"] * 2,
+            "mip_gap": [0.0, 0.0],
+            "children_demand": [100.0] * 2,
+            "children_placed": [100.0] * 2,
+            "children_unplaced": [0.0] * 2,
+            "mean_km": [3.0, 2.0],
+            "p90_km": [6.0, 4.0],
+            "annual_cost_eur": [1.4e7, 1.5e7],
+            "one_off_cost_eur": [0.0, 1e5],
+            "cost_eur": [1.4e7, 1.51e7],
+            "units_pleeggezin": [10, 12],
+            "message": ["", ""],
+        }
+    )
+    page = sweep_html(table, "objective.km_weight_eur")
+    assert "max-width:66em;color" not in page
+    head = re.findall(r"<th( class=\"plotted\")?>([^<]*)</th>", page)
+    assert [bool(css) for css, _ in head[:3]] == [False, True, True]
+
+
+def test_csv_numbers_are_never_scientific(tmp_path) -> None:
+    frame = pd.DataFrame(
+        {"kpi": ["a", "b"], "annual_cost_eur": [14935300.125, np.nan], "km": [1.23456789, 2e7]}
+    )
+    write_csv(frame, tmp_path / "x.csv")
+    text = (tmp_path / "x.csv").read_text(encoding="utf-8")
+    assert "e+" not in text
+    assert "14935300.13" in text or "14935300.12" in text
+    assert "20000000" in text
+    assert plain_number(1.49353e7, money=True) == "14935300.00"
