@@ -72,7 +72,8 @@ def bar_chart(
         group_h = n * bar_h + (n - 1) * gap
         parts.append(
             f'<text x="{label_w - 8}" y="{y + group_h / 2:.1f}" dy="0.35em" text-anchor="end" '
-            f'font-size="12">{esc(_clip(row.label, _LABEL_CHARS))}<title>{esc(row.label)}</title></text>'
+            f'font-size="12">{esc(_clip(row.label, _LABEL_CHARS))}'
+            f"<title>{esc(row.label)}</title></text>"
         )
         for i, (value, colour, text) in enumerate(row.bars):
             by = y + i * (bar_h + gap)
