@@ -56,3 +56,14 @@ def test_csv_numbers_are_never_scientific(tmp_path) -> None:
     assert "14935300.13" in text or "14935300.12" in text
     assert "20000000" in text
     assert plain_number(1.49353e7, money=True) == "14935300.00"
+
+
+def test_the_notebook_tells_the_solve_times_the_readme_tells() -> None:
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    notebook = (repo / "notebooks" / "open_data_region.ipynb").read_text(encoding="utf-8")
+    readme = (repo / "README.md").read_text(encoding="utf-8")
+    assert "take minutes" not in notebook
+    assert "10 seconds" in notebook
+    assert "take under 10 s" in readme
