@@ -431,7 +431,7 @@ def _run_map(
 
     # Three or four maps are narrow: the layer list folds into its button there.
     folium.LayerControl(collapsed=collapsed, position="topright").add_to(fmap)
-    maps.add_zoom_aggregation(fmap)
+    maps.add_zoom_aggregation(fmap, run.facilities["neighbourhood"].nunique())
     return fmap
 
 

@@ -403,7 +403,7 @@ def plan_map(
         layer.add_to(fmap)
 
     folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
-    add_zoom_aggregation(fmap)
+    add_zoom_aggregation(fmap, plan.facilities["neighbourhood"].nunique())
     add_legend(fmap, _legend_html(edges, labels, privacy_threshold, plan.flows))
     root.html.add_child(
         folium.Element(_title_html(plan, neighbourhoods, labels, privacy, title, lang)),
@@ -742,6 +742,9 @@ def gemeente_layer(
 #: Below this zoom level the facility markers give way to the units per type in the gemeente
 #: labels: a whole jeugdregio fits the window at about 10, one town at 12 or more.
 AGGREGATE_BELOW_ZOOM = 11
+#: With more sites than this, the markers would pile up at the opening view whatever its zoom
+#: (Amsterdam opens at 11): there the labels stand in for them until one zoom step in.
+DENSE_SITES = 60
 
 
 def _units_per_gemeente(facilities: pd.DataFrame | None) -> dict[str, list[tuple[str, int]]]:
@@ -768,27 +771,38 @@ class _ZoomAggregation(folium.MacroElement):
         {% macro script(this, kwargs) %}
             (function () {
                 var map = {{ this._parent.get_name() }};
+                var below = {{ this.below }};
                 function mark() {
-                    map.getContainer().classList.toggle(
-                        "wp-zoomed-out", map.getZoom() < {{ this.below }});
+                    map.getContainer().classList.toggle("wp-zoomed-out", map.getZoom() < below);
                 }
                 map.on("zoomend", mark);
-                map.whenReady(mark);
+                // After the page's own scripts, once the map has been fitted to the region.
+                setTimeout(function () {
+                    {% if this.dense %}below = Math.max(below, map.getZoom() + 1);{% endif %}
+                    mark();
+                }, 0);
             })();
         {% endmacro %}
         """
     )
 
-    def __init__(self, below: int) -> None:
+    def __init__(self, below: int, dense: bool) -> None:
         super().__init__()
         self._name = "ZoomAggregation"
         self.below = below
+        self.dense = dense
 
 
-def add_zoom_aggregation(fmap: folium.Map, *, below: int = AGGREGATE_BELOW_ZOOM) -> None:
+def add_zoom_aggregation(
+    fmap: folium.Map, sites: int, *, below: int = AGGREGATE_BELOW_ZOOM
+) -> None:
     """Show units per type per gemeente instead of the markers while zoomed out (shared by map
-    and compare; the gemeente layer must have been given the facilities)."""
-    _ZoomAggregation(below).add_to(fmap)
+    and compare; the gemeente layer must have been given the facilities).
+
+    Below zoom ``below``, and with more than :data:`DENSE_SITES` sites also at the zoom the
+    map opens with: one step in shows the markers.
+    """
+    _ZoomAggregation(below, sites > DENSE_SITES).add_to(fmap)
 
 
 def flow_layer(
