@@ -67,3 +67,35 @@ def test_the_notebook_tells_the_solve_times_the_readme_tells() -> None:
     assert "take minutes" not in notebook
     assert "10 seconds" in notebook
     assert "take under 10 s" in readme
+
+
+def test_compare_writes_the_local_leaflet_into_the_page(small: dict, tmp_path, monkeypatch) -> None:
+    from test_maps import make_fake_leaflet
+
+    from woonplanner.outputs.compare import compare_runs
+
+    monkeypatch.setenv("WOONPLANNER_LEAFLET_DIR", str(make_fake_leaflet(tmp_path / "leaflet")))
+    folders = [small["basis"][0], small["fewer-placements"][0]]
+    page = (compare_runs(folders, tmp_path / "cmp") / "compare.html").read_text("utf-8")
+    assert "FAKE_LEAFLET_JS" in page
+    assert page.count("FAKE_LEAFLET_JS") == 1  # once for all maps
+    assert "cdn.jsdelivr.net/npm/leaflet" not in page
+    assert "unpkg.com" not in page
+    assert "cdnjs" not in page
+    # The message for a page whose Leaflet did not load, and the units per gemeente label.
+    assert "typeof L === 'undefined'" in page
+    assert 'class=\\"wp-agg\\"' in page  # inside the labels' JSON
+
+
+def test_the_map_labels_carry_the_units_per_type() -> None:
+    from test_maps import make_tiny_plan
+
+    from woonplanner.outputs.maps import _units_per_gemeente
+
+    units = _units_per_gemeente(make_tiny_plan().facilities)
+    # GM0001: 3 pleeggezin, 1 gezinshuis, 1 woongroep units; GM0002: the closed woongroep
+    # has none left, the gezinshuis 1.
+    assert units == {
+        "GM0001": [("pleeggezin", 3), ("gezinshuis", 1), ("woongroep", 1)],
+        "GM0002": [("gezinshuis", 1)],
+    }
