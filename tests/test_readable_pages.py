@@ -99,3 +99,40 @@ def test_the_map_labels_carry_the_units_per_type() -> None:
         "GM0001": [("pleeggezin", 3), ("gezinshuis", 1), ("woongroep", 1)],
         "GM0002": [("gezinshuis", 1)],
     }
+
+
+def test_pages_name_the_region_not_its_code() -> None:
+    from conftest import NL, REPO, needs_nl  # noqa: F401
+
+    from woonplanner.outputs.vocabulary import place_name
+    from woonplanner.region import _region_title
+    from woonplanner.scenario import load_scenario
+
+    membership = NL / "gemeente_jeugdregio_2024_derived.csv"
+    if not membership.is_file():
+        import pytest
+
+        pytest.skip("needs the shared CBS data")
+    scenario = load_scenario(
+        REPO / "scenarios" / "jeugdregio.toml", overrides=["region.jeugdregio=JZ29"], data_dir=NL
+    )
+    assert _region_title(scenario, pd.DataFrame(), membership) == "Rijnmond"
+    gemeenten = load_scenario(
+        REPO / "scenarios" / "jeugdregio.toml", overrides=['region.gemeenten=["GM0361"]']
+    )
+    nb = pd.DataFrame({"gemeente": ["GM0361"], "gemeente_name": ["Alkmaar"]})
+    assert _region_title(gemeenten, nb, membership) == "Alkmaar"
+    assert place_name({"region": "JZ29", "region_name": "Rijnmond"}) == "Rijnmond"
+    assert place_name({"region": "JZ29"}) == "JZ29"
+
+
+def test_the_flow_legend_shows_the_type_colours() -> None:
+    from woonplanner.outputs.maps import _legend_html
+    from woonplanner.outputs.vocabulary import labels, type_colour
+
+    flows = pd.DataFrame({"type": ["pleeggezin", "woongroep"]})
+    html = _legend_html([0.0, 5.0], labels("map"), 5, flows)
+    flows_block = html.split("Stromen")[1].split("Gemeenten")[0]
+    assert type_colour("pleeggezin") in flows_block
+    assert type_colour("woongroep") in flows_block
+    assert type_colour("gezinshuis") not in flows_block
