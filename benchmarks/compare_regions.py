@@ -98,11 +98,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from woonplanner.data.cbs import list_jeugdregios
 
-    codes = (
-        args.regions.split(",")
-        if args.regions
-        else list(list_jeugdregios(DATA)["jeugdregio"])
-    )
+    codes = args.regions.split(",") if args.regions else list(list_jeugdregios(DATA)["jeugdregio"])
     work = args.keep or Path(tempfile.mkdtemp(prefix="wp-compare-"))
     work.mkdir(parents=True, exist_ok=True)
     rows = []

@@ -35,7 +35,7 @@ def _flag_without_type(option: typer.core.TyperOption, ctx: Any) -> str | None:
 
 # Typer 0.29 shows "<bool>" for every flag (--help included); this is the one place that drops it.
 _TYPE_OF_OPTION = typer.core.TyperOption.display_type_rich
-typer.core.TyperOption.display_type_rich = _flag_without_type  # type: ignore[method-assign]
+typer.core.TyperOption.display_type_rich = _flag_without_type  # type: ignore[assignment]
 
 app = typer.Typer(
     name="woonplanner",
