@@ -136,3 +136,16 @@ def test_the_flow_legend_shows_the_type_colours() -> None:
     assert type_colour("pleeggezin") in flows_block
     assert type_colour("woongroep") in flows_block
     assert type_colour("gezinshuis") not in flows_block
+
+
+def test_the_sweep_page_names_the_region() -> None:
+    table = pd.DataFrame(
+        {"value": ["1"], "status": ["infeasible"], "cost_eur": [np.nan], "mean_km": [np.nan]}
+    )
+    table["message"] = "no plan"
+    for column in ("mip_gap", "children_demand", "children_placed", "children_unplaced"):
+        table[column] = np.nan
+    for column in ("p90_km", "annual_cost_eur", "one_off_cost_eur"):
+        table[column] = np.nan
+    table.attrs["region_name"] = "Rijnmond"
+    assert "— Rijnmond</h1>" in sweep_html(table, "k")

@@ -135,6 +135,7 @@ def sweep(
             problems += [p for p in err.problems if p not in problems]
     raise_if_problems(problems, ScenarioError, header="Invalid sweep")
     rows = []
+    place = None
     n = len(values)
     for k, (value, sc) in enumerate(zip(values, scenarios, strict=True), start=1):
         where = f"[{k}/{n}] {key}={value}"
@@ -154,6 +155,7 @@ def sweep(
             }
         else:
             region = plan.kpis["region"]
+            place = place or (plan.manifest or {}).get("region_name")
             row = {
                 "key": key,
                 "value": value,
@@ -167,7 +169,11 @@ def sweep(
         progress(_line(where, row))
     table = pd.DataFrame(rows)
     units = sorted(c for c in table.columns if c.startswith("units_"))
-    return table.reindex(columns=[*SWEEP_COLUMNS, *units])
+    table = table.reindex(columns=[*SWEEP_COLUMNS, *units])
+    # The region's name for the page's title ("Rijnmond"); not a column of sweep.csv.
+    if place:
+        table.attrs["region_name"] = place
+    return table
 
 
 def _line(where: str, row: dict[str, Any]) -> str:

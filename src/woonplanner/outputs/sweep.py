@@ -84,7 +84,10 @@ def sweep_html(table: pd.DataFrame, key: str, *, scenario: Any = None) -> str:
         page="sweep",
     )
     labels = fmt.labels
-    place = None if scenario is None else (scenario.region.jeugdregio or scenario.name)
+    # The region's name when the plans had one (table.attrs, set by woonplanner.sweep.sweep).
+    place = table.attrs.get("region_name") or (
+        None if scenario is None else (scenario.region.jeugdregio or scenario.name)
+    )
     heading = labels["title"] + (f" — {place}" if place else "")
     planned = table.dropna(subset=["cost_eur", "mean_km"])
     failed = table[table["cost_eur"].isna()]
