@@ -135,12 +135,14 @@ def test_compare_two_runs_in_browser(runs: dict, tmp_path: Path) -> None:
     )
     assert page.errors == []
     assert page.dialogs == []
-    assert any(url.endswith("leaflet.js") for url in page.served)
+    # Leaflet is in the page itself, like map.html (issue 17): nothing asks the CDN for it.
+    assert not any("leaflet" in url for url in [*page.served, *page.blocked])
     # Only background tiles would need the network.
     assert all("pdok.nl" in url for url in page.blocked)
     labels = page_labels("map", "compare", lang="nl")
     base = [
         labels["layer_tiles"],
+        labels["layer_demand"],
         labels["layer_gemeenten"],
         labels["layer_unplaced"],
         labels["layer_pleeggezin"],
@@ -175,7 +177,7 @@ def test_compare_three_runs_in_browser(runs: dict, tmp_path: Path) -> None:
     )
     assert page.errors == []
     assert page.values["maps"] == 3
-    assert [len(layers) for layers in page.values["layers"]] == [6, 7, 7]
+    assert [len(layers) for layers in page.values["layers"]] == [7, 8, 8]
     assert page.values["layers"][2][-1] == page_labels("compare", lang="en")["layer_diff"]
     assert page.values["diffs"][0] == 0
     assert all(n > 0 for n in page.values["diffs"][1:])

@@ -129,15 +129,22 @@ def test_every_problem_is_listed_with_file_and_rows(tmp_path):
         load_region(scenario(f'sites.file="{path}"'))
     text = str(err.value)
     assert "4 problems" in text
-    assert f"{path}: neighbourhood: unknown codes ['WK000000'] (rows [3])" in text
-    assert f"{path}: type: unknown types ['kasteel'] (rows [4])" in text
-    assert f"{path}: max_units: must be whole numbers ≥ 0 (rows [5, 6, 7])" in text
-    assert f"{path}: neighbourhood, type: the same pair on more than one row (rows [2, 8])" in text
+    assert f"{path}: neighbourhood: unknown codes 'WK000000' (row 3)" in text
+    assert f"{path}: type: unknown types 'kasteel' (row 4)" in text
+    assert f"{path}: max_units: must be whole numbers ≥ 0 (rows 5, 6, 7)" in text
+    assert f"{path}: neighbourhood, type: the same pair on more than one row (rows 2, 8)" in text
+
+
+def test_a_misspelt_type_gets_a_did_you_mean(tmp_path):
+    path = write(tmp_path / "sites.csv", "neighbourhood,type,max_units\nWK990401,gezinhuis,1\n")
+    with pytest.raises(InputDataError) as err:
+        load_region(scenario(f'sites.file="{path}"'))
+    assert "unknown types 'gezinhuis' (did you mean 'gezinshuis'?) (row 2)" in str(err.value)
 
 
 def test_a_wijk_of_another_gemeente_is_unknown_to_a_smaller_region(tmp_path):
     path = write(tmp_path / "sites.csv", "neighbourhood,type,max_units\nWK990101,gezinshuis,1\n")
-    with pytest.raises(InputDataError, match=r"unknown codes \['WK990101'\] \(rows \[2\]\)"):
+    with pytest.raises(InputDataError, match=r"unknown codes 'WK990101' \(row 2\)"):
         load_region(scenario(f'sites.file="{path}"'))
 
 

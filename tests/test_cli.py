@@ -295,3 +295,12 @@ def test_another_solver_through_pyomo_plans_the_same(cli, tmp_path):
         for d in ("h", "c")
     ]
     assert objective[1] == pytest.approx(objective[0], rel=2e-6)
+
+
+@pytest.mark.parametrize("command", [["run"], ["compare"], ["run-all"], ["sweep"]])
+def test_help_shows_no_type_on_flags(cli: CliRunner, command: list[str]) -> None:
+    result = cli.invoke(app, [*command, "--help"], env={"COLUMNS": "160"})
+    assert result.exit_code == 0
+    assert "<bool>" not in result.output
+    assert "--help" in result.output
+    assert "<list[str]>" not in result.output

@@ -62,9 +62,9 @@ def test_stock_file_problems(tmp_path):
     with pytest.raises(InputDataError) as err:
         check_region(Region("demo", region.neighbourhoods, None, stock))
     text = str(err.value)
-    assert f"{path}: neighbourhood: unknown codes ['WK000000']" in text
-    assert f"{path}: type: unknown types ['kasteel']" in text
-    assert f"{path}: units: must be whole numbers ≥ 0 (rows [5])" in text
+    assert f"{path}: neighbourhood: unknown codes 'WK000000'" in text
+    assert f"{path}: type: unknown types 'kasteel'" in text
+    assert f"{path}: units: must be whole numbers ≥ 0 (row 5)" in text
     assert "3 problems" in text
 
 

@@ -216,3 +216,24 @@ def test_national_map_with_inline_leaflet_needs_no_network(
     assert page.served == []
     assert page.blocked == []
     assert page.values["paths"] == 2
+
+
+def _unescaped(text: str) -> str:
+    """The page with the \\uXXXX escapes of its JSON popups undone."""
+    return re.sub(r"\\u([0-9a-f]{4})", lambda m: chr(int(m.group(1), 16)), text)
+
+
+def test_popups_speak_dutch_and_mark_unproven_plans(tmp_path: Path) -> None:
+    out = tmp_path / "national"
+    summary = make_batch(out)
+    summary.loc[0, ["children_demand", "mean_km"]] = [2500.0, 1.3]
+    text = _unescaped(write_national_map(out, summary).read_text(encoding="utf-8"))
+    assert "status: time_limit" not in text
+    assert "status: tijdslimiet" in text
+    assert "status: optimaal" in text
+    assert "2.500" in text
+    assert "1,3 km" in text
+    assert "1.3 km" not in text
+    # The time-limited region is hatched, and the legend says what that means.
+    assert text.count("url(#wp-unproven)") >= 2  # its style and the legend's swatch
+    assert "niet bewezen optimaal" in text

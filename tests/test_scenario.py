@@ -214,3 +214,23 @@ def test_the_files_read_are_kept_for_the_manifest(tmp_path):
     child = write(tmp_path / "child.toml", 'extends = "base.toml"\nname = "child"\n')
     assert load_scenario(child).source_files == (child.resolve(), base.resolve())
     assert load_scenario(None).source_files == ()
+
+
+def test_a_loaded_scenario_can_be_loaded_again_with_overrides() -> None:
+    # woonplanner.sweep.sweep(<Scenario>, ...) goes through here (issue 17): no TypeError.
+    from woonplanner.scenario import load_scenario
+
+    base = load_scenario("demo", overrides=["demand.rate_per_1000=7"])
+    again = load_scenario(base, overrides=["solver.time_limit_s=12"])
+    assert again.demand.rate_per_1000 == 7
+    assert again.solver.time_limit_s == 12
+    assert again.source_files == base.source_files
+    assert load_scenario(base) == base
+
+
+def test_sweep_takes_a_scenario_object() -> None:
+    from woonplanner.scenario import load_scenario
+    from woonplanner.sweep import sweep
+
+    table = sweep(load_scenario("demo"), "budget.annual_eur", ["1"])
+    assert list(table["value"]) == ["1"]

@@ -83,11 +83,14 @@ def test_points_outside_the_region_are_errors_naming_the_rows(tmp_path, wijken):
     with pytest.raises(InputDataError) as err:
         read_stock(path, neighbourhoods=wijken)
     text = str(err.value)
-    assert f"{path}: x, y: points outside the planned region in rows [3, 4]" in text
+    assert f"{path}: x, y: points outside the planned region in row 3" in text
+    # Degrees are named as such (issue 17), not only "outside the region".
+    assert f"{path}: x, y: row 4 look like degrees (longitude, latitude: WGS84)" in text
     assert "RD New (EPSG:28992) metres, at most 100 m outside it" in text
-    assert f"{path}: x, y: not two numbers in rows [5]" in text
-    assert f"{path}: type: unknown types ['kasteel']" in text
-    assert "3 problems" in text
+    assert f"{path}: x, y: not two numbers in row 5" in text
+    assert f"{path}: type: unknown types 'kasteel'" in text
+    assert "4 problems" in text
+    assert "[" not in text.replace(str(path), "")  # no Python lists in a message
 
 
 def test_a_row_gives_a_code_or_a_point(tmp_path, wijken):
@@ -104,8 +107,8 @@ def test_a_row_gives_a_code_or_a_point(tmp_path, wijken):
     with pytest.raises(InputDataError) as err:
         read_stock(path, neighbourhoods=wijken)
     text = str(err.value)
-    assert "both a neighbourhood and a point in rows [4]; give one of them" in text
-    assert "neither a neighbourhood nor a point in rows [5]" in text
+    assert "both a neighbourhood and a point in row 4; give one of them" in text
+    assert "neither a neighbourhood nor a point in row 5" in text
     path.write_text("\n".join(path.read_text(encoding="utf-8").splitlines()[:3]) + "\n")
     stock = read_stock(path, neighbourhoods=wijken)
     assert list(stock["neighbourhood"]) == ["WK990401", "WK990403"]

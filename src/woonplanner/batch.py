@@ -17,6 +17,7 @@ status and message. ``status`` is a :class:`~woonplanner.outcome.Outcome` value,
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ import pandas as pd
 
 from woonplanner.errors import InputDataError, WoonplannerError
 from woonplanner.outcome import Outcome
-from woonplanner.outputs.files import check_out_dir, write_folder
+from woonplanner.outputs.files import check_out_dir, write_csv, write_folder
 from woonplanner.parallel import check_jobs, run_tasks
 from woonplanner.scenario import load_scenario
 
@@ -133,6 +134,7 @@ def _plan_regions(
 
     def finished(_k: int, row: dict[str, Any]) -> None:
         done[0] += 1
+        _warn_for(row)
         progress(_line(row, done[0], len(args), start))
 
     rows = run_tasks(
@@ -148,7 +150,7 @@ def _plan_regions(
         row["name"] = names[row["jeugdregio"]]
     summary = pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS)).sort_values("jeugdregio")
     summary = summary.reset_index(drop=True)
-    summary.to_csv(out / "regions.csv", index=False, float_format="%.6g", lineterminator="\n")
+    write_csv(summary, out / "regions.csv")  # money in euros and cents, no 1.49353e+07
     return summary
 
 
@@ -171,7 +173,29 @@ def _plan_region(
     overrides: list[str],
     flags: list[tuple[str, str, Any]],
 ) -> dict[str, Any]:
-    """Plan one region in a worker; never raises for a planning outcome."""
+    """Plan one region in a worker; its warnings come back in the row (``_warnings``) so that
+    the parent can say which region each is about (:func:`_warn_for`)."""
+    with warnings.catch_warnings(record=True) as caught:
+        row = _plan_one_region(scenario_path, data_dir, out, code, overrides, flags)
+    row["_warnings"] = [(w.category, str(w.message)) for w in caught]
+    return row
+
+
+def _warn_for(row: dict[str, Any]) -> None:
+    """Repeat a region's warnings in this process, each starting with the region's code."""
+    for category, message in row.pop("_warnings", []):
+        warnings.warn(f"{row['jeugdregio']}: {message}", category, stacklevel=3)
+
+
+def _plan_one_region(
+    scenario_path: str,
+    data_dir: str,
+    out: str,
+    code: str,
+    overrides: list[str],
+    flags: list[tuple[str, str, Any]],
+) -> dict[str, Any]:
+    """Plan one region; never raises for a planning outcome."""
     from woonplanner.runner import run
 
     row: dict[str, Any] = {"jeugdregio": code}

@@ -22,6 +22,20 @@ import typer
 
 from woonplanner.errors import WoonplannerError
 from woonplanner.outcome import Outcome
+from woonplanner.privacy import whole
+
+
+def _flag_without_type(option: typer.core.TyperOption, ctx: Any) -> str | None:
+    """A flag's help line without Typer's ``<bool>``: a flag takes no value, so the type
+    tells the reader nothing (and ``--force <bool>`` suggests ``--force true``)."""
+    if option.is_flag:
+        return None
+    return _TYPE_OF_OPTION(option, ctx)
+
+
+# Typer 0.29 shows "<bool>" for every flag (--help included); this is the one place that drops it.
+_TYPE_OF_OPTION = typer.core.TyperOption.display_type_rich
+typer.core.TyperOption.display_type_rich = _flag_without_type  # type: ignore[assignment]
 
 app = typer.Typer(
     name="woonplanner",
@@ -42,6 +56,7 @@ SetOption = Annotated[
     list[str] | None,
     typer.Option(
         "--set",
+        metavar="KEY=VALUE",
         help="Override one scenario key, its value read as TOML: --set demand.rate_per_1000=8",
     ),
 ]
@@ -194,8 +209,10 @@ def run(
     typer.echo(
         f"Plan {status}"
         + (f" (not proven optimal, gap {100 * gap:.2f} %)" if status != "optimal" and gap else "")
-        + f": {region['children_placed']:.1f} of {region['children_demand']:.1f} children placed, "
-        f"{region['children_unplaced']:.1f} unplaced, mean {region['mean_km'] or 0:.1f} km."
+        # Whole children, rounded as on every page (0.018 expected children is 0 unplaced).
+        + f": {whole(region['children_placed'])} of {whole(region['children_demand'])} children "
+        f"placed, {whole(region['children_unplaced'])} unplaced, "
+        f"mean {region['mean_km'] or 0:.1f} km."
     )
     missing = [g["code"] for g in plan.kpis["gemeenten"] if not g["norm_met"]]
     typer.echo(
@@ -305,6 +322,7 @@ def sweep(
         list[str],
         typer.Option(
             "--vary",
+            metavar="KEY=V1,V2,…",
             help="KEY=V1,V2,…: plan once per value, e.g. objective.km_weight_eur=0,500,1000,5000",
         ),
     ],

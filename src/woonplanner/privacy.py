@@ -153,3 +153,275 @@ def protect_neighbourhoods(neighbourhoods: pd.DataFrame, rule: Disclosure) -> pd
         if column in out.columns:
             out[column] = out[column].astype(float).where(~pooled)
     return out
+
+
+# --- the shared pages (map, report, compare, sweep, national map) ---------------------------
+#
+# SPEC §5: on a page made to be shared, a count of a neighbourhood's children below the
+# threshold reads "<5", and no figure lets a reader work such a count out. The rule, in one
+# place (docs/privacy.md):
+#
+# - Every count is shown rounded half up to whole children (:func:`whole`); a count that rounds
+#   to 0 is 0 (an expected 0.018 children is no child), one that rounds to 1 … threshold − 1 is
+#   hidden as "<5" (primary suppression).
+# - A published total and the cells it sums form one equation. A reader who knows the total and
+#   the cells shown learns the sum of the hidden cells; the rule checks, cell by cell, that this
+#   sum never pins a hidden small cell to one value (each keeps at least two possible whole
+#   values within 1 … threshold − 1). Where it would, the smallest other cells are hidden too
+#   (secondary suppression, shown as "≥5", which is all a reader then knows of them) until it
+#   does not; when no cell is left to hide, the total itself is shown only as the range the
+#   shown cells imply.
+# - The equations: the region's demand, placed and unplaced over its neighbourhoods, each
+#   gemeente's over its own, each neighbourhood's demand = placed + unplaced, each flow origin's
+#   placed children over its flows, and each facility's occupancy over the flows into it.
+# - A neighbourhood's mean km is shown only when its placed children are shown and at least the
+#   threshold (the mean of one child's distance is that child's distance).
+# - A facility's occupancy is not a count of a neighbourhood's children (its children come from
+#   wherever the plan sends them, and its places are public): it is shown as a whole number, and
+#   the flows into it are protected by its equation instead.
+
+#: The neighbourhood columns the pages publish as counts of children.
+COUNT_COLUMNS = ("children_demand", "children_placed", "children_unplaced")
+
+
+def whole(value: float) -> int:
+    """A count of children as every page rounds it: half up (6.5 → 7, 0.018 → 0)."""
+    if value is None or not np.isfinite(value):
+        return 0
+    return int(np.floor(float(value) + 0.5))
+
+
+def is_children(value: float | None) -> bool:
+    """Whether a count shows any child at all: it rounds to at least one (one rule for
+    "unplaced" on the command line, the report's card, the map's hatching and title)."""
+    return value is not None and bool(np.isfinite(value)) and whole(value) >= 1
+
+
+def suppress_sum(
+    cells: np.ndarray,
+    threshold: int,
+    *,
+    hidden: np.ndarray | None = None,
+    unknown: np.ndarray | None = None,
+) -> tuple[np.ndarray, bool]:
+    """Which cells of one published sum a page hides, and whether the total may be shown.
+
+    Parameters
+    ----------
+    cells
+        The cells' counts (rounded with :func:`whole` here).
+    threshold
+        The least count shown.
+    hidden
+        Cells already hidden by another equation (kept hidden).
+    unknown
+        Cells that are in the sum but not published at all (a flow within one neighbourhood,
+        which no line shows): a reader knows only that they are ≥ 0.
+
+    Returns
+    -------
+    hidden, total_shown
+        ``hidden``: primary (rounds to 1 … threshold − 1) and secondary cells. ``total_shown``:
+        False when hiding every other cell still would not protect a small one; the page then
+        shows the total as :func:`total_range` instead.
+
+    Examples
+    --------
+    Ten children in each of five neighbourhoods and one in a sixth: 51 − 50 would be 1, so one
+    of the tens is hidden too.
+
+    >>> hidden, shown = suppress_sum(np.array([10, 10, 10, 10, 10, 1]), 5)
+    >>> hidden.tolist(), shown
+    ([True, False, False, False, False, True], True)
+    """
+    v = np.array([whole(c) for c in np.asarray(cells, dtype=float)], dtype=np.int64)
+    primary = (v >= 1) & (v < threshold)
+    unknown = np.zeros(len(v), bool) if unknown is None else np.asarray(unknown, bool)
+    out = primary | (np.zeros(len(v), bool) if hidden is None else np.asarray(hidden, bool))
+    out &= ~unknown
+    while not _sum_is_safe(v, primary & ~unknown, out, unknown, threshold):
+        candidates = np.flatnonzero(~out & ~unknown & (v > 0))
+        if candidates.size == 0:
+            return out, False
+        # The smallest cell first: it hides the least; ties by position (stable pages).
+        out[candidates[np.argmin(v[candidates])]] = True
+    return out, True
+
+
+def _sum_is_safe(
+    v: np.ndarray, primary: np.ndarray, hidden: np.ndarray, unknown: np.ndarray, threshold: int
+) -> bool:
+    """Whether, knowing the total and the shown cells, no small hidden cell can be worked out:
+    each keeps at least two possible whole values (each other hidden cell at its own bounds:
+    a small one 1 … threshold − 1, a secondary one ≥ threshold, an unpublished one ≥ 0)."""
+    if not primary.any():
+        return True
+    lo = np.where(primary, 1, np.where(unknown, 0, threshold)).astype(float)
+    hi = np.where(primary, threshold - 1, np.inf)
+    lo, hi = lo[hidden | unknown], hi[hidden | unknown]
+    rest = float(v[hidden | unknown].sum())  # the total minus the cells shown
+    small = primary[hidden | unknown]
+    for i in np.flatnonzero(small):
+        least = max(1.0, rest - (hi.sum() - hi[i]))
+        most = min(threshold - 1.0, rest - (lo.sum() - lo[i]))
+        if most - least < 1:
+            return False
+    return True
+
+
+def total_range(cells: np.ndarray, hidden: np.ndarray, threshold: int) -> tuple[int, int | None]:
+    """What the shown cells say about their total: (least, most); most is None when a hidden
+    cell is unbounded ("≥5"). Shown instead of a total that would give a small cell away."""
+    v = np.array([whole(c) for c in np.asarray(cells, dtype=float)], dtype=np.int64)
+    hidden = np.asarray(hidden, bool)
+    primary = hidden & (v < threshold)
+    shown = int(v[~hidden].sum())
+    least = shown + int(primary.sum()) + threshold * int((hidden & ~primary).sum())
+    most = None if (hidden & ~primary).any() else shown + (threshold - 1) * int(primary.sum())
+    return least, most
+
+
+@dataclass(frozen=True)
+class PagePrivacy:
+    """What the shared pages may show of one plan's children counts (the rule above).
+
+    Attributes
+    ----------
+    threshold
+        The least count shown.
+    hidden
+        Index: neighbourhood code; columns :data:`COUNT_COLUMNS` and ``mean_km``: True where
+        the page hides that figure.
+    region
+        Per column of :data:`COUNT_COLUMNS`: None when the region's total may be shown, else the
+        (least, most) range to show instead.
+    gemeenten
+        Per (gemeente code, column): None or the range, as ``region``.
+    flows
+        The (origin, site, type) flows whose children a page hides.
+    """
+
+    threshold: int
+    hidden: pd.DataFrame
+    region: Mapping[str, tuple[int, int | None] | None]
+    gemeenten: Mapping[tuple[str, str], tuple[int, int | None] | None]
+    flows: frozenset[tuple[str, str, str]]
+
+    def cell(self, code: str, column: str) -> bool:
+        """Whether the page hides ``column`` of neighbourhood ``code``."""
+        try:
+            return bool(self.hidden.at[str(code), column])
+        except KeyError:
+            return False
+
+
+def page_privacy(
+    neighbourhoods: pd.DataFrame,
+    flows: pd.DataFrame | None,
+    threshold: int,
+    *,
+    facilities: pd.DataFrame | None = None,
+) -> PagePrivacy:
+    """Apply the page rule to one plan's tables.
+
+    Parameters
+    ----------
+    neighbourhoods
+        ``code, gemeente`` and :data:`COUNT_COLUMNS` (the plan's or a run folder's table).
+    flows
+        ``origin, site, type, children`` (any segments are summed), or None.
+    threshold
+        ``output.privacy_threshold``.
+    facilities
+        Unused beyond documentation: a facility's occupancy is the sum of its flows, so the
+        flows' equations per (site, type) stand for it.
+    """
+    del facilities  # occupancy = the flows into the facility (see the rule above)
+    codes = neighbourhoods["code"].astype(str).to_numpy()
+    gemeente = neighbourhoods["gemeente"].astype(str).to_numpy()
+    values = {c: neighbourhoods[c].astype(float).fillna(0.0).to_numpy() for c in COUNT_COLUMNS}
+    hidden = {c: np.zeros(len(codes), bool) for c in COUNT_COLUMNS}
+    region: dict[str, tuple[int, int | None] | None] = {}
+    gemeenten: dict[tuple[str, str], tuple[int, int | None] | None] = {}
+    # Hiding more never makes an equation less safe, so the equations are applied in turn until
+    # none hides anything new.
+    for _ in range(100):
+        before = sum(int(h.sum()) for h in hidden.values())
+        for column in COUNT_COLUMNS:
+            # The gemeenten first: what they hide often protects the region's sum as well.
+            for g in np.unique(gemeente):
+                own = gemeente == g
+                mask, shown = suppress_sum(
+                    values[column][own], threshold, hidden=hidden[column][own]
+                )
+                hidden[column][own] = mask
+                gemeenten[(g, column)] = (
+                    None if shown else total_range(values[column][own], mask, threshold)
+                )
+            mask, shown = suppress_sum(values[column], threshold, hidden=hidden[column])
+            hidden[column] = mask
+            region[column] = None if shown else total_range(values[column], mask, threshold)
+        demand, placed, unplaced = COUNT_COLUMNS
+        for i in range(len(codes)):
+            if hidden[demand][i]:
+                continue  # demand hidden: placed and unplaced are no exact sum's parts
+            pair = np.array([values[placed][i], values[unplaced][i]])
+            mask, shown = suppress_sum(
+                pair, threshold, hidden=np.array([hidden[placed][i], hidden[unplaced][i]])
+            )
+            hidden[placed][i], hidden[unplaced][i] = mask
+            if not shown:
+                hidden[demand][i] = True
+        if sum(int(h.sum()) for h in hidden.values()) == before:
+            break
+    frame = pd.DataFrame(hidden, index=pd.Index(codes, name="code"))
+    placed_values = np.array([whole(p) for p in values["children_placed"]])
+    frame["mean_km"] = frame["children_placed"].to_numpy() | (placed_values < threshold)
+    return PagePrivacy(
+        threshold=threshold,
+        hidden=frame,
+        region=region,
+        gemeenten=gemeenten,
+        flows=_hidden_flows(flows, frame, threshold),
+    )
+
+
+def _hidden_flows(
+    flows: pd.DataFrame | None, hidden: pd.DataFrame, threshold: int
+) -> frozenset[tuple[str, str, str]]:
+    """The flows a page hides: small ones, and those an origin's placed children or a
+    facility's occupancy would give away."""
+    if flows is None or flows.empty:
+        return frozenset()
+    agg = (
+        flows.assign(origin=flows["origin"].astype(str), site=flows["site"].astype(str))
+        .groupby(["origin", "site", "type"], as_index=False)["children"]
+        .sum()
+    )
+    agg = agg[agg["children"].map(whole) > 0].reset_index(drop=True)
+    values = agg["children"].to_numpy(float)
+    # A child placed in its own neighbourhood has no line on the map: unpublished.
+    unknown = (agg["origin"] == agg["site"]).to_numpy()
+    mask = np.zeros(len(agg), bool)
+    placed_hidden = hidden["children_placed"]
+    for _ in range(100):
+        before = int(mask.sum())
+        for origin, rows in agg.groupby("origin").groups.items():
+            if bool(placed_hidden.get(origin, False)):
+                continue  # the origin's placed children are not shown: no exact total
+            idx = np.asarray(rows)
+            mask[idx], _ = suppress_sum(
+                values[idx], threshold, hidden=mask[idx], unknown=unknown[idx]
+            )
+        for _, rows in agg.groupby(["site", "type"]).groups.items():
+            idx = np.asarray(rows)
+            mask[idx], _ = suppress_sum(
+                values[idx], threshold, hidden=mask[idx], unknown=unknown[idx]
+            )
+        if int(mask.sum()) == before:
+            break
+    return frozenset(
+        (str(r.origin), str(r.site), str(r.type))
+        for r, m in zip(agg.itertuples(index=False), mask, strict=True)
+        if m
+    )

@@ -8,7 +8,9 @@ that collect every problem before raising once).
 from __future__ import annotations
 
 import csv
+import difflib
 import warnings
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -66,6 +68,9 @@ class Region:
     #: children living in each facility now; ``None``: no placements given.
     placements: pd.DataFrame | None = None
     input_files: tuple[Path, ...] = field(default_factory=tuple)
+    #: What a page calls the region: the jeugdregio's or gemeenten's names ("Rijnmond"), not
+    #: their codes; ``name`` when there are none.
+    title: str = ""
 
 
 def load_region(scenario: Scenario) -> Region:
@@ -193,12 +198,37 @@ def _load_cbs(scenario: Scenario) -> Region:
     name = scenario.region.jeugdregio or ", ".join(sorted(neighbourhoods["gemeente"].unique()))
     return Region(
         name=name,
+        title=_region_title(scenario, neighbourhoods, d.membership or found.get("membership")),
         neighbourhoods=neighbourhoods.reset_index(drop=True),
         schools=school_points,
         stock=stock,
         youth_care_index=index,
         input_files=tuple(files),
     )
+
+
+def _region_title(
+    scenario: Scenario, neighbourhoods: gpd.GeoDataFrame, membership: str | Path | None
+) -> str:
+    """The jeugdregio's name from the membership table, or the gemeenten's names; '' when the
+    data has no names (pages then show the code)."""
+    from woonplanner.data import cbs
+
+    code = scenario.region.jeugdregio
+    if code:
+        if membership is None:
+            return ""
+        try:
+            regions = cbs.list_jeugdregios(membership)
+        except InputDataError:
+            return ""
+        found = regions.loc[regions["jeugdregio"] == code, "jeugdregio_name"]
+        name = str(found.iloc[0]) if len(found) else ""
+        return "" if name == code else name
+    if "gemeente_name" not in neighbourhoods:
+        return ""
+    names = neighbourhoods.drop_duplicates("gemeente").sort_values("gemeente")["gemeente_name"]
+    return ", ".join(str(n) for n in names)
 
 
 def read_scenario_stock(
@@ -278,7 +308,7 @@ def _repeated_codes(table: pd.DataFrame, path: str | Path) -> list[str]:
     what = ", ".join(key)
     return [
         f"{path}: {what}: the same {'pair' if len(key) == 2 else 'combination'} on more than "
-        f"one row (rows {_lines(doubled.to_numpy())}); give the units of each {what} on one row"
+        f"one row ({_lines(doubled.to_numpy())}); give the units of each {what} on one row"
     ]
 
 
@@ -301,25 +331,33 @@ def locate_stock(stock: pd.DataFrame, neighbourhoods: gpd.GeoDataFrame) -> pd.Da
     both = has_code & has_point
     if both.any():
         problems.append(
-            f"{where}: neighbourhood, x, y: both a neighbourhood and a point in rows "
+            f"{where}: neighbourhood, x, y: both a neighbourhood and a point in "
             f"{_lines(both)}; give one of them"
         )
     neither = ~has_code & ~has_point
     if neither.any():
         problems.append(
-            f"{where}: neighbourhood, x, y: neither a neighbourhood nor a point in rows "
+            f"{where}: neighbourhood, x, y: neither a neighbourhood nor a point in "
             f"{_lines(neither)}"
         )
     bad = has_point & ~has_code & ~(np.isfinite(x) & np.isfinite(y))
     if bad.any():
-        problems.append(f"{where}: x, y: not two numbers in rows {_lines(bad)}")
+        problems.append(f"{where}: x, y: not two numbers in {_lines(bad)}")
     todo = has_point & ~has_code & ~bad
     codes = given.to_numpy(dtype=object)
     codes[todo] = _neighbourhood_at(x[todo], y[todo], neighbourhoods)
     outside = todo & (codes == "")
+    degrees = outside & (np.abs(x) <= 180) & (np.abs(y) <= 90)
+    if degrees.any():
+        problems.append(
+            f"{where}: x, y: {_lines(degrees)} look like degrees (longitude, latitude: WGS84), "
+            "not RD New (EPSG:28992) metres; convert them (e.g. in QGIS) or give the "
+            "neighbourhood code instead"
+        )
+        outside &= ~degrees
     if outside.any():
         problems.append(
-            f"{where}: x, y: points outside the planned region in rows {_lines(outside)}; "
+            f"{where}: x, y: points outside the planned region in {_lines(outside)}; "
             f"x, y are RD New (EPSG:28992) metres, at most {BORDER_TOLERANCE_M:g} m outside it"
         )
     if problems:
@@ -549,7 +587,7 @@ def check_stock(stock: pd.DataFrame, nb: pd.DataFrame) -> list[str]:
         if bad.any():
             problems.append(
                 f"{where}: places: must be a number > 0 per unit, or empty for the type's "
-                f"default (rows {_lines(bad)})"
+                f"default ({_lines(bad)})"
             )
     return problems
 
@@ -569,7 +607,7 @@ def check_candidate_sites(sites: pd.DataFrame, nb: pd.DataFrame) -> list[str]:
     if duplicated.any():
         problems.append(
             f"{where}: neighbourhood, type: the same pair on more than one row "
-            f"(rows {_lines(duplicated)}); give each candidate site and type once"
+            f"({_lines(duplicated)}); give each candidate site and type once"
         )
     return problems
 
@@ -584,8 +622,8 @@ def check_placements(placements: pd.DataFrame, nb: pd.DataFrame) -> list[str]:
         if unknown.any():
             problems.append(
                 f"{where}: {column}: unknown neighbourhood codes "
-                f"{sorted(set(codes[unknown]))[:10]} (rows {_lines(unknown)}); placements must "
-                "be in the planned region"
+                f"{_named(codes[unknown], list(nb['code']))} ({_lines(unknown)}); placements "
+                "must be in the planned region"
             )
     for column, valid in (
         ("type", FACILITY_TYPES),
@@ -597,19 +635,37 @@ def check_placements(placements: pd.DataFrame, nb: pd.DataFrame) -> list[str]:
         unknown = ~values.isin(valid).to_numpy()
         if unknown.any():
             problems.append(
-                f"{where}: {column}: unknown values {sorted(set(values[unknown]))[:10]} "
-                f"(rows {_lines(unknown)}); expected one of {list(valid)}"
+                f"{where}: {column}: unknown values {_named(values[unknown], list(valid))} "
+                f"({_lines(unknown)}); expected one of {', '.join(valid)}"
             )
     children = pd.to_numeric(placements["children"], errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(children) | (children < 0)
     if bad.any():
-        problems.append(f"{where}: children: must be numbers ≥ 0 (rows {_lines(bad)})")
+        problems.append(f"{where}: children: must be numbers ≥ 0 ({_lines(bad)})")
     return problems
 
 
-def _lines(mask: np.ndarray) -> list[int]:
-    """The file lines of the first rows where ``mask`` holds (line 1 is the header)."""
-    return [int(r) + 2 for r in np.flatnonzero(mask)[:5]]
+def _lines(mask: np.ndarray) -> str:
+    """ "row 4" or "rows 4, 7, 9": the file lines where ``mask`` holds (line 1 is the header),
+    the first five, and how many more.
+
+    Examples
+    --------
+    >>> _lines(np.array([False, False, True])), _lines(np.arange(9) > 0)
+    ('row 4', 'rows 3, 4, 5, 6, 7 and 3 more')
+    """
+    lines = [str(int(r) + 2) for r in np.flatnonzero(mask)]
+    more = f" and {len(lines) - 5} more" if len(lines) > 5 else ""
+    return ("row " if len(lines) == 1 else "rows ") + ", ".join(lines[:5]) + more
+
+
+def _named(values: Iterable[str], known: Sequence[str]) -> str:
+    """Quoted values, each with "did you mean" when one of ``known`` is close."""
+    parts = []
+    for value in sorted(set(values))[:10]:
+        close = difflib.get_close_matches(value, known, n=1, cutoff=0.6)
+        parts.append(f"'{value}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
+    return ", ".join(parts)
 
 
 def _unknown_neighbourhoods(
@@ -621,8 +677,8 @@ def _unknown_neighbourhoods(
     unknown = ~codes.isin(set(nb["code"])).to_numpy()
     if not unknown.any():
         return []
-    at = f" (rows {_lines(unknown)})" if rows else ""
-    return [f"{where}: neighbourhood: unknown codes {sorted(set(codes[unknown]))[:10]}{at}; {why}"]
+    at = f" ({_lines(unknown)})" if rows else ""
+    return [f"{where}: neighbourhood: unknown codes {_named(codes[unknown], [])}{at}; {why}"]
 
 
 def _unknown_types(table: pd.DataFrame, where: str, *, rows: bool = True) -> list[str]:
@@ -630,10 +686,10 @@ def _unknown_types(table: pd.DataFrame, where: str, *, rows: bool = True) -> lis
     unknown = ~types.isin(FACILITY_TYPES).to_numpy()
     if not unknown.any():
         return []
-    at = f" (rows {_lines(unknown)})" if rows else ""
+    at = f" ({_lines(unknown)})" if rows else ""
     return [
-        f"{where}: type: unknown types {sorted(set(types[unknown]))}{at}; "
-        f"expected one of {list(FACILITY_TYPES)}"
+        f"{where}: type: unknown types {_named(types[unknown], FACILITY_TYPES)}{at}; "
+        f"expected one of {', '.join(FACILITY_TYPES)}"
     ]
 
 
@@ -642,11 +698,11 @@ def _not_whole(table: pd.DataFrame, column: str, where: str) -> list[str]:
     bad = ~np.isfinite(values) | (values < 0) | (values != np.round(values))
     problems = []
     if bad.any():
-        problems.append(f"{where}: {column}: must be whole numbers ≥ 0 (rows {_lines(bad)})")
+        problems.append(f"{where}: {column}: must be whole numbers ≥ 0 ({_lines(bad)})")
     huge = ~bad & (values > MAX_UNITS_PER_ROW)
     if huge.any():
         problems.append(
             f"{where}: {column}: more than {MAX_UNITS_PER_ROW:,} units in one neighbourhood "
-            f"(rows {_lines(huge)}); not a plausible number"
+            f"({_lines(huge)}); not a plausible number"
         )
     return problems

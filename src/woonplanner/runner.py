@@ -29,6 +29,7 @@ from woonplanner.outputs.files import check_out_dir, make_manifest, write_run
 from woonplanner.outputs.maps import plan_map
 from woonplanner.outputs.report import write_report
 from woonplanner.plan import Plan, make_plan
+from woonplanner.privacy import is_children, whole
 from woonplanner.problem import Problem
 from woonplanner.region import Region, check_placements, load_region
 from woonplanner.scenario import Scenario, load_scenario
@@ -117,8 +118,8 @@ def run(
     if scenario.service.level is not None:
         plan.kpis["service_level"] = buffer_cost(problem, scenario, plan, prepared, progress)
     unplaced = plan.kpis["region"]["children_unplaced"]
-    if unplaced >= 0.05:  # below that it is solver tolerance, not a child
-        progress(f"  {unplaced:.1f} children cannot be placed within the norms (see kpis.json)")
+    if is_children(unplaced):  # the pages' rule: rounds to at least one child
+        progress(f"  {whole(unplaced)} children cannot be placed within the norms (see kpis.json)")
     if out is None:
         return _with(plan, scenario, region, problem, result, timings, distances.info.as_dict())
 
@@ -319,6 +320,8 @@ def _with(
         },
     )
     manifest["region"] = region.name
+    if region.title:
+        manifest["region_name"] = region.title
     manifest["travel"] = travel
     return Plan(
         neighbourhoods=plan.neighbourhoods,

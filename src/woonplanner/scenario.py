@@ -631,7 +631,7 @@ class Scenario(_Section):
 
 
 def load_scenario(
-    path: str | Path | None = None,
+    path: str | Path | Scenario | None = None,
     *,
     overrides: list[str] | tuple[str, ...] = (),
     data_dir: str | Path | None = None,
@@ -642,7 +642,8 @@ def load_scenario(
     Parameters
     ----------
     path
-        TOML file, or the name of a scenario shipped in ``scenarios/`` (``"demo"``).
+        TOML file, or the name of a scenario shipped in ``scenarios/`` (``"demo"``), or a
+        :class:`Scenario` already loaded (the overrides then apply to a copy of it).
     overrides
         ``KEY=VALUE`` strings (``demand.rate_per_1000=8``), applied after ``extends``.
     data_dir
@@ -660,7 +661,10 @@ def load_scenario(
     raw: dict[str, Any] = {}
     origin: dict[str, str] = {}
     files: list[Path] = []
-    if path is not None:
+    if isinstance(path, Scenario):
+        raw = path.model_dump(mode="json")
+        files = list(path.source_files)
+    elif path is not None:
         raw, origin = _read_with_extends(_locate(path, None), chain=(), files=files)
     problems: list[str] = []
     for item in overrides:

@@ -90,7 +90,7 @@ def parse_vary(text: str) -> tuple[str, list[str]]:
 
 
 def sweep(
-    scenario: str | Path | None,
+    scenario: str | Path | Scenario | None,
     key: str,
     values: Sequence[str],
     *,
@@ -114,8 +114,8 @@ def sweep(
     Parameters
     ----------
     scenario
-        Scenario file or name, as for :func:`~woonplanner.scenario.load_scenario` (``None``:
-        the demo).
+        Scenario file or name, or a loaded :class:`~woonplanner.scenario.Scenario`, as for
+        :func:`~woonplanner.scenario.load_scenario` (``None``: the demo).
     key, values
         The key to vary and its values, each as TOML text (``"500"``, ``'"soft"'``).
     overrides, data_dir, flags
@@ -165,7 +165,14 @@ def sweep(
     )
     table = pd.DataFrame(rows)
     units = sorted(c for c in table.columns if c.startswith("units_"))
-    return table.reindex(columns=[*SWEEP_COLUMNS, *units])
+    table = table.reindex(columns=[*SWEEP_COLUMNS, *units])
+    # The region's name for the page's title ("Rijnmond"); not a column of sweep.csv.
+    place = next((r.pop("region_name") for r in rows if r.get("region_name")), None)
+    for row in rows:
+        row.pop("region_name", None)
+    if place:
+        table.attrs["region_name"] = place
+    return table
 
 
 def _sweep_value(
@@ -193,6 +200,7 @@ def _sweep_value(
         }
     region = plan.kpis["region"]
     return {
+        "region_name": (plan.manifest or {}).get("region_name"),  # the page's title, not a column
         "key": key,
         "value": value,
         "status": plan.kpis["status"],

@@ -55,8 +55,13 @@ def bar_chart(
     str
         An ``<svg>`` element; every text in it is escaped.
     """
-    label_w, value_w, bar_h, gap, group_gap, top = 118, 92, 14, 3, 12, 6
-    plot_w = width - label_w - value_w
+    value_w, bar_h, gap, group_gap, top = 92, 14, 3, 12, 6
+    # The label column fits the longest name ("Capelle aan den IJssel", "Súdwest-Fryslân"):
+    # about 7 units a character at 12 px, the drawing growing wider rather than clipping it.
+    longest = max((len(_clip(r.label, _LABEL_CHARS)) for r in rows), default=0)
+    label_w = int(min(max(118, 7 * longest + 16), 7 * _LABEL_CHARS + 16))
+    plot_w = max(width - 118 - value_w, 250)
+    width = label_w + plot_w + value_w
     values = [v for r in rows for v, _, _ in r.bars] + [r.tick[0] for r in rows if r.tick]
     top_value = max([*values, 1e-9])
     scale = plot_w / top_value
@@ -67,7 +72,8 @@ def bar_chart(
         group_h = n * bar_h + (n - 1) * gap
         parts.append(
             f'<text x="{label_w - 8}" y="{y + group_h / 2:.1f}" dy="0.35em" text-anchor="end" '
-            f'font-size="12">{esc(_clip(row.label, 18))}<title>{esc(row.label)}</title></text>'
+            f'font-size="12">{esc(_clip(row.label, _LABEL_CHARS))}'
+            f"<title>{esc(row.label)}</title></text>"
         )
         for i, (value, colour, text) in enumerate(row.bars):
             by = y + i * (bar_h + gap)
@@ -109,6 +115,10 @@ def bar_chart(
         f'style="max-width:{1.25 * width:.0f}px" role="img" font-family="system-ui, sans-serif">'
         f"{''.join(parts)}</svg>"
     )
+
+
+#: Names longer than this are clipped (with "…"; the full name is in the tooltip).
+_LABEL_CHARS = 32
 
 
 def _clip(text: str, n: int) -> str:

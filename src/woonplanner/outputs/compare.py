@@ -39,7 +39,7 @@ from woonplanner.data.runfolder import RunFolder, check_run_folders, read_run
 from woonplanner.errors import InputDataError
 from woonplanner.outputs import maps
 from woonplanner.outputs import vocabulary as vocab
-from woonplanner.outputs.files import check_out_dir, write_folder
+from woonplanner.outputs.files import check_out_dir, write_csv, write_folder
 from woonplanner.outputs.pages import Markup, render_macro
 from woonplanner.outputs.vocabulary import (
     FACILITY_TYPES,
@@ -50,6 +50,7 @@ from woonplanner.outputs.vocabulary import (
     esc,
     type_colour,
 )
+from woonplanner.privacy import PagePrivacy, is_children, page_privacy
 
 __all__ = ["compare_runs", "kpi_differences", "unit_differences"]
 
@@ -203,7 +204,9 @@ def compare_runs(
 
     def fill(tmp: Path) -> None:
         table = kpi_differences(runs)
-        table.to_csv(tmp / "compare.csv", index=False, float_format="%.6g", lineterminator="\n")
+        # Money rows in euros and cents, every number written out (never 7.49798e+07).
+        money_rows = {i for i, kpi in enumerate(table["kpi"]) if str(kpi) in _MONEY}
+        write_csv(table, tmp / "compare.csv", money=lambda _column, row: row in money_rows)
         figure = compare_figure(runs, table, lang=lang)
         (tmp / "compare.html").write_text(figure.render(), encoding="utf-8")
 
@@ -255,7 +258,11 @@ def compare_figure(runs: Sequence[RunFolder], table: pd.DataFrame, *, lang: str 
     fmt = Formatter(lang=lang, threshold=threshold, page="compare")
     n = len(runs)
     columns = 3 if n == 3 else 2
-    figure = Figure(title=esc(labels["title"]))
+    place = _place_name(runs)
+    heading = labels["title"] + (f" — {place}" if place else "")
+    figure = Figure(title=esc(heading))
+    # Leaflet first, so the page's CSS overrides Leaflet's own.
+    maps.add_leaflet(figure, lang=lang)
     figure.header.add_child(maps.RawHtml(maps.MAP_CSS), name="map_css")
     figure.header.add_child(maps.RawHtml(_CSS), name="compare_css")
     figure.header.add_child(
@@ -269,11 +276,12 @@ def compare_figure(runs: Sequence[RunFolder], table: pd.DataFrame, *, lang: str 
     others = ", ".join(letters[:-1]) + labels["and"] + letters[-1] if n > 2 else letters[0]
     intro = labels["intro"].format(n=n, others=others, diff=labels["layer_diff"])
     figure.html.add_child(
-        maps.RawHtml(render_macro(_TEMPLATE, "header", labels["title"], intro)),
+        maps.RawHtml(render_macro(_TEMPLATE, "header", heading, intro)),
         name="compare_header",
     )
 
     bounds = _bounds(runs)
+    edges = demand_edges(runs, threshold)
     # Each map takes the region's shape, so the region fills it whatever the column width.
     ratio = _aspect_ratio(runs)
     fmaps = []
@@ -284,7 +292,13 @@ def compare_figure(runs: Sequence[RunFolder], table: pd.DataFrame, *, lang: str 
         head = render_macro(_TEMPLATE, "run_heading", _run_heading(run, i, fmt, labels), row, col)
         figure.html.add_child(maps.RawHtml(head), name=f"compare_head_{i}")
         fmap = _run_map(
-            run, runs[0] if i else None, labels, lang=lang, threshold=threshold, collapsed=n > 2
+            run,
+            runs[0] if i else None,
+            labels,
+            lang=lang,
+            threshold=threshold,
+            collapsed=n > 2,
+            edges=edges,
         )
         fmap.fit_bounds(bounds, padding=(12, 12))
         figure.add_child(fmap)
@@ -322,27 +336,41 @@ def compare_figure(runs: Sequence[RunFolder], table: pd.DataFrame, *, lang: str 
     return figure
 
 
+def _place_name(runs: Sequence[RunFolder]) -> str | None:
+    """The region's name ("Rijnmond") from the runs' manifests, when they agree on one."""
+    names = set()
+    for run in runs:
+        path = run.folder / "manifest.json"
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        names.add(vocab.place_name(manifest))
+    return names.pop() if len(names) == 1 else None
+
+
 def _run_heading(
     run: RunFolder, index: int, fmt: Formatter, labels: Mapping[str, str]
 ) -> dict[str, Any]:
     """What the heading above a run's map says (the template escapes it)."""
     region = run.kpis["region"]
     unplaced = float(region.get("children_unplaced", 0.0))
+    shown = _privacy(run, fmt.threshold).region
     status = str(run.kpis.get("status", "unknown"))
     warning = ""
     if status != "optimal":
         gap = run.kpis.get("mip_gap")
         text = labels["not_optimal"].format(gap=fmt.percent(float(gap)) if gap is not None else "?")
-        warning = f"{text} ({status})"
+        warning = f"{text} ({fmt.outcome(status)})"
     return {
         "labels": labels,
         "letter": _LETTERS[index],
         "name": run.name,
         "reference": labels["reference"] if index == 0 else "",
         "description": run.description,
-        "placed": fmt.count(region.get("children_placed")),
-        "unplaced": fmt.count(unplaced),
-        "bad": unplaced > _EPS,
+        "placed": fmt.total(region.get("children_placed"), shown["children_placed"]),
+        "unplaced": fmt.total(unplaced, shown["children_unplaced"]),
+        "bad": is_children(unplaced),
         "mean_km": fmt.km(region.get("mean_km")),
         "units": fmt.number(sum(region.get("units_by_type", {}).values())),
         "cost": fmt.money(region.get("annual_cost_eur")),
@@ -358,6 +386,7 @@ def _run_map(
     lang: str,
     threshold: int,
     collapsed: bool,
+    edges: list[float],
 ) -> folium.Map:
     """One run's map: the map's own layers (:mod:`woonplanner.outputs.maps`) for the gemeenten,
     the unplaced children and the facilities per type, and the change against the reference."""
@@ -372,9 +401,10 @@ def _run_map(
         zoom_snap=0.25,
         zoom_delta=0.5,
     )
-    # Like map.html: nothing here needs jQuery, Bootstrap or Font Awesome.
-    fmap.default_js = [js for js in fmap.default_js if js[0] == "leaflet"]
-    fmap.default_css = [css for css in fmap.default_css if css[0] == "leaflet_css"]
+    # Like map.html: nothing here needs jQuery, Bootstrap or Font Awesome, and Leaflet is in
+    # the page once (compare_figure: inline when there is a local copy).
+    fmap.default_js = []
+    fmap.default_css = []
     maps.add_panes(fmap, changes=reference is not None)
     folium.TileLayer("nlmaps.grijs", name=labels["layer_tiles"], control=True).add_to(fmap)
 
@@ -382,8 +412,13 @@ def _run_map(
     points = maps.representative_points(neighbourhoods)
     sites = neighbourhoods.set_index("code").reindex(run.facilities["neighbourhood"])
     sites = sites[["rep_x", "rep_y"]].dropna().to_numpy(float)
-    maps.gemeente_layer(run.gemeenten, sites, labels, lang).add_to(fmap)
-    maps.unplaced_layer(neighbourhoods, labels, threshold).add_to(fmap)
+    privacy = _privacy(run, threshold)
+    # Off at first (the units are the comparison); the same classes on every map.
+    demand = maps.demand_layer(neighbourhoods, edges, labels, threshold, privacy)
+    demand.show = False
+    demand.add_to(fmap)
+    maps.gemeente_layer(run.gemeenten, sites, labels, lang, run.facilities).add_to(fmap)
+    maps.unplaced_layer(neighbourhoods, labels, threshold, privacy).add_to(fmap)
     for layer in maps.facility_layers(
         run.facilities, neighbourhoods, points, labels, lang, threshold
     ):
@@ -396,7 +431,25 @@ def _run_map(
 
     # Three or four maps are narrow: the layer list folds into its button there.
     folium.LayerControl(collapsed=collapsed, position="topright").add_to(fmap)
+    maps.add_zoom_aggregation(fmap, run.facilities["neighbourhood"].nunique())
     return fmap
+
+
+def demand_edges(runs: Sequence[RunFolder], threshold: int) -> list[float]:
+    """The demand classes of every map of one comparison: from the shown demand of all runs
+    together, so one colour means the same number of children on each map."""
+    shown = []
+    for run in runs:
+        rule = _privacy(run, threshold)
+        nb = run.neighbourhoods
+        hidden = nb["code"].astype(str).map(rule.hidden["children_demand"]).fillna(False)
+        shown.append(nb.loc[~hidden.to_numpy(bool), "children_demand"])
+    return maps.demand_edges(pd.concat(shown), threshold)
+
+
+def _privacy(run: RunFolder, threshold: int) -> PagePrivacy:
+    """The page rule (docs/privacy.md) for one run, as its own map and report apply it."""
+    return page_privacy(run.neighbourhoods, run.flows, threshold)
 
 
 def unit_differences(reference: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:

@@ -62,6 +62,54 @@ _MARKER_TEXT = "This folder was written by woonplanner; woonplanner --force may 
 _PARTIAL = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)-[0-9a-f]{8}\.partial$")
 
 
+def plain_number(value: Any, *, money: bool = False) -> str:
+    """A number for a CSV cell, never in scientific notation.
+
+    Money is euros and cents (``14935300.12``); other numbers keep 6 significant digits
+    (``2668.02``, ``0.0183``), as ``%.6g`` did, but written out (``74979800``, not
+    ``7.49798e+07``). Missing values are empty.
+
+    Examples
+    --------
+    >>> plain_number(14935300.123, money=True), plain_number(7.49798e7), plain_number(0.018345)
+    ('14935300.12', '74979800', '0.018345')
+    """
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return ""
+    if isinstance(value, bool | np.bool_ | str) or not isinstance(value, int | float | np.number):
+        return str(value)
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if money:
+        return f"{float(value):.2f}"
+    text = np.format_float_positional(
+        float(value), precision=6, unique=True, fractional=False, trim="-"
+    )
+    return "0" if text in ("-0", "") else text
+
+
+def write_csv(
+    frame: pd.DataFrame,
+    path: Path,
+    *,
+    money: Callable[[str, Any], bool] = lambda column, row: str(column).endswith("_eur"),
+) -> None:
+    """Write ``frame`` as CSV with :func:`plain_number` cells: no ``1.49353e+07`` anywhere.
+
+    ``money(column, row_label)`` says which cells are euros (default: columns ending in
+    ``_eur``); compare.csv, whose money is in rows, passes its own.
+    """
+    out = frame.astype(object).copy()
+    for column in frame.columns:
+        if not pd.api.types.is_numeric_dtype(frame[column]):
+            continue
+        out[column] = [
+            plain_number(v, money=money(column, label))
+            for label, v in zip(frame.index, frame[column], strict=True)
+        ]
+    out.to_csv(path, index=False, lineterminator="\n")
+
+
 def is_woonplanner_folder(folder: Path) -> bool:
     """Whether ``folder`` was written by woonplanner: its marker, or (runs written before the
     marker) a ``manifest.json`` that names woonplanner's version."""

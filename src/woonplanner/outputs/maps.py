@@ -38,6 +38,7 @@ Without network the background tiles fail quietly and the polygons still carry t
 from __future__ import annotations
 
 import base64
+import json
 import math
 import os
 import re
@@ -63,17 +64,18 @@ from woonplanner.outputs.vocabulary import (
     NEW_COLOUR,
     NORM_MET_COLOUR,
     NORM_NOT_MET_COLOUR,
-    OTHER_COLOUR,
     TYPE_SHAPES,
     UNPLACED_COLOUR,
     esc,
     format_count,
     format_km,
+    format_total,
     format_whole,
     type_colour,
     type_label,
 )
 from woonplanner.plan import Plan
+from woonplanner.privacy import PagePrivacy, is_children, page_privacy
 
 __all__ = [
     "BIND_FEATURE",
@@ -81,10 +83,12 @@ __all__ = [
     "LEAFLET_DIR",
     "MAP_CSS",
     "RawHtml",
+    "add_leaflet",
     "add_legend",
     "add_panes",
     "change_badge",
     "close_gaps",
+    "demand_edges",
     "demand_layer",
     "facility_layers",
     "feature_collection",
@@ -106,10 +110,15 @@ PLAN_CRS = "EPSG:28992"
 #: Where Debian's ``libjs-leaflet`` puts Leaflet; ``$WOONPLANNER_LEAFLET_DIR`` overrides it.
 LEAFLET_DIR = Path("/usr/share/javascript/leaflet")
 LEAFLET_DIR_ENV = "WOONPLANNER_LEAFLET_DIR"
+# Folium's own CDN addresses, for a page that is not a folium.Map's (compare).
+_LEAFLET_CDN_JS = dict(folium.Map.default_js)["leaflet"]
+_LEAFLET_CDN_CSS = dict(folium.Map.default_css)["leaflet_css"]
 
 # Blues: light enough that the facility markers stay readable on top.
 _ZERO_COLOUR = "#f4f4f4"
-_DEMAND_COLOURS = ("#deebf7", "#a9cfe5", "#6baed6", "#3787c0", "#1c5fa0")
+#: Demand hidden to protect a small count elsewhere: no class, so its size stays unknown.
+_HIDDEN_COLOUR = "#c9c9c9"
+_DEMAND_COLOURS = ("#deebf7", "#b5d4e9", "#8dbfdd", "#5fa2cf", "#3580bb", "#155a9c", "#08306b")
 
 #: Above the facility markers (600), below tooltips (650): a change badge is never hidden.
 _CHANGE_PANE = ("wp-changes", 640)
@@ -157,6 +166,11 @@ MAP_CSS = """
 .wp-legend .wp-line { width: 26px; flex: none; }
 .wp-legend .wp-note { margin: 7px 0 0; color: #666; font-size: 11px; }
 .wp-facility svg { filter: drop-shadow(0 1px 1.5px rgba(0,0,0,.45)); overflow: visible; }
+.wp-agg { display: none; }
+.wp-zoomed-out .wp-agg { display: inline; }
+.wp-zoomed-out .wp-facility { display: none; }
+.wp-agg .t { display: inline-block; width: 9px; height: 9px; border-radius: 2px;
+  margin: 0 2px 0 6px; vertical-align: -1px; }
 .wp-gemeente-label > div { display: inline-block; white-space: nowrap;
   transform: translate(-50%, -50%); padding: 0 5px; border-radius: 3px;
   background: rgba(255,255,255,.8); font: 600 11px system-ui, sans-serif; color: #333;
@@ -358,10 +372,12 @@ def plan_map(
     gemeenten = _with_crs(plan.gemeenten)
     to_wgs84 = Transformer.from_crs(neighbourhoods.crs or PLAN_CRS, "EPSG:4326", always_xy=True)
     points = representative_points(neighbourhoods, to_wgs84)
+    # One decision of what the page may show (docs/privacy.md), used by every layer and the title.
+    privacy = page_privacy(neighbourhoods, plan.flows, privacy_threshold)
 
     fmap = folium.Map(tiles=None, control_scale=True, zoom_start=11, location=_centre(points))
     # Nothing on this map uses jQuery, Bootstrap or Font Awesome (see the module docstring).
-    leaflet_only(fmap)
+    leaflet_only(fmap, lang=lang)
     root = cast(Figure, fmap.get_root())
     root.header.add_child(folium.Element(MAP_CSS), name="woonplanner_css")
     root.html.add_child(folium.Element(HATCH_DEFS), name="woonplanner_hatch")
@@ -372,22 +388,26 @@ def plan_map(
         # PDOK's grey BRT background: Dutch government tiles, light, no API key.
         folium.TileLayer("nlmaps.grijs", name=names["tiles"], control=True).add_to(fmap)
 
-    edges = _demand_edges(neighbourhoods["children_demand"], privacy_threshold)
-    demand_layer(neighbourhoods, edges, labels, privacy_threshold).add_to(fmap)
-    unplaced_layer(neighbourhoods, labels, privacy_threshold).add_to(fmap)
-    gemeente_layer(gemeenten, plan.facilities[["x", "y"]].to_numpy(float), labels, lang).add_to(
-        fmap
+    shown = ~neighbourhoods["code"].astype(str).map(privacy.hidden["children_demand"]).fillna(False)
+    edges = demand_edges(
+        neighbourhoods.loc[shown.to_numpy(bool), "children_demand"], privacy_threshold
     )
-    flow_layer(plan.flows, neighbourhoods, points, labels, privacy_threshold).add_to(fmap)
+    demand_layer(neighbourhoods, edges, labels, privacy_threshold, privacy).add_to(fmap)
+    unplaced_layer(neighbourhoods, labels, privacy_threshold, privacy).add_to(fmap)
+    gemeente_layer(
+        gemeenten, plan.facilities[["x", "y"]].to_numpy(float), labels, lang, plan.facilities
+    ).add_to(fmap)
+    flow_layer(plan.flows, neighbourhoods, points, labels, privacy_threshold, privacy).add_to(fmap)
     for layer in facility_layers(
         plan.facilities, neighbourhoods, points, labels, lang, privacy_threshold
     ):
         layer.add_to(fmap)
 
     folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
-    add_legend(fmap, _legend_html(edges, labels, privacy_threshold))
+    add_zoom_aggregation(fmap, plan.facilities["neighbourhood"].nunique())
+    add_legend(fmap, _legend_html(edges, labels, privacy_threshold, plan.flows))
     root.html.add_child(
-        folium.Element(_title_html(plan, neighbourhoods, labels, privacy_threshold, title)),
+        folium.Element(_title_html(plan, neighbourhoods, labels, privacy, title, lang)),
         name="woonplanner_title",
     )
     fit_bounds(fmap, neighbourhoods)
@@ -422,7 +442,7 @@ def fit_bounds(fmap: folium.Map, frame: gpd.GeoDataFrame) -> None:
     _FitBounds([[float(south), float(west)], [float(north), float(east)]]).add_to(fmap)
 
 
-def leaflet_only(fmap: folium.Map) -> None:
+def leaflet_only(fmap: folium.Map, *, lang: str = "nl") -> None:
     """Make the map's page load Leaflet and nothing else, from a local copy when there is one.
 
     Call it right after creating the map, before adding any CSS to the page's header, so that
@@ -432,23 +452,52 @@ def leaflet_only(fmap: folium.Map) -> None:
     ----------
     fmap
         A new map; its ``default_js`` and ``default_css`` are emptied and Leaflet is put in the
-        page's header instead: inline from :func:`_local_leaflet`, else as Folium's CDN links.
+        page's header instead (:func:`add_leaflet`).
+    lang
+        Language of the message the page shows when Leaflet cannot load.
     """
     cdn_js = dict(fmap.default_js)["leaflet"]
     cdn_css = dict(fmap.default_css)["leaflet_css"]
     fmap.default_js = []
     fmap.default_css = []
-    header = cast(Figure, fmap.get_root()).header
+    add_leaflet(cast(Figure, fmap.get_root()), cdn_js=cdn_js, cdn_css=cdn_css, lang=lang)
+
+
+def add_leaflet(
+    figure: Figure,
+    *,
+    cdn_js: str = _LEAFLET_CDN_JS,
+    cdn_css: str = _LEAFLET_CDN_CSS,
+    lang: str = "nl",
+) -> None:
+    """Put Leaflet in the page's header (inline from :func:`_local_leaflet`, else the CDN
+    links) and a message that says on the page why the map is blank when Leaflet did not load
+    (offline without a local copy) or scripts are off. Shared by map, compare and national map.
+    """
+    header = figure.header
     local = _local_leaflet()
     if local is None:
         header.add_child(folium.CssLink(cdn_css), name="leaflet_css")
         header.add_child(folium.JavascriptLink(cdn_js), name="leaflet")
-        return
-    css, js = local
-    header.add_child(RawHtml(f"<style>\n{css}\n</style>"), name="leaflet_css")
-    # "</script" inside the code would end the element early; "<\/script" means the same in JS.
-    js = re.sub(r"</(script)", r"<\\/\1", js, flags=re.IGNORECASE)
-    header.add_child(RawHtml(f"<script>\n{js}\n</script>"), name="leaflet")
+    else:
+        css, js = local
+        header.add_child(RawHtml(f"<style>\n{css}\n</style>"), name="leaflet_css")
+        # "</script" inside the code would end the element early; "<\/script" means the same.
+        js = re.sub(r"</(script)", r"<\\/\1", js, flags=re.IGNORECASE)
+        header.add_child(RawHtml(f"<script>\n{js}\n</script>"), name="leaflet")
+    text = vocab.labels("map", lang=lang)
+    message = _part("no_leaflet", text["no_leaflet"].format(env=LEAFLET_DIR_ENV))
+    noscript = _part("no_script", text["no_script"])
+    # Right after Leaflet's own script: when that failed, L is undefined here.
+    header.add_child(
+        RawHtml(
+            "<script>if (typeof L === 'undefined') { document.addEventListener("
+            "'DOMContentLoaded', function () { document.body.insertAdjacentHTML('afterbegin', "
+            f"{json.dumps(str(message))}); }}); }}</script>"
+        ),
+        name="leaflet_check",
+    )
+    figure.html.add_child(RawHtml(str(noscript)), name="no_script")
 
 
 def _local_leaflet() -> tuple[str, str] | None:
@@ -516,11 +565,20 @@ def demand_layer(
     edges: list[float],
     labels: Mapping[str, str],
     threshold: int,
+    privacy: PagePrivacy | None = None,
 ) -> folium.FeatureGroup:
-    """Choropleth of children's demand per neighbourhood."""
+    """Choropleth of children's demand per neighbourhood.
+
+    A demand the page rule hides is drawn in the "<5" class when it is small and in the
+    "hidden" colour when it is hidden to protect another (its class would tell its size).
+    """
+    privacy = privacy or page_privacy(neighbourhoods, None, threshold)
 
     def style(row: pd.Series) -> dict[str, Any]:
         colour = _demand_colour(row["children_demand"], edges)
+        if privacy.cell(row["code"], "children_demand") and is_children(row["children_demand"]):
+            small = row["children_demand"] < threshold - 0.5
+            colour = _DEMAND_COLOURS[0] if small else _HIDDEN_COLOUR
         return {"color": "#ffffff", "weight": 0.8, "fillColor": colour, "fillOpacity": 0.75}
 
     return _neighbourhood_layer(
@@ -531,30 +589,37 @@ def demand_layer(
         hover={"color": "#333333", "weight": 2},
         count=("children_demand", labels["demand"]),
         labels=labels,
-        threshold=threshold,
+        privacy=privacy,
     )
 
 
 def unplaced_layer(
-    neighbourhoods: gpd.GeoDataFrame, labels: Mapping[str, str], threshold: int
+    neighbourhoods: gpd.GeoDataFrame,
+    labels: Mapping[str, str],
+    threshold: int,
+    privacy: PagePrivacy | None = None,
 ) -> folium.FeatureGroup:
-    """Neighbourhoods with children the plan could not place, hatched in red."""
+    """Neighbourhoods with children the plan could not place, hatched in red.
+
+    A neighbourhood is hatched when its unplaced children round to at least one
+    (:func:`woonplanner.privacy.is_children`), the rule of the title, report and command line.
+    """
+    privacy = privacy or page_privacy(neighbourhoods, None, threshold)
     style = {
         "color": UNPLACED_COLOUR,
         "weight": 2.5,
         "fillColor": "url(#wp-hatch)",
         "fillOpacity": 1,
     }
-    # Solver round-off leaves tiny positive values where every child is placed.
     return _neighbourhood_layer(
-        neighbourhoods[neighbourhoods["children_unplaced"] > 1e-6],
+        neighbourhoods[neighbourhoods["children_unplaced"].map(is_children).astype(bool)],
         name=labels["layer_unplaced"],
         pane="wp-unplaced",
         style=lambda _row: style,
         hover={"weight": 4},
         count=("children_unplaced", labels["unplaced"]),
         labels=labels,
-        threshold=threshold,
+        privacy=privacy,
     )
 
 
@@ -567,7 +632,7 @@ def _neighbourhood_layer(
     hover: dict[str, Any],
     count: tuple[str, str],
     labels: Mapping[str, str],
-    threshold: int,
+    privacy: PagePrivacy,
 ) -> folium.FeatureGroup:
     """Neighbourhood polygons, each with its popup and a tooltip of one count of children.
 
@@ -584,9 +649,15 @@ def _neighbourhood_layer(
         return {
             "style": shown,
             "hover": {**shown, **hover},
-            "popup": _neighbourhood_popup(row, labels, threshold),
+            "popup": _neighbourhood_popup(row, labels, privacy),
             "tooltip": _tooltip(
-                row["name"], lines=[f"{label}: {format_count(row[column], threshold)}"]
+                row["name"],
+                lines=[
+                    f"{label}: "
+                    + format_count(
+                        row[column], privacy.threshold, hidden=privacy.cell(row["code"], column)
+                    )
+                ],
             ),
         }
 
@@ -600,12 +671,17 @@ def gemeente_layer(
     sites: np.ndarray,
     labels: Mapping[str, str],
     lang: str,
+    facilities: pd.DataFrame | None = None,
 ) -> folium.FeatureGroup:
     """Gemeente outlines and labels, green where the norm is met and red (dashed) where not.
 
     ``sites`` holds the facility sites' ``x, y`` in the plan's CRS (n × 2): each label is put
-    where it covers the fewest of them.
+    where it covers the fewest of them. With ``facilities`` (``gemeente, type, units``) each
+    label also carries the gemeente's units per type, shown instead of the markers while the
+    map is zoomed out (:func:`add_zoom_aggregation`): on a big region the markers would pile
+    up into one blot.
     """
+    per_type = _units_per_gemeente(facilities)
     group = folium.FeatureGroup(name=labels["layer_gemeenten"])
     if gemeenten.empty:
         return group
@@ -646,8 +722,12 @@ def gemeente_layer(
         lon, lat = to_wgs84.transform(point.x, point.y)
         colour = NORM_MET_COLOUR if met else NORM_NOT_MET_COLOUR
         mark = "✓" if met else "✗"
+        counts = [
+            (type_colour(kind), type_label(kind, labels), units)
+            for kind, units in per_type.get(str(row["code"]), [])
+        ]
         icon = folium.DivIcon(
-            html=_part("gemeente_label", row["name"], colour, mark),
+            html=_part("gemeente_label", row["name"], colour, mark, counts),
             icon_size=(0, 0),
             class_name="wp-gemeente-label",
         )
@@ -660,14 +740,86 @@ def gemeente_layer(
     return group
 
 
+#: Below this zoom level the facility markers give way to the units per type in the gemeente
+#: labels: a whole jeugdregio fits the window at about 10, one town at 12 or more.
+AGGREGATE_BELOW_ZOOM = 11
+#: With more sites than this, the markers would pile up at the opening view whatever its zoom
+#: (Amsterdam opens at 11): there the labels stand in for them until one zoom step in.
+DENSE_SITES = 60
+
+
+def _units_per_gemeente(facilities: pd.DataFrame | None) -> dict[str, list[tuple[str, int]]]:
+    """Units per type in each gemeente (types in the legend's order, only those with units)."""
+    if facilities is None or facilities.empty or "gemeente" not in facilities:
+        return {}
+    units = facilities.groupby(["gemeente", "type"])["units"].sum()
+    order = {kind: i for i, kind in enumerate(FACILITY_TYPES)}
+    out: dict[str, list[tuple[str, int]]] = {}
+    for (gemeente, kind), value in sorted(
+        units.items(), key=lambda item: (item[0][0], order.get(item[0][1], 99), item[0][1])
+    ):
+        if value > 0:
+            out.setdefault(str(gemeente), []).append((str(kind), int(value)))
+    return out
+
+
+class _ZoomAggregation(folium.MacroElement):
+    """Mark the map's container ``wp-zoomed-out`` below :data:`AGGREGATE_BELOW_ZOOM`: the CSS
+    then hides the facility markers and shows the units per type in the gemeente labels."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            (function () {
+                var map = {{ this._parent.get_name() }};
+                var below = {{ this.below }};
+                function mark() {
+                    map.getContainer().classList.toggle("wp-zoomed-out", map.getZoom() < below);
+                }
+                map.on("zoomend", mark);
+                // After the page's own scripts, once the map has been fitted to the region.
+                setTimeout(function () {
+                    {% if this.dense %}below = Math.max(below, map.getZoom() + 1);{% endif %}
+                    mark();
+                }, 0);
+            })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, below: int, dense: bool) -> None:
+        super().__init__()
+        self._name = "ZoomAggregation"
+        self.below = below
+        self.dense = dense
+
+
+def add_zoom_aggregation(
+    fmap: folium.Map, sites: int, *, below: int = AGGREGATE_BELOW_ZOOM
+) -> None:
+    """Show units per type per gemeente instead of the markers while zoomed out (shared by map
+    and compare; the gemeente layer must have been given the facilities).
+
+    Below zoom ``below``, and with more than :data:`DENSE_SITES` sites also at the zoom the
+    map opens with: one step in shows the markers.
+    """
+    _ZoomAggregation(below, sites > DENSE_SITES).add_to(fmap)
+
+
 def flow_layer(
     flows: pd.DataFrame,
     neighbourhoods: gpd.GeoDataFrame,
     points: Mapping[str, tuple[float, float]],
     labels: Mapping[str, str],
     threshold: int,
+    privacy: PagePrivacy | None = None,
 ) -> folium.FeatureGroup:
-    """Lines from each origin to its site, one per origin, site and type, width by children."""
+    """Lines from each origin to its site, one per origin, site and type, width by children.
+
+    A flow the page rule hides (:attr:`~woonplanner.privacy.PagePrivacy.flows`) reads "<5" or
+    "≥5" and is drawn as thin as a small one.
+    """
+    hidden_flows = privacy.flows if privacy is not None else frozenset()
     # Off at first: a region has hundreds of flows, and their web would bury the facilities.
     group = folium.FeatureGroup(name=labels["layer_flows"], show=False)
     agg = _aggregate_flows(flows)
@@ -683,7 +835,8 @@ def flow_layer(
     for row in agg.sort_values("children", ascending=False).itertuples(index=False):
         # Every flow below the threshold gets the same width: the width must not tell more
         # than the "<5" label does.
-        shown = max(float(row.children), float(threshold))
+        hidden = (str(row.origin), str(row.site), str(row.type)) in hidden_flows
+        shown = float(threshold) if hidden else max(float(row.children), float(threshold))
         weight = round(0.8 + 4.2 * math.sqrt(shown / biggest), 2)
         # Faint: flows are the detail behind the markers, not the picture itself.
         style = {
@@ -695,8 +848,14 @@ def flow_layer(
         tooltip = _tooltip(
             after=f"{names.get(row.origin, row.origin)} → {names.get(row.site, row.site)}",
             lines=[
-                f"{type_label(row.type, labels)}: {format_count(row.children, threshold)} "
-                f"{labels['children']}, {format_km(row.km)}"
+                f"{type_label(row.type, labels)}: "
+                f"{format_count(row.children, threshold, hidden=hidden)} {labels['children']}"
+                # The mean km of fewer than the threshold is their own distance.
+                + (
+                    ""
+                    if hidden or row.children < threshold - 0.5
+                    else f", {format_km(row.km, labels.get('html_lang', 'nl'))}"
+                )
             ],
         )
         features.append(
@@ -833,14 +992,28 @@ def unit_change_layer(
 # --- popups and labels ----------------------------------------------------------------------
 
 
-def _neighbourhood_popup(row: pd.Series, labels: Mapping[str, str], threshold: int) -> str:
-    """Name, code, gemeente and children counts of one neighbourhood."""
+def _neighbourhood_popup(row: pd.Series, labels: Mapping[str, str], privacy: PagePrivacy) -> str:
+    """Name, code, gemeente and children counts of one neighbourhood, as the page rule allows
+    (the mean km only for at least the threshold of placed children)."""
+    code = row["code"]
     rows = [
-        (labels["demand"], format_count(row["children_demand"], threshold)),
-        (labels["placed"], format_count(row["children_placed"], threshold)),
-        (labels["unplaced"], format_count(row["children_unplaced"], threshold)),
-        (labels["mean_km"], format_km(row.get("mean_km"))),
+        (
+            labels[key],
+            format_count(row[column], privacy.threshold, hidden=privacy.cell(code, column)),
+        )
+        for key, column in (
+            ("demand", "children_demand"),
+            ("placed", "children_placed"),
+            ("unplaced", "children_unplaced"),
+        )
     ]
+    hide_km = privacy.cell(code, "mean_km") or str(code) not in privacy.hidden.index
+    rows.append(
+        (
+            labels["mean_km"],
+            "–" if hide_km else format_km(row.get("mean_km"), labels.get("html_lang", "nl")),
+        )
+    )
     gemeente = row.get("gemeente_name", row["gemeente"])
     return _part(
         "neighbourhood_popup", row["name"], row["code"], labels, gemeente, row["gemeente"], rows
@@ -863,7 +1036,9 @@ def _facility_popup(
         (labels["closed_units"], format_whole(row.closed_units, lang)),
         (labels["units"], format_whole(row.units, lang)),
         (labels["places"], format_whole(row.places, lang)),
-        (labels["occupied"], format_count(row.occupied, threshold)),
+        # A facility's own occupancy is no count of a neighbourhood's children: shown whole,
+        # like its places (docs/privacy.md); the flows into it are protected instead.
+        (labels["occupied"], format_whole(row.occupied, lang)),
     ]
     if _children_replaced(row) > 0:
         rows.append((labels["children_replaced"], format_count(_children_replaced(row), threshold)))
@@ -898,14 +1073,23 @@ def _title_html(
     plan: Plan,
     neighbourhoods: gpd.GeoDataFrame,
     labels: Mapping[str, str],
-    threshold: int,
+    privacy: PagePrivacy,
     title: str | None,
+    lang: str,
 ) -> str:
-    """Title, region totals and, when the solver did not prove optimality, a warning."""
+    """Title, region totals (as the page rule allows) and, when the solver did not prove
+    optimality, a warning."""
     summary = labels["summary"].format(
-        demand=format_count(neighbourhoods["children_demand"].sum(), threshold),
-        placed=format_count(neighbourhoods["children_placed"].sum(), threshold),
-        unplaced=format_count(neighbourhoods["children_unplaced"].sum(), threshold),
+        **{
+            key: format_total(
+                neighbourhoods[column].sum(), privacy.threshold, privacy.region[column], lang
+            )
+            for key, column in (
+                ("demand", "children_demand"),
+                ("placed", "children_placed"),
+                ("unplaced", "children_unplaced"),
+            )
+        }
     )
     banner = ""
     status = str(plan.kpis.get("status", "unknown"))
@@ -916,16 +1100,22 @@ def _title_html(
             # mip_gap is HiGHS's relative gap, a fraction.
             banner += f", {labels['gap']} {100 * float(gap):.1f} %"
     # Like the report: the region's name after the generic title.
-    region = (plan.manifest or {}).get("region")
+    region = vocab.place_name(plan.manifest)
     heading = title or (f"{labels['title']} — {region}" if region else labels["title"])
     return _part("title", heading, summary, banner, status, labels)
 
 
-def _legend_html(edges: list[float], labels: Mapping[str, str], threshold: int) -> str:
-    """The legend: demand classes, types, status, flows, norm colours and unplaced hatch."""
+def _legend_html(
+    edges: list[float], labels: Mapping[str, str], threshold: int, flows: pd.DataFrame
+) -> str:
+    """The legend: demand classes, types, status, flows (in the colours of the types they
+    carry), norm colours and unplaced hatch."""
     demand = [
         (Markup(f'<span class="wp-swatch" style="background:{colour}"></span>'), text)
-        for colour, text in _demand_classes(edges, threshold)
+        for colour, text in [
+            *_demand_classes(edges, threshold),
+            (_HIDDEN_COLOUR, labels["legend_demand_hidden"].format(threshold=threshold)),
+        ]
     ]
     types = [
         (Markup(icon_svg(kind, "existing", units=0, size=20)), type_label(kind, labels))
@@ -935,16 +1125,19 @@ def _legend_html(edges: list[float], labels: Mapping[str, str], threshold: int) 
         (Markup(icon_svg(None, s, units=0, size=20)), labels[f"status_{s}"])
         for s in ("existing", "new", "closing", "moving")
     ]
+    kinds = set(flows["type"]) if len(flows) else set()
+    flow_kinds = [k for k in FACILITY_TYPES if k in kinds] + sorted(kinds - set(FACILITY_TYPES))
     flows = [
         (
             Markup(
                 '<svg class="wp-line" height="12" viewBox="0 0 26 12">'
-                f'<line x1="1" y1="9" x2="25" y2="3" stroke="{OTHER_COLOUR}" stroke-width="4" '
-                'stroke-linecap="round"/></svg>'
+                f'<line x1="1" y1="9" x2="25" y2="3" stroke="{type_colour(kind)}" '
+                'stroke-width="4" stroke-opacity="0.7" stroke-linecap="round"/></svg>'
             ),
-            labels["legend_flows_text"],
+            type_label(kind, labels),
         )
-    ]
+        for kind in flow_kinds or FACILITY_TYPES
+    ] + [(Markup(""), labels["legend_flows_text"])]
     norm = [
         (
             Markup(
@@ -1177,17 +1370,20 @@ def _aggregate_flows(flows: pd.DataFrame) -> pd.DataFrame:
     return agg[columns]
 
 
-def _demand_edges(demand: pd.Series, threshold: int) -> list[float]:
-    """Class edges for the demand choropleth: 0, the threshold, then up to four nice breaks.
+def demand_edges(demand: pd.Series, threshold: int) -> list[float]:
+    """Class edges for the demand choropleth: 0, the threshold, then up to five breaks at the
+    quintiles of the shown values at or above the threshold, rounded to nice numbers.
 
-    No edge lies between 0 and the threshold: a class like "1–2" would tell more than "<5".
+    Quantiles of the data, so a big city's wijken spread over the classes instead of all
+    falling in a fixed top class. No edge lies between 0 and the threshold: a class like
+    "1–2" would tell more than "<5".
     """
     values = demand.dropna().to_numpy(float)
     edges = [0.0, float(threshold)]
     above = values[values >= threshold]
     if above.size == 0:
         return edges
-    for q in (0.25, 0.5, 0.75):
+    for q in (0.2, 0.4, 0.6, 0.8):
         nice = _nice(float(np.quantile(above, q)))
         if nice > edges[-1] and nice < above.max():
             edges.append(nice)
@@ -1195,11 +1391,11 @@ def _demand_edges(demand: pd.Series, threshold: int) -> list[float]:
 
 
 def _nice(value: float) -> float:
-    """Round to 1, 2 or 5 times a power of ten."""
+    """Round to 1, 1.5, 2, 3, 5 or 7.5 times a power of ten."""
     if value <= 0:
         return 0.0
     power = 10 ** math.floor(math.log10(value))
-    return min((m * power for m in (1, 2, 5, 10)), key=lambda c: abs(c - value))
+    return min((m * power for m in (1, 1.5, 2, 3, 5, 7.5, 10)), key=lambda c: abs(c - value))
 
 
 def _demand_classes(edges: list[float], threshold: int) -> list[tuple[str, str]]:

@@ -50,9 +50,11 @@ from woonplanner.outputs.vocabulary import (
     TYPE_LIGHT_COLOURS,
     Formatter,
     esc,
+    place_name,
     type_colour,
 )
 from woonplanner.plan import Plan, gemeente_kpis
+from woonplanner.privacy import PagePrivacy, is_children, page_privacy, whole
 from woonplanner.schema import AGE_BAND_IDS, SUPPORT_NEEDS
 
 __all__ = [
@@ -116,6 +118,10 @@ tr.total td { font-weight: 700; border-top: 2px solid var(--ink); }
 #gemeenten-table th.num, #gemeente-types-table th.num { white-space: normal; }
 #gemeente-types-table td:nth-child(2) { white-space: nowrap; }
 #gemeente-types-table th, #gemeente-types-table td { padding: 5px 5px; }
+/* Nine columns: the numbers' headers wrap so the reason keeps room to read. */
+#changes-table th.num { white-space: normal; }
+#changes-table th, #changes-table td { padding: 5px 5px; }
+#changes-table td:last-child, #changes-table th:last-child { min-width: 14em; }
 .code { color: var(--muted); font-size: 12px; }
 .plus { color: var(--green); font-weight: 700; }
 .minus { color: var(--red); font-weight: 700; }
@@ -314,10 +320,16 @@ def _headline(plan: Plan, fmt: Formatter) -> str:
     unplaced = float(region["children_unplaced"])
     gemeenten = plan.gemeenten
     met = int(gemeenten["norm_met"].astype(bool).sum())
+    privacy = _privacy(plan, fmt)
+    shown = privacy.region
     cards = [
-        ("demand", fmt.count(region["children_demand"]), ""),
-        ("placed", fmt.count(region["children_placed"]), ""),
-        ("unplaced", fmt.count(unplaced), "bad" if unplaced > _EPS else "good"),
+        ("demand", fmt.total(region["children_demand"], shown["children_demand"]), ""),
+        ("placed", fmt.total(region["children_placed"], shown["children_placed"]), ""),
+        (
+            "unplaced",
+            fmt.total(unplaced, shown["children_unplaced"]),
+            "bad" if is_children(unplaced) else "good",
+        ),
         ("mean_km", fmt.km(region.get("mean_km")), ""),
         ("p90_km", fmt.km(region.get("p90_km")), ""),
         ("annual_cost", fmt.money(region.get("annual_cost_eur")), ""),
@@ -330,22 +342,40 @@ def _headline(plan: Plan, fmt: Formatter) -> str:
     ]
     note = labels["counts_note"].format(threshold=fmt.threshold)
     labelled = [(key, labels[key], value, tone) for key, value, tone in cards]
-    return _part("cards", labelled, note) + _gemeenten(plan, fmt)
+    return _part("cards", labelled, note) + _gemeenten(plan, fmt, privacy)
 
 
-def _gemeenten(plan: Plan, fmt: Formatter) -> str:
-    """The headline figures per gemeente, with the region as the last row."""
+def _privacy(plan: Plan, fmt: Formatter) -> PagePrivacy:
+    """The page rule's decision for this plan (docs/privacy.md), as the map makes it."""
+    return page_privacy(plan.neighbourhoods, plan.flows, fmt.threshold)
+
+
+def _gemeenten(plan: Plan, fmt: Formatter, privacy: PagePrivacy) -> str:
+    """The headline figures per gemeente, with the region as the last row.
+
+    Totals the page rule may not show read as the range the neighbourhoods imply; a mean km of
+    fewer placed children than the threshold is left out (it is close to their own distance).
+    """
     labels = fmt.labels
 
-    def row(name: str, g: Mapping[str, Any], placed_here: Any) -> list[Any]:
+    def row(name: str, g: Mapping[str, Any], placed_here: Any, code: str | None) -> list[Any]:
         unplaced = float(g["children_unplaced"])
+
+        def total(column: str) -> str:
+            shown = (
+                privacy.region if code is None else {column: privacy.gemeenten.get((code, column))}
+            )
+            return fmt.total(g[column], shown[column])
+
+        few = whole(float(g["children_placed"])) < fmt.threshold
         return [
             name,
-            _num(fmt.count(g["children_demand"])),
-            _num(fmt.count(g["children_placed"])),
-            _num(fmt.count(unplaced), css="minus" if unplaced > _EPS else ""),
-            _num(fmt.count(placed_here)),
-            _num(fmt.km(g.get("mean_km"))),
+            _num(total("children_demand")),
+            _num(total("children_placed")),
+            _num(total("children_unplaced"), css="minus" if is_children(unplaced) else ""),
+            # A facility's occupancy is shown whole (docs/privacy.md): so is their sum.
+            _num(fmt.whole(placed_here)),
+            _num("–" if few else fmt.km(g.get("mean_km"))),
             _num(fmt.money(g.get("annual_cost_eur"))),
             _num(fmt.money(g.get("one_off_cost_eur"))),
         ]
@@ -359,11 +389,12 @@ def _gemeenten(plan: Plan, fmt: Formatter) -> str:
             _named(g["name"], g["code"]),
             g,
             g["children_placed_here"],
+            str(g["code"]),
         )
         for g in gemeenten
     ]
     region = _region(plan)
-    rows.append(row(esc(labels["region_total"]), region, region["children_placed"]))
+    rows.append(row(esc(labels["region_total"]), region, region["children_placed"], None))
     table = _table(
         [
             labels["gemeente"],
@@ -389,9 +420,11 @@ def _gemeenten(plan: Plan, fmt: Formatter) -> str:
 def _unplaced(plan: Plan, fmt: Formatter) -> str:
     labels = fmt.labels
     total = float(_region(plan)["children_unplaced"])
-    if total <= _EPS:
+    if not is_children(total):
         return _part("para", labels["all_placed"], "callout")
-    parts = [_part("para", labels["some_unplaced"].format(count=fmt.count(total)), "callout bad")]
+    privacy = _privacy(plan, fmt)
+    count = fmt.total(total, privacy.region["children_unplaced"])
+    parts = [_part("para", labels["some_unplaced"].format(count=count), "callout bad")]
     scenario = plan.scenario
     if scenario is not None:
         parts.append(_part("para", _why_text(scenario, fmt)))
@@ -417,15 +450,25 @@ def _unplaced(plan: Plan, fmt: Formatter) -> str:
         parts.append(_part("heading", labels["unplaced_by_reason"]))
         parts.append(_table(headers, rows))
     nb = plan.neighbourhoods
-    nb = nb[nb["children_unplaced"] > _EPS].sort_values(
-        ["children_unplaced", "code"], ascending=[False, True]
+    nb = nb[nb["children_unplaced"].map(is_children).astype(bool)]
+    # Hidden counts last, by code: their order must not rank what "<5" hides.
+    hidden = nb["code"].map(lambda c: privacy.cell(c, "children_unplaced")).astype(bool)
+    nb = nb.assign(_order=nb["children_unplaced"].where(~hidden, -1.0)).sort_values(
+        ["_order", "code"], ascending=[False, True]
     )
     rows = [
         [
             _named(r["name"], r["code"]),
             esc(r.get("gemeente_name", r["gemeente"])),
-            _num(fmt.count(r["children_demand"])),
-            _num(fmt.count(r["children_unplaced"]), css="minus"),
+            _num(
+                fmt.count(r["children_demand"], hidden=privacy.cell(r["code"], "children_demand"))
+            ),
+            _num(
+                fmt.count(
+                    r["children_unplaced"], hidden=privacy.cell(r["code"], "children_unplaced")
+                ),
+                css="minus",
+            ),
         ]
         for _, r in nb.iterrows()
     ]
@@ -1013,7 +1056,7 @@ def _status_text(plan: Plan, fmt: Formatter) -> tuple[bool, str]:
 
 
 def _page_title(plan: Plan, labels: Mapping[str, str]) -> str:
-    region = (plan.manifest or {}).get("region")
+    region = place_name(plan.manifest)
     return f"{labels['title']} — {region}" if region else labels["title"]
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from woonplanner.outputs.charts import curve_svg
-from woonplanner.outputs.files import write_folder
+from woonplanner.outputs.files import write_csv, write_folder
 from woonplanner.outputs.pages import Markup, render
 from woonplanner.outputs.vocabulary import Formatter
 
@@ -29,11 +29,18 @@ __all__ = ["sweep_html", "write_sweep"]
 
 #: The CSS of sweep.html.
 _CSS = (
-    "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:66em;color:#222}"
+    # As wide as the window: a fixed width would push the plotted columns out of sight.
+    "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:min(96vw,110em);"
+    "padding:0 1em;color:#222}svg{max-width:66em;display:block}"
+    "th.plotted,td.plotted{background:#eef4fb;font-weight:600}"
     "table{border-collapse:collapse;font-size:14px}td,th{padding:4px 8px;"
     "border-bottom:1px solid #ddd;text-align:right;white-space:nowrap}th:first-child,"
     "td:first-child{text-align:left}svg text{font-size:12px;fill:#333}"
 )
+
+
+#: The columns the curve plots: cost (y) against mean km (x).
+_PLOTTED = ("mean_km", "cost_eur")
 
 
 def write_sweep(
@@ -62,7 +69,7 @@ def write_sweep(
     """
 
     def fill(tmp: Path) -> None:
-        table.to_csv(tmp / "sweep.csv", index=False, float_format="%.10g", lineterminator="\n")
+        write_csv(table, tmp / "sweep.csv")  # money in euros and cents, no 1.49353e+07
         (tmp / "sweep.html").write_text(sweep_html(table, key, scenario=scenario), "utf-8")
 
     return write_folder(out, fill, force=force)
@@ -77,7 +84,10 @@ def sweep_html(table: pd.DataFrame, key: str, *, scenario: Any = None) -> str:
         page="sweep",
     )
     labels = fmt.labels
-    place = None if scenario is None else (scenario.region.jeugdregio or scenario.name)
+    # The region's name when the plans had one (table.attrs, set by woonplanner.sweep.sweep).
+    place = table.attrs.get("region_name") or (
+        None if scenario is None else (scenario.region.jeugdregio or scenario.name)
+    )
     heading = labels["title"] + (f" — {place}" if place else "")
     planned = table.dropna(subset=["cost_eur", "mean_km"])
     failed = table[table["cost_eur"].isna()]
@@ -103,25 +113,30 @@ def _table(
 ) -> tuple[list[tuple[str, str]], list[list[tuple[str, str]]]]:
     """The table in the page's language, numbers formatted as in the report."""
     units = [c for c in table.columns if c.startswith("units_")]
+    # The two plotted columns (the curve's axes) come right after the value, highlighted.
     columns: list[tuple[str, Callable[[Any], str]]] = [
         ("value", str),
+        ("mean_km", fmt.km),
+        ("cost_eur", fmt.money),
         ("status", fmt.outcome),
         ("mip_gap", lambda g: fmt.percent(g, decimals=3)),
         ("children_demand", fmt.count),
         ("children_placed", fmt.count),
         ("children_unplaced", fmt.count),
-        ("mean_km", fmt.km),
         ("p90_km", fmt.km),
         ("annual_cost_eur", fmt.money),
         ("one_off_cost_eur", fmt.money),
-        ("cost_eur", fmt.money),
         *[(c, fmt.number) for c in units],
     ]
     head = [labels[c] for c, _ in columns[: -len(units) or None]]
     head += [labels["units"].format(type=fmt.type_label(c.removeprefix("units_"))) for c in units]
+    css = ["plotted" if c in _PLOTTED else "" for c, _ in columns]
     # A value without a plan has only its value and status.
     rows = [
-        [("" if pd.isna(row[c]) else show(row[c]), "") for c, show in columns]
+        [
+            ("" if pd.isna(row[c]) else show(row[c]), cls)
+            for (c, show), cls in zip(columns, css, strict=True)
+        ]
         for _, row in table.iterrows()
     ]
-    return [(h, "") for h in head], rows
+    return [(h, cls) for h, cls in zip(head, css, strict=True)], rows

@@ -29,6 +29,7 @@ import pandas as pd
 
 from woonplanner.outcome import Outcome
 from woonplanner.plan import CHANGE_REASONS
+from woonplanner.privacy import whole
 from woonplanner.schema import AGE_BANDS, FACILITY_TYPES, REASONS, SUPPORT_NEEDS
 
 __all__ = [
@@ -171,6 +172,15 @@ _MAP: dict[str, dict[str, str]] = {
         "legend_flows": "Stromen",
         "legend_flows_text": "buurt → voorziening, dikte = kinderen",
         "legend_unplaced_text": "buurt met niet geplaatste kinderen",
+        "legend_demand_hidden": "verborgen (≥{threshold}, beschermt een kleiner aantal)",
+        "no_leaflet": (
+            "De kaart kan niet worden getekend: de kaartbibliotheek Leaflet is niet geladen. "
+            "Deze pagina haalt Leaflet van internet omdat er bij het maken geen lokale kopie "
+            "was. Open de pagina met internetverbinding, of maak hem opnieuw op een computer "
+            "met Leaflet (Debian/Ubuntu: apt install libjs-leaflet, of zet {env} op een map "
+            "met leaflet.js en leaflet.css)."
+        ),
+        "no_script": "De kaart heeft JavaScript nodig: zet JavaScript aan om hem te zien.",
         "legend_note": (
             "Voorzieningen staan op een punt in de buurt, nooit op een adres. Aantallen kinderen "
             "onder {threshold} staan als “<{threshold}”."
@@ -205,6 +215,15 @@ _MAP: dict[str, dict[str, str]] = {
         "legend_flows": "Flows",
         "legend_flows_text": "neighbourhood → facility, width = children",
         "legend_unplaced_text": "neighbourhood with unplaced children",
+        "legend_demand_hidden": "hidden (≥{threshold}, protects a smaller count)",
+        "no_leaflet": (
+            "The map cannot be drawn: the map library Leaflet did not load. This page loads "
+            "Leaflet from the internet because no local copy was found when it was made. Open it "
+            "with a network connection, or make it again on a computer with Leaflet "
+            "(Debian/Ubuntu: apt install libjs-leaflet, or set {env} to a folder with leaflet.js "
+            "and leaflet.css)."
+        ),
+        "no_script": "The map needs JavaScript: turn JavaScript on to see it.",
         "legend_note": (
             "Facilities are drawn at a point in the neighbourhood, never at an address. Counts of"
             " children below {threshold} are shown as “<{threshold}”."
@@ -724,6 +743,8 @@ _NATIONAL: dict[str, dict[str, str]] = {
         "legend_norm": "1 kleinschalige voorziening per 40.000 inwoners",
         "legend_width": "dikkere rand = meer niet geplaatste kinderen",
         "status": "status",
+        "state_unproven": "niet bewezen optimaal (tijdslimiet): kan beter",
+        "gap": "gap",
         "norm": "norm 1 per 40.000: {met} van {total} gemeenten",
         "children_line": "kinderen: {demand}, niet geplaatst {unplaced}",
         "mean": "gemiddeld {km}",
@@ -775,36 +796,68 @@ def esc(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def format_count(value: float | None, threshold: int) -> str:
-    """A number of children as shown on a shared map or report.
+def format_count(value: float | None, threshold: int, *, hidden: bool = False) -> str:
+    """A number of children as shown on a shared map or report (docs/privacy.md).
 
     Parameters
     ----------
     value
         Number of children (may be fractional: demand is an expectation).
     threshold
-        Counts strictly between 0 and this value are hidden.
+        Counts that round to 1 … threshold − 1 are hidden.
+    hidden
+        The page rule (:func:`woonplanner.privacy.page_privacy`) hides this count: "<5" when
+        it is small, "≥5" when it is hidden to protect a small one.
 
     Returns
     -------
     str
-        ``"0"`` for zero, ``"<5"`` (with the threshold) for 0 < value < threshold, otherwise the
-        value rounded half up to a whole number; ``"–"`` when the value is missing.
+        The value rounded half up (:func:`woonplanner.privacy.whole`); ``"0"`` when that is 0
+        (0.018 expected children is no child), ``"<5"`` (with the threshold) when it is below
+        the threshold; ``"–"`` when the value is missing.
 
     Examples
     --------
-    >>> [format_count(v, 5) for v in (0, 0.4, 4.99, 5, 12.5)]
-    ['0', '<5', '<5', '5', '13']
+    >>> [format_count(v, 5) for v in (0, 0.018, 0.5, 4.4, 4.5, 12.5)]
+    ['0', '0', '<5', '<5', '5', '13']
+    >>> format_count(12, 5, hidden=True)
+    '≥5'
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
-    value = float(value)
-    if value <= 0:
+    count = whole(float(value))
+    if count <= 0:
         # A tiny negative is solver round-off, not a count to report.
         return "0"
-    if value < threshold:
+    if count < threshold:
         return f"<{threshold}"
-    return str(math.floor(value + 0.5))
+    if hidden:
+        return f"≥{threshold}"
+    return str(count)
+
+
+def format_total(
+    value: float | None, threshold: int, shown_as: tuple[int, int | None] | None, lang: str = "nl"
+) -> str:
+    """A total of children: :func:`format_count`, or the range its shown cells imply when the
+    page rule may not show it (``shown_as`` from :class:`woonplanner.privacy.PagePrivacy`)."""
+    text = format_count(value, threshold)
+    if shown_as is None:
+        return format_number(int(text), lang) if text.isdigit() else text
+    least, most = shown_as
+    if most is not None and most < threshold:
+        return f"<{threshold}"  # the cells already say as much
+    if most is None:
+        return f"≥{format_number(least, lang)}"
+    return f"{format_number(least, lang)}–{format_number(most, lang)}"
+
+
+def place_name(manifest: Mapping[str, Any] | None) -> str | None:
+    """What a page calls the region of a run: its name (``region_name``, "Rijnmond") when the
+    data had one, else its code; None for a manifest without a region."""
+    manifest = manifest or {}
+    name = manifest.get("region_name") or manifest.get("region")
+    return str(name) if name else None
 
 
 def format_number(value: Any, lang: str = "nl", *, decimals: int = 0) -> str:
@@ -838,18 +891,20 @@ def format_money(value: Any, lang: str = "nl") -> str:
     return f"€ {number}" if lang == "nl" else f"€{number}"
 
 
-def format_km(value: float | None) -> str:
-    """A distance in km with one decimal point (the map's popups), or a dash when missing."""
+def format_km(value: float | None, lang: str = "nl") -> str:
+    """A distance in km with one decimal in the language's style (``1,3 km`` in Dutch), or a
+    dash when missing."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
-    return f"{float(value):.1f} km"
+    return f"{format_number(float(value), lang, decimals=1)} km"
 
 
 def format_whole(value: Any, lang: str = "nl") -> str:
     """A whole number with the thousands separator of the language; a dash when missing."""
     if value is None or pd.isna(value):
         return "–"
-    return format_number(round(float(value)), lang)
+    # Half up like every count (6.5 places and 6.5 occupied both read 7).
+    return format_number(whole(float(value)), lang)
 
 
 def type_label(kind: str, texts: Mapping[str, str], *, short: bool = False) -> str:
@@ -893,14 +948,21 @@ class Formatter:
         """:func:`format_whole` in this language."""
         return format_whole(value, self.lang)
 
-    def count(self, value: Any) -> str:
-        """Children: "<5" below the threshold, else a whole number with separators."""
-        text = format_count(None if value is None else float(value), self.threshold)
+    def count(self, value: Any, *, hidden: bool = False) -> str:
+        """Children: "<5" below the threshold, else a whole number with separators; a count the
+        page rule hides reads "<5" or "≥5"."""
+        text = format_count(None if value is None else float(value), self.threshold, hidden=hidden)
         return self.number(int(text)) if text.isdigit() else text
 
     def km(self, value: Any) -> str:
         """km with one decimal in the language's style."""
         return "–" if value is None else f"{self.number(value, decimals=1)} km"
+
+    def total(self, value: Any, shown_as: tuple[int, int | None] | None = None) -> str:
+        """A total of children: :meth:`count`, or the range the page rule shows instead."""
+        return format_total(
+            None if value is None else float(value), self.threshold, shown_as, self.lang
+        )
 
     def money(self, value: Any) -> str:
         """:func:`format_money` in this language."""
