@@ -2,8 +2,9 @@
 
 Solves as ``woonplanner run`` does (the scenario's gap, time limit, threads, seed) and prints
 status, objective, bound, CPU seconds of the solve (the machine is shared: CPU, not wall),
-HiGHS' last node count, the rows, and the reach rows with their build time. ``off`` leaves the
-reach rows out (the aggregate rows by type stay). The HiGHS log goes to ``/tmp``.
+HiGHS' node counts (every run: start, full MIP, …), the rows, and the reach rows with their
+build time. ``off`` leaves the reach rows out (the aggregate rows by type stay). The HiGHS log
+goes to ``/tmp``.
 """
 
 import io
@@ -50,7 +51,7 @@ n_reach = len(build.reach_capacity_rows(p)) if mode == "on" else 0
 tr = time.process_time() - t0
 print(
     f"{region} {mode}: {r.status} objective {r.objective:.1f} bound {r.bound:.1f} "
-    f"gap {r.gap:.5f} cpu {cpu:.1f} s wall {wall:.1f} s nodes {nodes[-1] if nodes else 0} "
+    f"gap {r.gap:.5f} cpu {cpu:.1f} s wall {wall:.1f} s nodes {nodes} "
     f"rows {r.rows} reach rows {n_reach} (built in {tr:.2f} s cpu) LP bound {lp}"
 )
 Path(f"/tmp/reach_rows_{region}_{mode}.log").write_text(text)
