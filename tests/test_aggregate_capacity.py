@@ -11,7 +11,11 @@ import pytest
 from test_model_toy import arcs, groups, options
 
 from woonplanner.model import build_matrix, solve
-from woonplanner.model.build import aggregate_capacity_rows, aggregate_capacity_sets
+from woonplanner.model.build import (
+    aggregate_capacity_rows,
+    aggregate_capacity_sets,
+    reach_capacity_rows,
+)
 from woonplanner.model.highs_model import to_highs
 from woonplanner.problem import Objective, Problem
 
@@ -176,9 +180,10 @@ def lp_relaxation(problem: Problem, *, aggregate: bool, rounded: bool = True) ->
     highs = to_highs(mm, threads=1, seed=0, mip_gap=1e-9)
     n = mm.n_cols
     highs.changeColsIntegrality(n, np.arange(n, dtype=np.int32), np.zeros(n, dtype=np.uint8))
-    if aggregate and not rounded:  # drop the rounded rows: the plain ones alone
+    if aggregate and not rounded:  # drop the rounded rows (and the reach rows, all rounded)
         first = build_matrix(problem, aggregate=False).n_rows
         kept = [not r.rounded for r in aggregate_capacity_rows(problem)]
+        kept += [False] * len(reach_capacity_rows(problem))
         drop = np.array([first + k for k, keep in enumerate(kept) if not keep], dtype=np.int32)
         highs.deleteRows(len(drop), drop)
     highs.run()

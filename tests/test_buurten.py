@@ -431,7 +431,12 @@ def test_buurt_level_plan_from_a_split_folder(tiny: Path, tmp_path: Path) -> Non
     assert kpis["region"]["children_demand"] == pytest.approx(
         wijk_plan.kpis["region"]["children_demand"], rel=1e-9
     )
-    assert kpis["region"]["children_unplaced"] == pytest.approx(0.0, abs=1e-6)
+    # Every child is placed or counted unplaced (the optimum leaves 0.34 of an intensive child
+    # unplaced: a woongroep for it costs more than the penalty; a 1 % plan may place it).
+    assert kpis["region"]["children_placed"] + kpis["region"]["children_unplaced"] == (
+        pytest.approx(kpis["region"]["children_demand"], rel=1e-9)
+    )
+    assert kpis["region"]["children_unplaced"] < 1.0
     layers = gpd.list_layers(out / "plan.gpkg")["name"].tolist()
     assert "neighbourhoods" in layers
     assert len(gpd.read_file(out / "plan.gpkg", layer="neighbourhoods")) == n_buurten
