@@ -121,6 +121,15 @@ START_GAP = 5e-3
 #: ... or after this many branch-and-bound nodes: a count, not seconds, so that the start (and
 #: with it the plan) is the same on a fast and on a busy machine (benchmarks/RESULTS.md).
 START_MAX_NODES = 500
+#: HiGHS options of the main branch and bound when it starts from a plan: its sub-MIP
+#: heuristics (RINS, RENS) off. From a start within a fraction of a percent of the LP bound they
+#: spent most of the main MIP looking for slightly better plans (JZ02: 21.5 s of 40 s over
+#: seven calls, for 0.015 %); the branch and bound still improves the plan and proves the gap
+#: (benchmarks/RESULTS.md, "Regions", 2026-12-02 evening).
+MIP_FROM_START_OPTIONS: dict[str, bool | int | float | str] = {
+    "mip_heuristic_run_rins": False,
+    "mip_heuristic_run_rens": False,
+}
 
 
 @dataclass(frozen=True)
@@ -497,8 +506,10 @@ def full_mip(
     progress: Callable[[str], None] | None,
     since: float,
 ) -> Outcome:
-    """HiGHS' branch and bound on the model with the rows so far, from the start if any."""
-    highs = stage.highs(costs=costs)
+    """HiGHS' branch and bound on the model with the rows so far, from the start if any (then
+    with :data:`MIP_FROM_START_OPTIONS`)."""
+    options = None if x_start is None else MIP_FROM_START_OPTIONS
+    highs = stage.highs(costs=costs, options=options)
     if x_start is not None:
         solution = highspy.HighsSolution()
         solution.col_value = list(x_start)
