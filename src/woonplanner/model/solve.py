@@ -121,14 +121,13 @@ START_GAP = 5e-3
 #: ... or after this many branch-and-bound nodes: a count, not seconds, so that the start (and
 #: with it the plan) is the same on a fast and on a busy machine (benchmarks/RESULTS.md).
 START_MAX_NODES = 500
-#: HiGHS options of the main branch and bound when it starts from a plan: its sub-MIP
-#: heuristics (RINS, RENS) off. From a start within a fraction of a percent of the LP bound they
-#: spent most of the main MIP looking for slightly better plans (JZ02: 21.5 s of 40 s over
-#: seven calls, for 0.015 %); the branch and bound still improves the plan and proves the gap
-#: (benchmarks/RESULTS.md, "Regions", 2026-12-02 evening).
+#: HiGHS options of the main branch and bound when it starts from a plan: its root
+#: reduced-cost heuristic off. From a start within a fraction of a percent of the LP bound
+#: that sub-MIP found nothing better and took 56 of 119 s of JZ02's main MIP; with RINS and
+#: RENS also off JZ02 was faster still but Zeeland (JZ38) lost its proof within 300 s
+#: (benchmarks/RESULTS.md, "Main MIP options", 2026-12-02).
 MIP_FROM_START_OPTIONS: dict[str, bool | int | float | str] = {
-    "mip_heuristic_run_rins": False,
-    "mip_heuristic_run_rens": False,
+    "mip_heuristic_run_root_reduced_cost": False,
 }
 
 
