@@ -77,8 +77,9 @@ def option(highs, name: str):
 def test_full_mip_uses_its_options_only_from_a_start(monkeypatch):
     """From a start the main MIP runs with MIP_FROM_START_OPTIONS; without one (HiGHS' own
     heuristics are then its only source of plans) with HiGHS' defaults."""
-    assert stages.MIP_FROM_START_OPTIONS  # else this test shows nothing
-    names = sorted(stages.MIP_FROM_START_OPTIONS)
+    chosen = {"mip_heuristic_run_root_reduced_cost": False, "mip_heuristic_effort": 0.01}
+    monkeypatch.setattr(stages, "MIP_FROM_START_OPTIONS", chosen)
+    names = sorted(chosen)
     seen: list[list] = []
     run = stages.Stage.run
 
@@ -93,5 +94,5 @@ def test_full_mip_uses_its_options_only_from_a_start(monkeypatch):
     seen.clear()
     stages.full_mip(stage, costs, start, None, 0.0)
     stages.full_mip(stage, costs, None, None, 0.0)
-    assert seen == [[stages.MIP_FROM_START_OPTIONS[name] for name in names], defaults]
+    assert seen == [[chosen[name] for name in names], defaults]
     assert seen[0] != defaults

@@ -121,14 +121,13 @@ START_GAP = 5e-3
 #: ... or after this many branch-and-bound nodes: a count, not seconds, so that the start (and
 #: with it the plan) is the same on a fast and on a busy machine (benchmarks/RESULTS.md).
 START_MAX_NODES = 500
-#: HiGHS options of the main branch and bound when it starts from a plan: its root
-#: reduced-cost heuristic off. From a start within a fraction of a percent of the LP bound
-#: that sub-MIP found nothing better and took 56 of 119 s of JZ02's main MIP; with RINS and
-#: RENS also off JZ02 was faster still but Zeeland (JZ38) lost its proof within 300 s
-#: (benchmarks/RESULTS.md, "Main MIP options", 2026-12-02).
-MIP_FROM_START_OPTIONS: dict[str, bool | int | float | str] = {
-    "mip_heuristic_run_root_reduced_cost": False,
-}
+#: HiGHS options of the main branch and bound when it starts from a plan (none: HiGHS'
+#: defaults). Measured on 2026-12-02 (benchmarks/mip_options.py, benchmarks/RESULTS.md, "Main
+#: MIP options"): RINS and RENS off lost Zeeland's (JZ38) proof within 300 s; the root
+#: reduced-cost heuristic off lost Friesland's (JZ02) and changed nothing on the 29 regions
+#: proven in both 42-region passes; all three off made JZ02 0.72 times the CPU seconds but lost
+#: JZ38 too. None of them is kept; the hook stays for the next measurement.
+MIP_FROM_START_OPTIONS: dict[str, bool | int | float | str] = {}
 
 
 @dataclass(frozen=True)
