@@ -122,11 +122,12 @@ START_GAP = 5e-3
 #: with it the plan) is the same on a fast and on a busy machine (benchmarks/RESULTS.md).
 START_MAX_NODES = 500
 #: HiGHS options of the main branch and bound when it starts from a plan (none: HiGHS'
-#: defaults). Measured on 2026-12-02 (benchmarks/mip_options.py, benchmarks/RESULTS.md, "Main
-#: MIP options"): RINS and RENS off lost Zeeland's (JZ38) proof within 300 s; the root
-#: reduced-cost heuristic off lost Friesland's (JZ02) and changed nothing on the 29 regions
-#: proven in both 42-region passes; all three off made JZ02 0.72 times the CPU seconds but lost
-#: JZ38 too. None of them is kept; the hook stays for the next measurement.
+#: defaults). Measured on 2026-12-02 (benchmarks/mip_options.py, benchmarks/RESULTS.md, "Solve
+#: speed"): with RINS and RENS off Zeeland (JZ38) was not proven after 76 CPU seconds (the
+#: defaults: 54); with the root reduced-cost heuristic off Friesland (JZ02) was not proven after
+#: 46 (defaults: 50) and the 29 regions proven in every 42-region pass took the same CPU time;
+#: with all three off JZ02 took 0.72 times the CPU seconds but JZ38 was not proven after 47.
+#: None of them is kept; the hook stays for the next measurement.
 MIP_FROM_START_OPTIONS: dict[str, bool | int | float | str] = {}
 
 
