@@ -121,6 +121,14 @@ START_GAP = 5e-3
 #: ... or after this many branch-and-bound nodes: a count, not seconds, so that the start (and
 #: with it the plan) is the same on a fast and on a busy machine (benchmarks/RESULTS.md).
 START_MAX_NODES = 500
+#: HiGHS options of the main branch and bound when it starts from a plan (none: HiGHS'
+#: defaults). Measured on 2026-12-02 (benchmarks/mip_options.py, benchmarks/RESULTS.md, "Solve
+#: speed"): with RINS and RENS off Zeeland (JZ38) was not proven after 76 CPU seconds (the
+#: defaults: 54); with the root reduced-cost heuristic off Friesland (JZ02) was not proven after
+#: 46 (defaults: 50) and the 29 regions proven in every 42-region pass took the same CPU time;
+#: with all three off JZ02 took 0.72 times the CPU seconds but JZ38 was not proven after 47.
+#: None of them is kept; the hook stays for the next measurement.
+MIP_FROM_START_OPTIONS: dict[str, bool | int | float | str] = {}
 
 
 @dataclass(frozen=True)
@@ -497,8 +505,10 @@ def full_mip(
     progress: Callable[[str], None] | None,
     since: float,
 ) -> Outcome:
-    """HiGHS' branch and bound on the model with the rows so far, from the start if any."""
-    highs = stage.highs(costs=costs)
+    """HiGHS' branch and bound on the model with the rows so far, from the start if any (then
+    with :data:`MIP_FROM_START_OPTIONS`)."""
+    options = None if x_start is None else MIP_FROM_START_OPTIONS
+    highs = stage.highs(costs=costs, options=options)
     if x_start is not None:
         solution = highspy.HighsSolution()
         solution.col_value = list(x_start)
