@@ -499,7 +499,13 @@ def test_buurt_level_plan_from_a_pdok_geopackage(
     plan = run(scenario, out=tmp_path / "run")
     assert len(plan.neighbourhoods) == len(split)
     assert set(plan.neighbourhoods["code"]) == set(split["code"])
-    assert plan.kpis["region"]["children_unplaced"] == pytest.approx(0.0, abs=1e-6)
+    # Every child placed or counted unplaced (the optimum may leave a fraction of an intensive
+    # child unplaced: a woongroep for it costs more than the penalty).
+    region = plan.kpis["region"]
+    assert region["children_placed"] + region["children_unplaced"] == pytest.approx(
+        region["children_demand"], rel=1e-9
+    )
+    assert region["children_unplaced"] < 1.0
     wijk_level = ["region.jeugdregio=JZ90", "demand.youth_care_index=false", GAP]
     wijk_plan = run(load_scenario(SCENARIO, overrides=wijk_level, data_dir=folder))
     assert len(wijk_plan.neighbourhoods) == 6
