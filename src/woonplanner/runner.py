@@ -92,15 +92,7 @@ def run(
         f"Building and solving with {name} (time limit {scenario.solver.time_limit_s:g} s, "
         f"gap {scenario.solver.mip_gap:g}) …"
     )
-    result = solve(
-        problem,
-        time_limit=scenario.solver.time_limit_s,
-        mip_gap=scenario.solver.mip_gap,
-        threads=scenario.solver.threads,
-        seed=scenario.solver.seed,
-        progress=progress,
-        solver=scenario.solver.name,
-    )
+    result = _solve(problem, scenario, progress=progress)
     timings["build"], timings["solve"] = result.build_s, result.solve_s
     progress(
         f"  built in {result.build_s:.2f} s, solved in {result.solve_s:.2f} s: {result.status}"
@@ -225,13 +217,7 @@ def buffer_cost(
     """
     progress("Solving the same plan without the service-level buffer, for its cost …")
     plain = replace(problem, options=problem.options.drop(columns="utilisation"))
-    result = solve(
-        plain,
-        time_limit=scenario.solver.time_limit_s,
-        mip_gap=scenario.solver.mip_gap,
-        threads=scenario.solver.threads,
-        seed=scenario.solver.seed,
-    )
+    result = _solve(plain, scenario)
     with_buffer = plan.kpis["region"]
     figures: dict[str, object] = {
         "target": scenario.service.level,
@@ -342,3 +328,19 @@ def _map_writer(plan: Plan, scenario: Scenario):
         m.save(str(folder / "map.html"))
 
     return write
+
+
+def _solve(
+    problem: Problem, scenario: Scenario, *, progress: Progress | None = None
+) -> SolveResult:
+    """Solve with the scenario's solver settings (the plan, and the same plan without a
+    service-level buffer, alike)."""
+    return solve(
+        problem,
+        time_limit=scenario.solver.time_limit_s,
+        mip_gap=scenario.solver.mip_gap,
+        threads=scenario.solver.threads,
+        seed=scenario.solver.seed,
+        progress=progress,
+        solver=scenario.solver.name,
+    )
