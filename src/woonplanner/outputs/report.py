@@ -813,6 +813,17 @@ def _replacements(plan: Plan, fmt: Formatter) -> str:
     return _part("para", summary) + html_table
 
 
+def _with_names(fac: pd.DataFrame, plan: Plan) -> pd.DataFrame:
+    """A copy of facilities rows with ``neighbourhood_name`` and ``gemeente_name`` (the code
+    where the plan has no name)."""
+    fac = fac.copy()
+    names = plan.neighbourhoods.set_index("code")["name"]
+    gemeente_names = plan.gemeenten.set_index("code")["name"]
+    fac["neighbourhood_name"] = fac["neighbourhood"].map(names).fillna(fac["neighbourhood"])
+    fac["gemeente_name"] = fac["gemeente"].map(gemeente_names).fillna(fac["gemeente"])
+    return fac
+
+
 def replacements_table(plan: Plan) -> pd.DataFrame:
     """Facilities rows whose placed children must move (``children_replaced`` > 0), with names.
 
@@ -826,11 +837,7 @@ def replacements_table(plan: Plan) -> pd.DataFrame:
     fac = plan.facilities
     if "children_replaced" not in fac.columns:
         fac = fac.assign(children_replaced=0.0)
-    fac = fac[fac["children_replaced"] > 0].copy()
-    names = plan.neighbourhoods.set_index("code")["name"]
-    gemeente_names = plan.gemeenten.set_index("code")["name"]
-    fac["neighbourhood_name"] = fac["neighbourhood"].map(names).fillna(fac["neighbourhood"])
-    fac["gemeente_name"] = fac["gemeente"].map(gemeente_names).fillna(fac["gemeente"])
+    fac = _with_names(fac[fac["children_replaced"] > 0], plan)
     fac = fac.sort_values(["gemeente", "neighbourhood", "type"])
     columns = [
         "neighbourhood",
@@ -855,12 +862,7 @@ def changes_table(plan: Plan) -> pd.DataFrame:
         opened_units, closed_units, units, change``, sorted by gemeente, neighbourhood and type.
     """
     fac = plan.facilities
-    fac = fac[(fac["opened_units"] > 0) | (fac["closed_units"] > 0)].copy()
-    nb = plan.neighbourhoods.set_index("code")
-    names = nb["name"]
-    gemeente_names = plan.gemeenten.set_index("code")["name"]
-    fac["neighbourhood_name"] = fac["neighbourhood"].map(names).fillna(fac["neighbourhood"])
-    fac["gemeente_name"] = fac["gemeente"].map(gemeente_names).fillna(fac["gemeente"])
+    fac = _with_names(fac[(fac["opened_units"] > 0) | (fac["closed_units"] > 0)], plan)
     fac["change"] = fac["opened_units"] - fac["closed_units"]
     order = {kind: i for i, kind in enumerate(FACILITY_TYPES)}
     fac["_type_order"] = fac["type"].map(order).fillna(len(order))
