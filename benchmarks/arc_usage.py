@@ -17,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from regions import DATA_DIR, prepare
@@ -31,12 +33,17 @@ def main(code: str) -> None:
     stages = importlib.import_module("woonplanner.model.solve")
     problem = merge_identical_groups(prepare(code, DATA_DIR, 60.0, 1e-3)["problem"]).problem
     formulation = formulate(problem)
-    linking = next(c for c in formulation.constraints if c.lazy)
-    at_once = uncapacitated_options(problem)[problem.arcs["option"].to_numpy()[linking.of]]
-    stage = stages.Stage(formulation, to_matrix(formulation, lazy=True), (), 1, 0, 1e-3, (), None)
+    lazy = [c for c in formulation.constraints if c.lazy]
+    at_once = [np.zeros(c.n_rows, dtype=bool) for c in lazy]
+    for k, family in enumerate(lazy):
+        if family.name == "linking":
+            option = problem.arcs["option"].to_numpy()[family.of]
+            at_once[k] = uncapacitated_options(problem)[option]
+    stage = stages.Stage(formulation, to_matrix(formulation, lazy=False), (), 1, 0, 1e-3, (), None)
     cpu = time.process_time()
-    _, x = stages.separation_lp(stage, linking, at_once)
+    _, lp = stages.separation_lp(stage, lazy, at_once)
     print(f"{code}: separation LP {time.process_time() - cpu:.1f} CPU s")
+    x = lp.x
     arcs = problem.arcs.reset_index(drop=True)
     arcs["type"] = problem.options["type"].to_numpy()[arcs["option"].to_numpy()]
     arcs["used"] = x[formulation.columns["assign"]] > 1e-9
@@ -48,6 +55,11 @@ def main(code: str) -> None:
         inside = int((arcs["rank"] <= k).sum())
         outside = int((arcs.used & (arcs["rank"] > k)).sum())
         print(f"k={k}: {inside} arcs in the start set, {outside} LP arcs outside it")
+    # The start's arcs (model.solve.start_arcs): the LP's and each group's k of least reduced
+    # cost.
+    assign = formulation.columns["assign"]
+    kept = stages.start_arcs(problem, x[assign], lp.reduced_cost[assign])
+    print(f"start_arcs (k={stages.START_ARCS_PER_GROUP} by reduced cost): {int(kept.sum())} arcs")
 
 
 if __name__ == "__main__":

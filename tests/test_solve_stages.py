@@ -96,3 +96,54 @@ def test_full_mip_uses_its_options_only_from_a_start(monkeypatch):
     stages.full_mip(stage, costs, None, None, 0.0)
     assert seen == [[chosen[name] for name in names], defaults]
     assert seen[0] != defaults
+
+
+def test_start_arcs_by_hand(monkeypatch):
+    """Each group keeps the arcs the LP uses and its k arcs of least reduced cost (ties: the
+    first arc), whatever their order in the table."""
+    monkeypatch.setattr(stages, "START_ARCS_PER_GROUP", 2)
+    problem = Problem(
+        options([{"site": s} for s in "ABCD"]),
+        groups([1.0, 1.0]),
+        arcs([(1, 0, 0, 0), (0, 0, 0, 0), (0, 1, 0, 0), (0, 2, 0, 0), (0, 3, 0, 0), (1, 1, 0, 0)]),
+    )
+    share = np.array([0.0, 0.0, 0.0, 0.0, 0.7, 1.0])
+    reduced = np.array([5.0, 3.0, 1.0, 1.0, 9.0, 0.0])
+    kept = stages.start_arcs(problem, share, reduced)
+    # Group 0 (arcs 1-4): least reduced cost 2 and 3 (1.0 each), and 4, which the LP uses;
+    # group 1 (arcs 0, 5): both, it has only two.
+    assert kept.tolist() == [True, False, True, True, True, True]
+
+
+def few_start_arcs_problem(seed: int) -> Problem:
+    """Twelve groups, six sites of units of 4 places; every group reaches every site."""
+    rng = np.random.default_rng(seed)
+    sites = [
+        {
+            "site": f"S{j}",
+            "capacity": 4.0,
+            "max_units": 2,
+            "unit_cost": float(rng.integers(50, 150)),
+        }
+        for j in range(6)
+    ]
+    demand = rng.uniform(0.5, 3.0, 12)
+    arc_rows = [
+        (g, o, float(rng.uniform(1, 40)) * demand[g], 0.0) for g in range(12) for o in range(6)
+    ]
+    return Problem(options(sites), groups(list(demand)), arcs(arc_rows), strong_linking=True)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_start_on_few_arcs_changes_no_optimum(monkeypatch, seed):
+    """With the start's MIP on one arc per group (or none beyond the LP's) the solve finds
+    the optimum of the full model: the start is only a start."""
+    from woonplanner.model import solve
+
+    problem = few_start_arcs_problem(seed)
+    full = solve(problem, mip_gap=1e-9, separate_linking=False, aggregate_capacity=False)
+    for k in (0, 1):
+        monkeypatch.setattr(stages, "START_ARCS_PER_GROUP", k)
+        result = solve(problem, mip_gap=1e-9)
+        assert result.status == full.status == "optimal"
+        assert result.objective == pytest.approx(full.objective, rel=1e-9)

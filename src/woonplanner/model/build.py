@@ -293,30 +293,41 @@ def aggregate_capacity_family(problem: Problem) -> Constraints:
 
 
 def reach_capacity_family(problem: Problem) -> Constraints:
-    """The rounded capacity rows of reach sets (:func:`reach_capacity_rows`)."""
-    return _aggregate_rows_family(problem, "reach_capacity", reach_capacity_rows(problem))
+    """The rounded capacity rows of reach sets (:func:`reach_capacity_rows`); lazy, as there
+    are thousands of them for a large jeugdregio (JZ13 Amsterdam: 57,000 with 1.9 million
+    nonzeros) of which the LP relaxation violates a few hundred."""
+    return _aggregate_rows_family(
+        problem, "reach_capacity", reach_capacity_rows(problem), lazy=True
+    )
 
 
-def _aggregate_rows_family(problem: Problem, name: str, rows: list[AggregateRow]) -> Constraints:
-    """``rows`` (:class:`AggregateRow`) as a family over the units and unplaced columns."""
+def _aggregate_rows_family(
+    problem: Problem, name: str, rows: list[AggregateRow], *, lazy: bool = False
+) -> Constraints:
+    """``rows`` (:class:`AggregateRow`) as a family over the units and unplaced columns
+    (``lazy``: the solve may hand the solver only the rows a relaxation violates)."""
     may = problem.groups["may_be_unplaced"].to_numpy(dtype=bool)
     unplaced_col = np.full(problem.n_groups, -1, dtype=np.int64)
     unplaced_col[may] = np.arange(int(may.sum()))
-    unit_terms, unplaced_terms = [], []
-    for k, aggregate in enumerate(rows):
-        options, groups = aggregate.set.options, aggregate.set.groups
-        has = unplaced_col[groups] >= 0
-        unit_terms.append(Terms.make("units", k, options, aggregate.unit_coef))
-        unplaced_terms.append(
-            Terms.make("unplaced", k, unplaced_col[groups[has]], aggregate.unplaced_coef[has])
-        )
-    return Constraints.make(
-        name,
-        len(rows),
-        [*unit_terms, *unplaced_terms],
-        np.array([r.rhs for r in rows], dtype=float),
-        np.inf,
-    )
+    n = len(rows)
+
+    def stacked(arrays: list[np.ndarray], dtype) -> np.ndarray:
+        return np.concatenate(arrays).astype(dtype) if arrays else np.zeros(0, dtype=dtype)
+
+    n_options = np.fromiter((len(r.set.options) for r in rows), dtype=np.int64, count=n)
+    n_groups = np.fromiter((len(r.set.groups) for r in rows), dtype=np.int64, count=n)
+    options = stacked([r.set.options for r in rows], np.int64)
+    unit_coef = stacked([r.unit_coef for r in rows], float)
+    groups = stacked([r.set.groups for r in rows], np.int64)
+    unplaced_coef = stacked([r.unplaced_coef for r in rows], float)
+    group_row = np.repeat(np.arange(n), n_groups)
+    has = unplaced_col[groups] >= 0
+    terms = [
+        Terms.make("units", np.repeat(np.arange(n), n_options), options, unit_coef),
+        Terms.make("unplaced", group_row[has], unplaced_col[groups[has]], unplaced_coef[has]),
+    ]
+    rhs = np.fromiter((r.rhs for r in rows), dtype=float, count=n)
+    return Constraints.make(name, n, terms, rhs, np.inf, lazy=lazy)
 
 
 def unit_constraint_rows(problem: Problem) -> Constraints:
@@ -538,8 +549,10 @@ def reach_capacity_sets(problem: Problem) -> list[AggregateSet]:
       each for reaches of at most q children): then the LP's units where they overlap cannot
       count for both. A weaker union (more than either, less than both) did not raise the LP
       bound further on the demo and only cost time (5,445 rows against 4,577);
-    * its options are not those of a set of types (:func:`aggregate_capacity_sets`);
-    * no smaller kept set inside it needs as many units (:func:`_dominated`).
+    * its options are not those of a set of types (:func:`aggregate_capacity_sets`).
+
+    There are many (JZ13 Amsterdam: tens of thousands); the family is lazy, so the solve hands
+    HiGHS only those the LP relaxation violates.
     """
     if not problem.n_arcs:
         return []
@@ -551,46 +564,60 @@ def reach_capacity_sets(problem: Problem) -> list[AggregateSet]:
     member[problem.arcs["group"].to_numpy(), problem.arcs["option"].to_numpy()] = True
     has_arc = np.flatnonzero(member.any(axis=1))
     # Identical reaches once (np.unique sorts them: the sets come in a fixed order).
-    reaches, reach_of = np.unique(_pack(member[has_arc]), axis=0, return_inverse=True)
+    reaches, reach_of = np.unique(member[has_arc], axis=0, return_inverse=True)
     reach_of = reach_of.reshape(-1)
     reach_demand = np.bincount(reach_of, weights=demand[has_arc], minlength=len(reaches))
-    size = np.where(_unpack(reaches, n_o), capacity, np.nan)
+    size = np.where(reaches, capacity, np.nan)
     q = np.nanmax(size, axis=1)
     roundable = np.flatnonzero(
         np.isfinite(q) & (np.nanmin(size, axis=1) == q) & (np.isnan(size) | integer).all(axis=1)
     )
     if not len(roundable) or len(roundable) > REACH_MAX_SETS:
         return []
+    # A reach inside a candidate (options of one size q, integer units) is itself roundable, of
+    # the same q: only those are tested, on only the options they use, as bits.
+    used = np.flatnonzero(reaches[roundable].any(axis=0))
+    own = _pack(reaches[roundable][:, used])
+    own_q, own_demand = q[roundable], reach_demand[roundable]
 
     def units_needed(candidates: np.ndarray, q_c: np.ndarray) -> np.ndarray:
-        # G_R: the reaches inside R; ceil(D_R / q), less a rounding error.
-        return np.ceil(reach_demand @ _inside(reaches, candidates) / q_c - 1e-9)
+        # G_R: the reaches inside R (of the same size); ceil(D_R / q), less a rounding error.
+        inside = _inside(own, candidates) & (own_q[:, None] == q_c[None, :])
+        return np.ceil(own_demand @ inside / q_c - 1e-9)
 
-    own, own_q = reaches[roundable], q[roundable]
     own_need = units_needed(own, own_q)
-    kept, needs = [own[own_need >= 2]], [own_need[own_need >= 2]]
+    kept, kept_q = [own[own_need >= 2]], [own_q[own_need >= 2]]
     overlap = (own[:, None, :] & own[None, :, :]).any(axis=2)
     first, second = np.nonzero(np.triu(overlap & (own_q[:, None] == own_q[None, :]), k=1))
     for at in range(0, len(first), _PAIR_CHUNK):
         i, j = first[at : at + _PAIR_CHUNK], second[at : at + _PAIR_CHUNK]
         unions = own[i] | own[j]
-        need = units_needed(unions, own_q[i])
-        more = need >= own_need[i] + own_need[j]
+        more = units_needed(unions, own_q[i]) >= own_need[i] + own_need[j]
         kept.append(unions[more])
-        needs.append(need[more])
+        kept_q.append(own_q[i][more])
     chosen, first_at = np.unique(np.concatenate(kept), axis=0, return_index=True)
-    chosen = chosen[~_dominated(chosen, np.concatenate(needs)[first_at])]
+    chosen_q = np.concatenate(kept_q)[first_at]
     type_sets = {tuple(s.options.tolist()) for s in aggregate_capacity_sets(problem)}
-    type_names = problem.options["type"].to_numpy()
+    type_code, type_names = pd.factorize(problem.options["type"], sort=True)
+    chosen_rows = _unpack(chosen, len(used))
+    # Each set's types, as a key into the names (one per distinct combination).
+    type_mask = np.zeros((len(used), len(type_names)), dtype=bool)
+    type_mask[np.arange(len(used)), type_code[used]] = True
+    set_types = (chosen_rows.astype(np.int64) @ type_mask) > 0
+    names_of = {
+        key.tobytes(): tuple(str(type_names[t]) for t in np.flatnonzero(key))
+        for key in np.unique(set_types, axis=0)
+    }
+    # The groups of each set: those whose reach is inside it (has_arc ascends, so in order).
+    reach_inside = np.zeros((len(reaches), len(chosen)), dtype=bool)
+    reach_inside[roundable] = _inside(own, chosen) & (own_q[:, None] == chosen_q[None, :])
+    group_inside = reach_inside[reach_of]
     sets = []
-    inside = _inside(reaches, chosen)
-    for row, reach_inside in zip(_unpack(chosen, n_o), inside.T, strict=True):
-        options = np.flatnonzero(row)
+    for k, (row, types) in enumerate(zip(chosen_rows, set_types, strict=True)):
+        options = used[row]
         if tuple(options.tolist()) in type_sets:
             continue
-        groups = has_arc[reach_inside[reach_of]]  # has_arc ascends: the groups in order
-        names = tuple(sorted({str(t) for t in type_names[options]}))
-        sets.append(AggregateSet(names, options, groups))
+        sets.append(AggregateSet(names_of[types.tobytes()], options, has_arc[group_inside[:, k]]))
     return sets
 
 
@@ -612,23 +639,11 @@ def _inside(small: np.ndarray, big: np.ndarray) -> np.ndarray:
     """``inside[k, i]``: packed set ``small[k]`` lies inside packed set ``big[i]``."""
     inside = np.ones((len(small), len(big)), dtype=bool)
     for w in range(small.shape[1]):
-        inside &= (small[:, w, None] & ~big[None, :, w]) == 0
+        # Only the sets with options in this word can fail here (a reach is local: its
+        # options fill a few words).
+        (has,) = np.nonzero(small[:, w])
+        inside[has] &= (small[has, w, None] & ~big[None, :, w]) == 0
     return inside
-
-
-def _dominated(sets: np.ndarray, need: np.ndarray) -> np.ndarray:
-    """Packed sets with a smaller set inside them that needs as many units: for a plan that
-    places everyone that one's row says as much on fewer options, so this one is left out
-    (halves the demo's rows, the same LP bound)."""
-    size = np.bitwise_count(sets).sum(axis=1)
-    dominated = np.zeros(len(sets), dtype=bool)
-    chunk = max(1, 10_000_000 // max(len(sets), 1))
-    for at in range(0, len(sets), chunk):
-        rows = slice(at, at + chunk)
-        better = _inside(sets, sets[rows])
-        better &= (need[:, None] >= need[None, rows]) & (size[:, None] < size[None, rows])
-        dominated[rows] = better.any(axis=0)
-    return dominated
 
 
 def reach_capacity_rows(problem: Problem) -> list[AggregateRow]:
