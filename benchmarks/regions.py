@@ -77,6 +77,9 @@ COLUMNS = (
     "status",
     "gap",
 )
+#: With ``--plain``: plain HiGHS on the same model (every row, one run, no merging, no
+#: separation, no start), and its total time over woonplanner's (build + solve).
+PLAIN_COLUMNS = ("plain_s", "plain_status", "plain_gap", "ratio")
 GAP_COLUMNS = (
     "code",
     "name",
@@ -136,8 +139,31 @@ def prepare(code: str, data_dir: Path, time_limit: float, mip_gap: float) -> dic
     }
 
 
-def measure_region(code: str, data_dir: Path, time_limit: float, mip_gap: float) -> dict[str, Any]:
-    """One line of the table: size, seconds per step, status and gap of region ``code``."""
+def solve_plain(problem, *, time_limit: float, mip_gap: float, threads: int, seed: int) -> dict:
+    """Plain HiGHS on the same model: the full matrix (every row, the lazy ones too, the same
+    objective) in one HiGHS run with the same gap, threads, seed and time limit; its wall
+    seconds (build included), status and gap."""
+    from woonplanner.model.build import build_matrix
+    from woonplanner.model.highs_model import to_highs
+
+    start = time.perf_counter()
+    highs = to_highs(build_matrix(problem), threads=threads, seed=seed, mip_gap=mip_gap)
+    highs.setOptionValue("time_limit", time_limit)
+    highs.run()
+    info = highs.getInfo()
+    status = highs.modelStatusToString(highs.getModelStatus()).lower().replace(" ", "_")
+    return {
+        "plain_s": time.perf_counter() - start,
+        "plain_status": "optimal" if status == "optimal" else status,
+        "plain_gap": info.mip_gap if info.primal_solution_status == 2 else None,
+    }
+
+
+def measure_region(
+    code: str, data_dir: Path, time_limit: float, mip_gap: float, plain: bool = False
+) -> dict[str, Any]:
+    """One line of the table: size, seconds per step, status and gap of region ``code``
+    (``plain``: and plain HiGHS on the same model, :func:`solve_plain`)."""
     from woonplanner.model import solve
 
     try:
@@ -153,6 +179,16 @@ def measure_region(code: str, data_dir: Path, time_limit: float, mip_gap: float)
             seed=scenario.solver.seed,
         )
         cpu_s = time.process_time() - cpu
+        other = {}
+        if plain:
+            other = solve_plain(
+                problem,
+                time_limit=time_limit,
+                mip_gap=mip_gap,
+                threads=scenario.solver.threads,
+                seed=scenario.solver.seed,
+            )
+            other["ratio"] = other["plain_s"] / (result.build_s + result.solve_s)
     except Exception as err:  # one failing region must not end the benchmark
         return {"code": code, "status": f"error: {type(err).__name__}: {err}".replace("\n", " ")}
     return {
@@ -165,6 +201,7 @@ def measure_region(code: str, data_dir: Path, time_limit: float, mip_gap: float)
         "rows_solved": result.rows,
         "status": result.status,
         "gap": result.gap,
+        **other,
     }
 
 
@@ -246,7 +283,9 @@ def _fmt(value: Any, column: str) -> str:
     """A table cell: seconds with 3 decimals (2 for solve), gap in percent, counts with commas."""
     if value is None or (isinstance(value, float) and value != value):
         return "-"
-    if column == "gap":
+    if column == "ratio":
+        return f"{value:.2f}"
+    if column in ("gap", "plain_gap"):
         return f"{100 * value:.3f} %"
     if column in ("objective", "bound"):
         return f"{value:,.0f}"
@@ -327,6 +366,19 @@ def summary(rows: list[dict[str, Any]], *, mip_gap: float, time_limit: float, wa
             f"{largest['build_s']:.3f} s + solve {largest['solve_s']:.2f} s; data + arcs + build "
             f"+ solve {total:.2f} s; {largest['status']}, gap {_fmt(largest['gap'], 'gap')}"
         )
+    compared = [r for r in ok if r.get("ratio") is not None]
+    if compared:
+        ratios = sorted(r["ratio"] for r in compared)
+        plain_optimal = sum(r["plain_status"] == "optimal" for r in compared)
+        ours = sum(r["build_s"] + r["solve_s"] for r in compared)
+        theirs = sum(r["plain_s"] for r in compared)
+        lines.append(
+            f"plain HiGHS on the same model: optimal in {plain_optimal} of {len(compared)} "
+            f"(woonplanner: {len(optimal)}); {theirs:.1f} s against {ours:.1f} s in all "
+            f"(ratio {theirs / ours:.2f}); per region plain / woonplanner median "
+            f"{ratios[len(ratios) // 2]:.2f}, min {ratios[0]:.2f}, max {ratios[-1]:.2f} "
+            f"(a plain run cut at the time limit counts as the limit)"
+        )
     lines.append(f"wall time: {wall_s:.1f} s")
     lines.append("load average (1, 5, 15 min) at the end: " + _load())
     return "\n".join(lines)
@@ -368,6 +420,11 @@ def main(argv: list[str] | None = None) -> None:
         help="time limits of --gaps, comma-separated seconds",
     )
     parser.add_argument("--markdown", action="store_true", help="print tables as Markdown")
+    parser.add_argument(
+        "--plain",
+        action="store_true",
+        help="also solve each region with plain HiGHS on the same model, side by side",
+    )
     args = parser.parse_args(argv)
 
     if not args.data_dir.is_dir():
@@ -393,7 +450,10 @@ def main(argv: list[str] | None = None) -> None:
 
         columns: tuple[str, ...] = GAP_COLUMNS
     else:
-        tasks = [(measure_region, (c, args.data_dir, args.time_limit, args.mip_gap)) for c in codes]
+        tasks = [
+            (measure_region, (c, args.data_dir, args.time_limit, args.mip_gap, args.plain))
+            for c in codes
+        ]
 
         def done(row: dict[str, Any]) -> None:
             row["name"] = names[row["code"]]
@@ -405,7 +465,7 @@ def main(argv: list[str] | None = None) -> None:
                 flush=True,
             )
 
-        columns = COLUMNS
+        columns = COLUMNS + (PLAIN_COLUMNS if args.plain else ())
 
     run_pool(tasks, jobs=args.jobs, data_dir=args.data_dir, warm_code=codes[0], done=done)
     wall_s = time.perf_counter() - start

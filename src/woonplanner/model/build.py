@@ -75,10 +75,11 @@ minimised one after another, each earlier part held at its optimum (within a tol
 
 Every family of variables or constraints is stated once, as data (index arrays, coefficients,
 bounds; :mod:`woonplanner.model.formulation`), by one function each, listed in order in
-:func:`formulate`: read it top to bottom for the model above. The strong-linking family is
-*lazy*: :func:`woonplanner.model.solve.solve` hands HiGHS the subset of its rows the LP
-relaxation needs. Assignment columns are binary where single-source (the problem's flag, or the
-optional ``single_source`` column of ``groups``: :func:`single_source_arcs`).
+:func:`formulate`: read it top to bottom for the model above. The strong-linking and the reach
+capacity families are *lazy*: :func:`woonplanner.model.solve.solve` hands HiGHS the subset of
+their rows the LP relaxation needs. Assignment columns are binary where single-source (the
+problem's flag, or the optional ``single_source`` column of ``groups``:
+:func:`single_source_arcs`).
 
 Two generic renderers turn the formulation into a model: :func:`build_matrix` (the CSC matrix
 HiGHS gets directly, :mod:`woonplanner.model.highs_model`) and :func:`build_model` (a Pyomo
@@ -153,8 +154,8 @@ def formulate(problem: Problem, *, aggregate: bool = True) -> Formulation:
 
     ``aggregate=False`` leaves out the aggregate capacity rows and their rounding, and the reach
     capacity rows (valid inequalities, :func:`aggregate_capacity_rows`,
-    :func:`reach_capacity_rows`; for comparisons). The strong-linking family
-    is ``lazy``: the solve may hand HiGHS only part of it (:class:`.Constraints`).
+    :func:`reach_capacity_rows`; for comparisons). The strong-linking and reach capacity
+    families are ``lazy``: the solve may hand HiGHS only part of them (:class:`.Constraints`).
     """
     check_problem(problem)
     greenfield = is_greenfield(problem)
@@ -294,8 +295,8 @@ def aggregate_capacity_family(problem: Problem) -> Constraints:
 
 def reach_capacity_family(problem: Problem) -> Constraints:
     """The rounded capacity rows of reach sets (:func:`reach_capacity_rows`); lazy, as there
-    are thousands of them for a large jeugdregio (JZ13 Amsterdam: 57,000 with 1.9 million
-    nonzeros) of which the LP relaxation violates a few hundred."""
+    are tens of thousands of them for a large jeugdregio (JZ13 Amsterdam: 43,082, with
+    hundreds of terms each) of which the LP relaxation violates a few hundred."""
     return _aggregate_rows_family(
         problem, "reach_capacity", reach_capacity_rows(problem), lazy=True
     )
