@@ -42,6 +42,7 @@ def test_demo_lp_on_priced_arcs_is_the_lp_on_every_arc(demo_problem, monkeypatch
     fraction of the arcs and ends using only a part of them; its reduced costs are HiGHS' own
     for the arcs in the LP, and no arc left out has a negative one."""
     problem = merge_identical_groups(demo_problem).problem
+    monkeypatch.setattr(stages, "INITIAL_PER_GROUP", 5)
     seen = []
     original = pricing.PricedLp.price
 
@@ -73,7 +74,7 @@ def test_reduced_costs_are_highs_column_duals(demo_problem):
     formulation = formulate(problem)
     base = to_matrix(formulation, lazy=False)
     stage = stages.Stage(formulation, base, (), 1, 0, 1e-9, (), None)
-    lp = stages._priced_lp(stage, problem.arcs["group"].to_numpy(), [])
+    lp = stages._priced_lp(stage, problem.arcs["group"].to_numpy())
     assert lp.n_active < formulation.n_cols
     assert stage.run(lp.highs).status == "optimal"
     column_dual = np.asarray(lp.highs.getSolution().col_dual)
@@ -111,3 +112,15 @@ def test_must_serve_groups_on_too_few_arcs_get_every_arc(monkeypatch):
     assert priced.status == full.status
     if full.objective is not None:
         assert priced.objective == pytest.approx(full.objective, rel=1e-9)
+
+
+def test_out_of_rounds_the_lp_is_still_a_bound(demo_problem, monkeypatch):
+    """Cut off after one round (arcs still missing), the LP is solved once more on every arc:
+    its value stays a lower bound of the full LP (with arcs left out it would lie above)."""
+    problem = merge_identical_groups(demo_problem).problem
+    (_, every), formulation = relaxation(problem, priced=False)
+    monkeypatch.setattr(stages, "LINKING_ROUNDS", 1)
+    monkeypatch.setattr(stages, "INITIAL_PER_GROUP", 1)
+    (_, cut), _ = relaxation(problem, priced=True)
+    costs = formulation.objective()
+    assert costs @ cut.x <= costs @ every.x * (1 + 1e-9)

@@ -23,8 +23,9 @@ from scipy import sparse
 from woonplanner.model.formulation import Constraints, Formulation
 from woonplanner.model.highs_model import MatrixModel
 
-#: Arcs each group starts with (its cheapest by objective cost).
-INITIAL_PER_GROUP = 5
+#: Arcs each group starts with (its cheapest by objective cost). Of 5 and 15, 15 was faster
+#: (2026-12-03: JZ13 Amsterdam's LP 7.4 s on every arc, 5.2 s from 5, 3.0 s from 15).
+INITIAL_PER_GROUP = 15
 #: Arcs of negative reduced cost that come in per group and round at most (most negative
 #: first): enough to converge in a few rounds, few enough to keep the LP small.
 ADDED_PER_GROUP = 5
