@@ -21,16 +21,21 @@ Columns of the table:
 ``peak_mib``
     the process's peak resident memory (``ru_maxrss``) after the build, or after the solve
     with ``--solve``; a bare Python process with woonplanner imported is about 200 MiB.
-``solve_s``, ``solve_cpu_s``, ``status``, ``gap``
-    with ``--solve SECONDS`` only: :func:`woonplanner.model.solve` with that time limit (wall
-    clock, which the limit counts, and this process's CPU seconds: on a busy machine the wall
-    clock runs far ahead of the CPU time).
+``cols_solved``, ``lp_columns``, ``rows_solved``, ``solve_s``, ``solve_cpu_s``, ``status``, ``gap``
+    with ``--solve SECONDS`` only: :func:`woonplanner.model.solve` with that time limit: the
+    columns after merging identical groups, the columns its LP relaxation held at the end
+    (arcs priced, :mod:`woonplanner.model.pricing`), the rows handed to HiGHS, wall clock
+    (which the limit counts) and this process's CPU seconds.
+``plain_s``, ``plain_status``, ``plain_gap``, ``ratio``
+    with ``--solve`` and ``--plain``: plain HiGHS on the same model (every row, one run; see
+    ``benchmarks/regions.py``) with the same limit, and its seconds over woonplanner's.
 
 Usage::
 
     python benchmarks/buurt.py                          # JZ02 Friesland, no solve
     python benchmarks/buurt.py --region JZ15 --seed 1
     python benchmarks/buurt.py --solve 600 --markdown   # also solve both levels
+    python benchmarks/buurt.py --solve 300 --plain      # and plain HiGHS beside it
 
 The table in ``benchmarks/RESULTS.md`` ("Buurt level (synthetic)") comes from this script.
 """
@@ -66,11 +71,23 @@ COLUMNS = (
     "matrix_s",
     "peak_mib",
 )
-SOLVE_COLUMNS = ("solve_s", "solve_cpu_s", "status", "gap")
+SOLVE_COLUMNS = (
+    "cols_solved",
+    "lp_columns",
+    "rows_solved",
+    "solve_s",
+    "solve_cpu_s",
+    "status",
+    "gap",
+)
+PLAIN_COLUMNS = ("plain_s", "plain_status", "plain_gap", "ratio")
 
 
-def measure(level: str, data_dir: Path, region: str, solve_limit: float | None) -> dict[str, Any]:
-    """Prepare (and optionally solve) ``region`` at ``level`` from ``data_dir``: one row."""
+def measure(
+    level: str, data_dir: Path, region: str, solve_limit: float | None, plain: bool = False
+) -> dict[str, Any]:
+    """Prepare (and optionally solve) ``region`` at ``level`` from ``data_dir``: one row
+    (``plain``: and plain HiGHS on the same model with the same limit)."""
     from woonplanner.model.build import build_matrix
     from woonplanner.runner import prepare
     from woonplanner.scenario import load_scenario
@@ -109,22 +126,42 @@ def measure(level: str, data_dir: Path, region: str, solve_limit: float | None) 
             seed=scenario.solver.seed,
         )
         row.update(
+            cols_solved=result.columns,
+            lp_columns=result.lp_columns,
+            rows_solved=result.rows,
             solve_s=result.solve_s,
             solve_cpu_s=time.process_time() - cpu,
             status=result.status,
             gap=result.gap,
         )
+        if plain:
+            from regions import solve_plain
+
+            row.update(
+                solve_plain(
+                    problem,
+                    time_limit=solve_limit,
+                    mip_gap=scenario.solver.mip_gap,
+                    threads=scenario.solver.threads,
+                    seed=scenario.solver.seed,
+                )
+            )
+            row["ratio"] = row["plain_s"] / (result.build_s + result.solve_s)
     # Linux reports ru_maxrss in KiB
     row["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return row
 
 
-def _in_child(level: str, data_dir: Path, region: str, solve_limit: float | None) -> dict:
+def _in_child(
+    level: str, data_dir: Path, region: str, solve_limit: float | None, plain: bool
+) -> dict:
     """:func:`measure` in a fresh interpreter, so the peak memory is this level's alone."""
     command = [sys.executable, __file__, "--child", level, "--data-dir", str(data_dir)]
     command += ["--region", region]
     if solve_limit is not None:
         command += ["--solve", str(solve_limit)]
+    if plain:
+        command += ["--plain"]
     done = subprocess.run(command, check=True, capture_output=True, text=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -132,8 +169,10 @@ def _in_child(level: str, data_dir: Path, region: str, solve_limit: float | None
 def _fmt(value: Any, column: str) -> str:
     if value is None:
         return "-"
-    if column == "gap":
+    if column in ("gap", "plain_gap"):
         return f"{100 * value:.2f} %"
+    if column == "ratio":
+        return f"{value:.2f}"
     if column == "peak_mib":
         return f"{value:,.0f}"
     if column.endswith("_s"):
@@ -148,7 +187,7 @@ def format_table(rows: list[dict[str, Any]], columns: list[str], *, markdown: bo
     ratio: dict[str, Any] = {"level": "buurt / wijk"}
     if len(rows) == 2:
         for c in columns[1:]:
-            if c == "gap":  # a ratio of gaps says nothing
+            if c in ("gap", "plain_gap", "ratio"):  # a ratio of these says nothing
                 continue
             a, b = rows[0].get(c), rows[1].get(c)
             if isinstance(a, int | float) and isinstance(b, int | float) and a:
@@ -174,11 +213,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the split (default 0)")
     parser.add_argument("--solve", type=float, default=None, help="also solve, this time limit")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    parser.add_argument(
+        "--plain", action="store_true", help="with --solve: plain HiGHS on the same model too"
+    )
     parser.add_argument("--child", choices=("wijk", "buurt"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.child:  # one level, in its own process: print its row as JSON
-        print(json.dumps(measure(args.child, args.data_dir, args.region, args.solve)))
+        row = measure(args.child, args.data_dir, args.region, args.solve, args.plain)
+        print(json.dumps(row))
         return
 
     from woonplanner.outputs.datafolder import write_data_folder
@@ -189,8 +232,13 @@ def main(argv: list[str] | None = None) -> None:
             args.data_dir, Path(tmp) / "split", [args.region], seed=args.seed
         )
         split_s = time.perf_counter() - start
-        rows = [_in_child(level, folder, args.region, args.solve) for level in ("wijk", "buurt")]
+        rows = [
+            _in_child(level, folder, args.region, args.solve, args.plain)
+            for level in ("wijk", "buurt")
+        ]
     columns = list(COLUMNS) + (list(SOLVE_COLUMNS) if args.solve is not None else [])
+    if args.solve is not None and args.plain:
+        columns += PLAIN_COLUMNS
     print(
         f"# {args.region}, synthetic buurten with seed {args.seed} (split in {split_s:.1f} s); "
         f"scenarios/jeugdregio.toml"

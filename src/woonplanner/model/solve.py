@@ -86,6 +86,9 @@ class SolveResult:
     #: Size of the model solved (after merging groups; linking rows as separated).
     columns: int = 0
     rows: int = 0
+    #: Columns of the LP relaxation when it ended (fewer than ``columns`` where arcs were
+    #: priced, :mod:`woonplanner.model.pricing`; 0 when no LP was solved first).
+    lp_columns: int = 0
 
     @property
     def optimal(self) -> bool:
@@ -115,6 +118,8 @@ class Relaxation:
 
     x: np.ndarray
     reduced_cost: np.ndarray
+    #: Columns the LP held (all of them unless arcs were priced).
+    columns: int = 0
 
 
 #: HiGHS' ``simplex_strategy`` values: after rows are added the dual simplex goes on from the
@@ -376,7 +381,8 @@ def _solve_highs(
     solve_s = time.perf_counter() - start
     n_rows = base.n_rows + sum(c.n_rows for c in stage.added)
     result = _result(formulation, problem, outcome, build_s, solve_s)
-    return replace(result, columns=base.n_cols, rows=n_rows)
+    lp_columns = 0 if relaxation is None else relaxation.columns
+    return replace(result, columns=base.n_cols, rows=n_rows, lp_columns=lp_columns)
 
 
 #: A MIP run on some backend: costs, column bounds and extra rows in, an outcome out.
@@ -480,7 +486,7 @@ def separation_lp(
             break
         x = lp.x(outcome.x)
         reduced = lp.reduced_costs()
-        relaxation = Relaxation(x, reduced)
+        relaxation = Relaxation(x, reduced, lp.n_active)
         # Arcs first: they come in at 0 (with their rows that go in at once, satisfied there),
         # so the last basis stays primal feasible and the primal simplex goes on from it.
         if lp.price(reduced):
@@ -514,7 +520,7 @@ def separation_lp(
         outcome = stage.run(lp.highs)
         if outcome.status == "optimal" and outcome.x is not None:
             x = lp.x(outcome.x)
-            relaxation = Relaxation(x, lp.reduced_costs())
+            relaxation = Relaxation(x, lp.reduced_costs(), lp.n_active)
     # The rows that go in at once but whose arcs the LP never needed go to the MIPs.
     for k, family in enumerate(lazy):
         rest = np.flatnonzero(at_once[k] & ~added[k])
@@ -564,7 +570,8 @@ def _relaxation(highs: highspy.Highs, outcome: Outcome) -> Relaxation | None:
     """The LP optimum of ``highs`` after ``outcome`` (``None`` when it is not optimal)."""
     if outcome.status != "optimal" or outcome.x is None:
         return None
-    return Relaxation(outcome.x, np.asarray(highs.getSolution().col_dual, dtype=float))
+    col_dual = np.asarray(highs.getSolution().col_dual, dtype=float)
+    return Relaxation(outcome.x, col_dual, len(col_dual))
 
 
 def lp_guided_start(stage: Stage, problem: Problem, lp: Relaxation) -> np.ndarray | None:
