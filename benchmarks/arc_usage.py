@@ -17,8 +17,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from regions import DATA_DIR, prepare
@@ -26,19 +24,14 @@ from regions import DATA_DIR, prepare
 
 def main(code: str) -> None:
     """Print the counts for region ``code``."""
-    from woonplanner.model.build import formulate, uncapacitated_options
+    from woonplanner.model.build import formulate
     from woonplanner.model.highs_model import to_matrix
     from woonplanner.problem import merge_identical_groups
 
     stages = importlib.import_module("woonplanner.model.solve")
     problem = merge_identical_groups(prepare(code, DATA_DIR, 60.0, 1e-3)["problem"]).problem
     formulation = formulate(problem)
-    lazy = [c for c in formulation.constraints if c.lazy]
-    at_once = [np.zeros(c.n_rows, dtype=bool) for c in lazy]
-    for k, family in enumerate(lazy):
-        if family.name == "linking":
-            option = problem.arcs["option"].to_numpy()[family.of]
-            at_once[k] = uncapacitated_options(problem)[option]
+    lazy, at_once = stages.lazy_families(formulation, problem)
     stage = stages.Stage(formulation, to_matrix(formulation, lazy=False), (), 1, 0, 1e-3, (), None)
     cpu = time.process_time()
     _, lp = stages.separation_lp(stage, lazy, at_once)

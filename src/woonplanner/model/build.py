@@ -577,8 +577,9 @@ def reach_capacity_sets(problem: Problem) -> list[AggregateSet]:
         return []
     # A reach inside a candidate (options of one size q, integer units) is itself roundable, of
     # the same q: only those are tested, on only the options they use, as bits.
-    used = np.flatnonzero(reaches[roundable].any(axis=0))
-    own = _pack(reaches[roundable][:, used])
+    own_rows = reaches[roundable]
+    used = np.flatnonzero(own_rows.any(axis=0))
+    own = _pack(own_rows[:, used])
     own_q, own_demand = q[roundable], reach_demand[roundable]
 
     def units_needed(candidates: np.ndarray, q_c: np.ndarray) -> np.ndarray:

@@ -328,14 +328,8 @@ def _solve_highs(
     start: float,
 ) -> SolveResult:
     """The stages of the module docstring, on HiGHS."""
-    lazy = [c for c in formulation.constraints if c.lazy]
-    # Linking rows of options whose capacity can never bind go in at once (see
-    # separation_lp); when every lazy row is of that kind there is nothing to separate.
-    at_once = [np.zeros(c.n_rows, dtype=bool) for c in lazy]
-    for k, family in enumerate(lazy):
-        if family.name == "linking":
-            option = problem.arcs["option"].to_numpy()[family.of]
-            at_once[k] = uncapacitated_options(problem)[option]
+    lazy, at_once = lazy_families(formulation, problem)
+    # When every lazy row goes in at once there is nothing to separate.
     separate = separate_linking and any(not first.all() for first in at_once)
     base = to_matrix(formulation, lazy=not separate)
     stage = Stage(formulation, base, (), threads, seed, mip_gap, log, None)
@@ -383,6 +377,20 @@ def _solve_highs(
     result = _result(formulation, problem, outcome, build_s, solve_s)
     lp_columns = 0 if relaxation is None else relaxation.columns
     return replace(result, columns=base.n_cols, rows=n_rows, lp_columns=lp_columns)
+
+
+def lazy_families(
+    formulation: Formulation, problem: Problem
+) -> tuple[list[Constraints], list[np.ndarray]]:
+    """The formulation's lazy families, and for each the rows that go in at once (see
+    :func:`separation_lp`): the linking rows of options whose capacity can never bind."""
+    lazy = [c for c in formulation.constraints if c.lazy]
+    at_once = [np.zeros(c.n_rows, dtype=bool) for c in lazy]
+    for k, family in enumerate(lazy):
+        if family.name == "linking":
+            option = problem.arcs["option"].to_numpy()[family.of]
+            at_once[k] = uncapacitated_options(problem)[option]
+    return lazy, at_once
 
 
 #: A MIP run on some backend: costs, column bounds and extra rows in, an outcome out.
@@ -462,12 +470,17 @@ def separation_lp(
     lp = _priced_lp(stage, arc_group)
     lp.add_rows(list(stage.added))
 
+    # Where each family's rows that go in at once have their columns (none: no such rows).
+    supports = [abs(m) if first.any() else None for m, first in zip(matrices, at_once, strict=True)]
+
     def due() -> list[Constraints]:
         # The rows that go in at once, as soon as every column they have is in the LP.
         left_out = (lp.local < 0).astype(float)
         families = []
         for k, family in enumerate(lazy):
-            (rows,) = np.nonzero(at_once[k] & ~added[k] & (abs(matrices[k]) @ left_out == 0))
+            if supports[k] is None:
+                continue
+            (rows,) = np.nonzero(at_once[k] & ~added[k] & (supports[k] @ left_out == 0))
             if len(rows):
                 added[k][rows] = True
                 order.append((family, rows))
