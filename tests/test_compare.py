@@ -172,3 +172,40 @@ def test_names_from_data_are_escaped(small: dict[str, tuple[Path, Plan]], tmp_pa
     # HTML-escaped for the tooltip, then JSON-escaped by the template.
     assert "\\u0026lt;script\\u0026gt;alert(1)" in text
     assert not math.isnan(pd.read_csv(out / "compare.csv")["basis"].iloc[0])
+
+
+def test_the_kpi_table_gives_no_small_count_away() -> None:
+    # New-user finding of 2026-12-03: "Niet geplaatst <5 | 0 | Δ −1" — the difference said
+    # the hidden count, and demand and placed shown exactly said it too.
+    from types import SimpleNamespace
+
+    from woonplanner.outputs.compare import _kpi_table
+    from woonplanner.outputs.vocabulary import Formatter
+
+    def run(name: str, unplaced: float) -> SimpleNamespace:
+        table = pd.DataFrame(
+            {
+                "code": ["WK01", "WK02"],
+                "gemeente": ["GM1", "GM1"],
+                "children_demand": [40.0, 60.0],
+                "children_placed": [40.0, 60.0 - unplaced],
+                "children_unplaced": [0.0, unplaced],
+            }
+        )
+        return SimpleNamespace(name=name, neighbourhoods=table, flows=None)
+
+    runs = [run("a", 1.26), run("b", 0.0)]
+    table = pd.DataFrame(
+        {
+            "kpi": ["children_demand", "children_placed", "children_unplaced"],
+            "a": [100.0, 98.74, 1.26],
+            "b": [100.0, 100.0, 0.0],
+            "delta_b": [0.0, 1.26, -1.26],
+        }
+    )
+    fmt = Formatter(lang="en", threshold=5, page="compare")
+    _head, rows = _kpi_table(runs, table, fmt, fmt.labels)
+    cells = {kpi: [text for text, _css in row] for kpi, row in rows}
+    assert cells["children_unplaced"][1:] == ["<5", "0", "–"]
+    assert cells["children_placed"][1:] == ["96–99", "100", "–"]
+    assert cells["children_demand"][1:] == ["100", "100", "0"]

@@ -290,7 +290,9 @@ def test_report_table_per_gemeente_and_type(runs: dict) -> None:
             f"+{mine['opened_units'].sum()}" if mine["opened_units"].sum() else "0",
             f"−{closed}" if closed else "0",
             str(mine["units"].sum()),
-            fmt.count(mine["occupied"].sum()),
+            # Occupancy is shown whole, never "<5" (docs/privacy.md): the sum of the other
+            # types' would give it anyway.
+            fmt.whole(mine["occupied"].sum()),
             fmt.money(mine["annual_cost_eur"].sum()),
             fmt.money(mine["one_off_cost_eur"].sum()),
         ]
@@ -301,8 +303,10 @@ def test_report_table_per_gemeente_and_type(runs: dict) -> None:
         fmt.money(plan.kpis["region"]["annual_cost_eur"]),
         fmt.money(plan.kpis["region"]["one_off_cost_eur"]),
     ]
-    # Some gemeente holds fewer than 5 children in a type: the count is hidden.
-    assert any(r[7] == "<5" for r in rows[1:]) == any(0 < v < 5 for v in _occupied(fac))
+    # Some gemeente holds fewer than 5 children in a type: shown whole all the same (an
+    # occupancy, docs/privacy.md; the other types' and the gemeente's sum would give it).
+    assert any(0 < v < 5 for v in _occupied(fac))
+    assert not any(r[7] == "<5" for r in rows[1:])
 
 
 def _occupied(fac: pd.DataFrame) -> list[float]:
@@ -315,14 +319,16 @@ def test_report_per_gemeente_of_a_hand_built_plan() -> None:
     rows = html_tables(report_html(make_tiny_plan()))["gemeenten-table"]
     assert rows[1:] == [
         ["Eemdorp GM0001", "13", "13", "0", "12", "0,3 km", "–", "–"],
-        ["Heuvelrug-Zuid GM0002", "7", "6", "<5", "0", "1,0 km", "–", "–"],
-        ["Regio", "20", "19", "<5", "19", "–", "–", "–"],
+        # 7 − 6 would say the "<5" is 1: placed reads the range demand − "<5" allows, and so
+        # does the region's, the sum of the gemeenten's (docs/privacy.md).
+        ["Heuvelrug-Zuid GM0002", "7", "3–6", "<5", "0", "1,0 km", "–", "–"],
+        ["Regio", "20", "16–19", "<5", "16–19", "–", "–", "–"],
     ]
     types = html_tables(report_html(make_tiny_plan()))["gemeente-types-table"]
     assert [r[:8] for r in types[1:]] == [
         ["Eemdorp GM0001", "Pleeggezin", "3", "0", "0", "3", "6", "6"],
-        ["", "Gezinshuis", "0", "+1", "0", "1", "4", "<5"],
-        ["", "Woongroep", "1", "0", "0", "1", "8", "<5"],
+        ["", "Gezinshuis", "0", "+1", "0", "1", "4", "4"],
+        ["", "Woongroep", "1", "0", "0", "1", "8", "2"],
         ["Heuvelrug-Zuid GM0002", "Gezinshuis", "1", "0", "0", "1", "4", "0"],
         ["", "Woongroep", "1", "0", "−1", "0", "0", "0"],
         ["Regio", "", "6", "+1", "−1", "6", "22", "12"],

@@ -18,7 +18,14 @@ from woonplanner.outputs.maps import _facility_popup, feature_collection, plan_m
 from woonplanner.outputs.report import report_html
 from woonplanner.outputs.vocabulary import format_total, format_whole, labels
 from woonplanner.plan import Plan
-from woonplanner.privacy import is_children, page_privacy, suppress_sum, total_range, whole
+from woonplanner.privacy import (
+    COUNT_COLUMNS,
+    is_children,
+    page_privacy,
+    suppress_sum,
+    total_range,
+    whole,
+)
 
 T = 5
 
@@ -193,3 +200,102 @@ def test_an_invalid_outline_is_repaired_before_precision() -> None:
     features = feature_collection(frame, lambda row: {"name": row["name"]})
     assert len(features["features"]) == 1
     assert shapely.geometry.shape(features["features"][0]["geometry"]).is_valid
+
+
+def _table(demand: list[float], placed: list[float], gemeente: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "code": [f"WK{i:02d}" for i in range(len(demand))],
+            "gemeente": gemeente,
+            "children_demand": demand,
+            "children_placed": placed,
+            "children_unplaced": [d - p for d, p in zip(demand, placed, strict=True)],
+        }
+    )
+
+
+def _reader_values(value: float, shown_as: tuple[int, int | None] | None) -> set[int]:
+    """What a reader of the page can still think a total is (whole children, capped at +60)."""
+    text = format_total(value, T, shown_as, "en")
+    if text.startswith("<"):
+        return set(range(1, T))
+    if text.startswith("≥"):
+        least = int(text[1:].replace(",", ""))
+        return set(range(least, least + 60))
+    if "–" in text:
+        least, most = (int(t.replace(",", "")) for t in text.split("–"))
+        return set(range(least, most + 1))
+    return {int(text.replace(",", ""))}
+
+
+def _totals_pin_nothing(demand: float, placed: float, unplaced: float, shown: dict) -> None:
+    d = _reader_values(demand, shown["children_demand"])
+    p = _reader_values(placed, shown["children_placed"])
+    u = _reader_values(unplaced, shown["children_unplaced"])
+    # Every (placed, unplaced) a reader cannot rule out: demand = placed + unplaced.
+    possible_u = {b for a in p for b in u if a + b in d}
+    if any(1 <= b < T for b in u):
+        assert len(possible_u) >= 2, (d, p, u, possible_u)
+
+
+def test_demand_minus_placed_does_not_give_the_unplaced_away() -> None:
+    # The new-user finding of 2026-12-03 (JZ29): cards 2,668 / 2,667 / "<5" gave 1 unplaced.
+    table = _table([900.0, 900.0, 866.8], [900.0, 900.0, 865.5], ["A", "B", "C"])
+    rule = page_privacy(table, None, T)
+    totals = {
+        c: float(table[c].sum())
+        for c in ("children_demand", "children_placed", "children_unplaced")
+    }
+    assert format_total(totals["children_unplaced"], T, rule.region["children_unplaced"]) == "<5"
+    placed_text = format_total(totals["children_placed"], T, rule.region["children_placed"], "en")
+    assert placed_text == "2,663–2,666", placed_text
+    _totals_pin_nothing(*totals.values(), rule.region)
+    # The same for the gemeente whose children are not all placed, and its equation.
+    assert rule.gemeenten[("C", "children_placed")] == (863, 866)
+    assert rule.gemeenten[("A", "children_placed")] == (900, 900)
+
+
+def test_the_figures_add_up_where_every_total_is_shown() -> None:
+    # 52.6 demand, 52.4 placed, 0.2 unplaced, rounded each on its own, read 53, 52 and 0.
+    table = _table([20.3, 32.3], [20.2, 32.2], ["A", "A"])
+    rule = page_privacy(table, None, T)
+    shown = [format_total(float(table[c].sum()), T, rule.region[c]) for c in COUNT_COLUMNS]
+    assert shown == ["53", "53", "0"]
+
+
+def test_rounded_totals_do_not_pin_small_cells() -> None:
+    # The new-user finding (GM9904 at 25 per 1,000): three wijken with 1.6, 0.8 and 0.7
+    # unplaced read "<5" each, the total 3.1 reads 3 (not their rounded sum 4): three cells of
+    # at least 1 summing to 3 would be 1 each.
+    hidden, shown = suppress_sum(np.array([1.6, 0.8, 0.7, 0.0]), T, total=3.1)
+    assert not shown, "a total that pins every hidden cell may not be shown"
+    least, most = total_range(np.array([1.6, 0.8, 0.7, 0.0]), hidden, T)
+    assert (least, most) == (3, 12)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_regions_never_pin_the_unplaced_total(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 12))
+    demand = rng.uniform(0, 30, n).round(2)
+    unplaced = np.where(rng.random(n) < 0.3, rng.uniform(0, 3, n), 0.0).round(2)
+    table = _table(
+        list(demand), list(np.maximum(demand - unplaced, 0)), list(rng.choice(["A", "B", "C"], n))
+    )
+    rule = page_privacy(table, None, T)
+    totals = [float(table[c].sum()) for c in COUNT_COLUMNS]
+    _totals_pin_nothing(*totals, rule.region)
+    for g, own in table.groupby("gemeente"):
+        sums = [float(own[c].sum()) for c in COUNT_COLUMNS]
+        _totals_pin_nothing(*sums, {c: rule.gemeenten[(g, c)] for c in COUNT_COLUMNS})
+
+
+def test_a_table_summing_to_a_shown_total_hides_what_it_would_give_away() -> None:
+    from woonplanner.outputs.report import _hidden_parts
+
+    # Unplaced by reason: 12 in all, 9 and 2 and 1 → the 2 and 1 are "<5", but 12 − 9 = 3
+    # would leave (2, 1) or (1, 2): two values each — safe; with 11 = 9 + 2 the lone 2 is pinned.
+    assert _hidden_parts(np.array([9.0, 2.0, 1.0]), 12.0, T).tolist() == [False, True, True]
+    assert _hidden_parts(np.array([9.0, 2.0]), 11.0, T).tolist() == [True, True]
+    # A total that pins whatever is hidden: every row hidden.
+    assert _hidden_parts(np.array([2.0]), 2.0, T).tolist() == [True]

@@ -203,6 +203,7 @@ def suppress_sum(
     *,
     hidden: np.ndarray | None = None,
     unknown: np.ndarray | None = None,
+    total: float | None = None,
 ) -> tuple[np.ndarray, bool]:
     """Which cells of one published sum a page hides, and whether the total may be shown.
 
@@ -217,6 +218,11 @@ def suppress_sum(
     unknown
         Cells that are in the sum but not published at all (a flow within one neighbourhood,
         which no line shows): a reader knows only that they are ≥ 0.
+    total
+        The total as the page shows it (rounded with :func:`whole`); default the sum of the
+        rounded cells. Each figure is rounded on its own, so the two can differ by a child or
+        more, and a reader works with the total shown: 82 shown with cells 2, 1 and 1 hidden
+        leaves 82 − 79 = 3 for three cells of at least 1, which pins each of them.
 
     Returns
     -------
@@ -239,7 +245,8 @@ def suppress_sum(
     unknown = np.zeros(len(v), bool) if unknown is None else np.asarray(unknown, bool)
     out = primary | (np.zeros(len(v), bool) if hidden is None else np.asarray(hidden, bool))
     out &= ~unknown
-    while not _sum_is_safe(v, primary & ~unknown, out, unknown, threshold):
+    known = int(v.sum()) if total is None else whole(total)
+    while not _sum_is_safe(v, primary & ~unknown, out, unknown, threshold, known):
         candidates = np.flatnonzero(~out & ~unknown & (v > 0))
         if candidates.size == 0:
             return out, False
@@ -249,7 +256,12 @@ def suppress_sum(
 
 
 def _sum_is_safe(
-    v: np.ndarray, primary: np.ndarray, hidden: np.ndarray, unknown: np.ndarray, threshold: int
+    v: np.ndarray,
+    primary: np.ndarray,
+    hidden: np.ndarray,
+    unknown: np.ndarray,
+    threshold: int,
+    total: int,
 ) -> bool:
     """Whether, knowing the total and the shown cells, no small hidden cell can be worked out:
     each keeps at least two possible whole values (each other hidden cell at its own bounds:
@@ -259,7 +271,7 @@ def _sum_is_safe(
     lo = np.where(primary, 1, np.where(unknown, 0, threshold)).astype(float)
     hi = np.where(primary, threshold - 1, np.inf)
     lo, hi = lo[hidden | unknown], hi[hidden | unknown]
-    rest = float(v[hidden | unknown].sum())  # the total minus the cells shown
+    rest = float(total - v[~(hidden | unknown)].sum())  # the total minus the cells shown
     small = primary[hidden | unknown]
     for i in np.flatnonzero(small):
         least = max(1.0, rest - (hi.sum() - hi[i]))
@@ -352,13 +364,18 @@ def page_privacy(
             for g in np.unique(gemeente):
                 own = gemeente == g
                 mask, shown = suppress_sum(
-                    values[column][own], threshold, hidden=hidden[column][own]
+                    values[column][own],
+                    threshold,
+                    hidden=hidden[column][own],
+                    total=values[column][own].sum(),
                 )
                 hidden[column][own] = mask
                 gemeenten[(g, column)] = (
                     None if shown else total_range(values[column][own], mask, threshold)
                 )
-            mask, shown = suppress_sum(values[column], threshold, hidden=hidden[column])
+            mask, shown = suppress_sum(
+                values[column], threshold, hidden=hidden[column], total=values[column].sum()
+            )
             hidden[column] = mask
             region[column] = None if shown else total_range(values[column], mask, threshold)
         demand, placed, unplaced = COUNT_COLUMNS
@@ -367,13 +384,40 @@ def page_privacy(
                 continue  # demand hidden: placed and unplaced are no exact sum's parts
             pair = np.array([values[placed][i], values[unplaced][i]])
             mask, shown = suppress_sum(
-                pair, threshold, hidden=np.array([hidden[placed][i], hidden[unplaced][i]])
+                pair,
+                threshold,
+                hidden=np.array([hidden[placed][i], hidden[unplaced][i]]),
+                total=values[demand][i],
             )
             hidden[placed][i], hidden[unplaced][i] = mask
             if not shown:
                 hidden[demand][i] = True
         if sum(int(h.sum()) for h in hidden.values()) == before:
             break
+    # Each total is itself one equation: demand = placed + unplaced, for each gemeente and for
+    # the region, whose totals are in turn the sums of the gemeenten's.
+    totals = {
+        c: {g: float(values[c][gemeente == g].sum()) for g in np.unique(gemeente)}
+        for c in COUNT_COLUMNS
+    }
+    for g in np.unique(gemeente):
+        balanced = balance_totals(
+            {c: totals[c][g] for c in COUNT_COLUMNS},
+            {c: gemeenten[(g, c)] for c in COUNT_COLUMNS},
+            threshold,
+        )
+        for c in COUNT_COLUMNS:
+            gemeenten[(g, c)] = balanced[c]
+    for c in COUNT_COLUMNS:
+        # A gemeente's total shown as a range makes the region's a range too (else the region
+        # minus the other gemeenten gives it).
+        ranges = [
+            shown_interval(totals[c][g], gemeenten[(g, c)], threshold) for g in np.unique(gemeente)
+        ]
+        if any(lo != hi for lo, hi in ranges) and region[c] is None:
+            most = sum(hi for _, hi in ranges)
+            region[c] = (int(sum(lo for lo, _ in ranges)), None if np.isinf(most) else int(most))
+    region = balance_totals({c: float(values[c].sum()) for c in COUNT_COLUMNS}, region, threshold)
     frame = pd.DataFrame(hidden, index=pd.Index(codes, name="code"))
     placed_values = np.array([whole(p) for p in values["children_placed"]])
     frame["mean_km"] = frame["children_placed"].to_numpy() | (placed_values < threshold)
@@ -384,6 +428,73 @@ def page_privacy(
         gemeenten=gemeenten,
         flows=_hidden_flows(flows, frame, threshold),
     )
+
+
+Shown = tuple[int, int | None] | None
+
+
+def shown_interval(value: float, shown_as: Shown, threshold: int) -> tuple[int, float]:
+    """What a reader knows of a total from the page: (least, most) whole children.
+
+    Shown exactly (``shown_as`` None) it is its rounded value — or 1 … threshold − 1 when that
+    reads "<5"; shown as a range, the range (most ``inf`` for "≥n").
+
+    >>> shown_interval(12.4, None, 5), shown_interval(1.3, None, 5), shown_interval(9, (7, 10), 5)
+    ((12, 12), (1, 4), (7, 10))
+    """
+    if shown_as is None:
+        count = max(whole(value), 0)
+        return (1, threshold - 1) if 1 <= count < threshold else (count, count)
+    least, most = shown_as
+    if most is not None and least == most:
+        return shown_interval(least, None, threshold)
+    if most is not None and most < threshold:
+        return max(least, 1), threshold - 1  # reads "<5"
+    return least, np.inf if most is None else most
+
+
+def balance_totals(
+    values: Mapping[str, float], shown: Mapping[str, Shown], threshold: int
+) -> dict[str, Shown]:
+    """The totals of one area as the page may show them, so that demand = placed + unplaced
+    gives no more than each shows.
+
+    Each is rounded on its own (2,668 expected children, 2,666.7 placed, 1.3 unplaced read
+    2,668, 2,667 and "<5"): shown so, demand − placed would pin the unplaced to 1. So the
+    three totals are shown as one equation: when exactly one of them is not exact ("<5" or a
+    range), the one that would give it away is shown as the range the other two imply
+    (placed "2,664–2,667"); when all are exact, placed is shown as demand − unplaced, so that
+    the figures add up. ``values`` and ``shown`` are per column of :data:`COUNT_COLUMNS`
+    (``shown``: None for the rounded value, else the range from :func:`total_range`); the
+    result is ``shown`` with ranges (``(n, n)``: the value ``n``) where the equation needs them.
+
+    >>> totals = dict(zip(COUNT_COLUMNS, (2668.0, 2666.7, 1.3)))
+    >>> balance_totals(totals, dict.fromkeys(COUNT_COLUMNS), 5)["children_placed"]
+    (2664, 2667)
+    """
+    demand, placed, unplaced = COUNT_COLUMNS
+    known = {c: shown_interval(values[c], shown.get(c), threshold) for c in COUNT_COLUMNS}
+    out = {c: shown.get(c) for c in COUNT_COLUMNS}
+    exact = {c: known[c][0] == known[c][1] for c in COUNT_COLUMNS}
+
+    def interval(least: float, most: float) -> tuple[int, int | None]:
+        return int(max(least, 0)), None if np.isinf(most) else int(most)
+
+    (d_lo, d_hi), (p_lo, p_hi), (u_lo, u_hi) = known[demand], known[placed], known[unplaced]
+    if all(exact.values()):
+        out[placed] = interval(d_lo - u_lo, d_lo - u_lo)  # the figures add up
+    elif exact[demand] and exact[placed]:  # unplaced "<5" or a range: placed as its range
+        out[placed] = interval(d_lo - u_hi, d_lo - u_lo)
+    elif exact[demand] and exact[unplaced]:  # placed "<5" or a range: unplaced as its range
+        out[unplaced] = interval(d_lo - p_hi, d_lo - p_lo)
+    elif not exact[demand] and (exact[placed] or exact[unplaced]):
+        # demand a range: an exact part and the other part's range would narrow it, or the
+        # other part: the exact part is shown as the widest range the other two allow.
+        if exact[placed]:
+            out[placed] = interval(max(d_lo - u_hi, 0), d_hi - u_lo)
+        else:
+            out[unplaced] = interval(max(d_lo - p_hi, 0), d_hi - p_lo)
+    return out
 
 
 def _hidden_flows(
@@ -398,6 +509,10 @@ def _hidden_flows(
         .groupby(["origin", "site", "type"], as_index=False)["children"]
         .sum()
     )
+    # The totals as the page shows them (a neighbourhood's placed children, a facility's
+    # occupancy): of every flow, also those that round to none.
+    origin_total = agg.groupby("origin")["children"].sum()
+    site_total = agg.groupby(["site", "type"])["children"].sum()
     agg = agg[agg["children"].map(whole) > 0].reset_index(drop=True)
     values = agg["children"].to_numpy(float)
     # A child placed in its own neighbourhood has no line on the map: unpublished.
@@ -411,12 +526,20 @@ def _hidden_flows(
                 continue  # the origin's placed children are not shown: no exact total
             idx = np.asarray(rows)
             mask[idx], _ = suppress_sum(
-                values[idx], threshold, hidden=mask[idx], unknown=unknown[idx]
+                values[idx],
+                threshold,
+                hidden=mask[idx],
+                unknown=unknown[idx],
+                total=origin_total[origin],
             )
-        for _, rows in agg.groupby(["site", "type"]).groups.items():
+        for key, rows in agg.groupby(["site", "type"]).groups.items():
             idx = np.asarray(rows)
             mask[idx], _ = suppress_sum(
-                values[idx], threshold, hidden=mask[idx], unknown=unknown[idx]
+                values[idx],
+                threshold,
+                hidden=mask[idx],
+                unknown=unknown[idx],
+                total=site_total[key],
             )
         if int(mask.sum()) == before:
             break

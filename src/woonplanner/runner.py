@@ -28,8 +28,9 @@ from woonplanner.model import SolveResult, SolverUnavailableError, check_solver,
 from woonplanner.outputs.files import check_out_dir, make_manifest, write_run
 from woonplanner.outputs.maps import plan_map
 from woonplanner.outputs.report import write_report
+from woonplanner.outputs.vocabulary import region_counts
 from woonplanner.plan import Plan, make_plan
-from woonplanner.privacy import is_children, whole
+from woonplanner.privacy import is_children
 from woonplanner.problem import Problem
 from woonplanner.region import Region, check_placements, load_region
 from woonplanner.scenario import Scenario, load_scenario
@@ -111,7 +112,11 @@ def run(
         plan.kpis["service_level"] = buffer_cost(problem, scenario, plan, prepared, progress)
     unplaced = plan.kpis["region"]["children_unplaced"]
     if is_children(unplaced):  # the pages' rule: rounds to at least one child
-        progress(f"  {whole(unplaced)} children cannot be placed within the norms (see kpis.json)")
+        count = region_counts(plan.neighbourhoods, plan.flows, scenario.output.privacy_threshold)
+        progress(
+            f"  {count['children_unplaced']} of the children cannot be placed within the norms "
+            "(see kpis.json)"
+        )
     if out is None:
         return _with(plan, scenario, region, problem, result, timings, distances.info.as_dict())
 

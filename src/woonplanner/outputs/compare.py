@@ -50,7 +50,13 @@ from woonplanner.outputs.vocabulary import (
     esc,
     type_colour,
 )
-from woonplanner.privacy import PagePrivacy, is_children, page_privacy
+from woonplanner.privacy import (
+    COUNT_COLUMNS,
+    PagePrivacy,
+    is_children,
+    page_privacy,
+    shown_interval,
+)
 
 __all__ = ["compare_runs", "kpi_differences", "unit_differences"]
 
@@ -531,17 +537,36 @@ def _kpi_table(
         head.append((f"{_LETTERS[i]} · {run.name}", "num"))
         if i:
             head.append((labels["delta"].format(letter=_LETTERS[i]), "num"))
+    # The region's children as each run's page shows them (docs/privacy.md): a total the page
+    # rule shows as "<5" or a range is shown so here, and a difference is shown only between
+    # two totals shown exactly (else "<5" against 0 with "−1" beside it gives the count away).
+    shown = [_privacy(run, fmt.threshold).region for run in runs]
     rows = []
     for row in table.to_dict("records"):
         kpi = str(row["kpi"])
         base = kpi.split(".")[0]
         cells = [(_kpi_label(kpi, labels, fmt), "")]
+        exact = []
         for i, run in enumerate(runs):
-            cells.append((_kpi_value(base, row[run.name], fmt), "num"))
-            if i:
+            value = row[run.name]
+            if base in COUNT_COLUMNS and not _missing(value):
+                interval = shown_interval(float(value), shown[i][base], fmt.threshold)
+                exact.append(interval[0] if interval[0] == interval[1] else None)
+                cells.append((fmt.total(value, shown[i][base]), "num"))
+            else:
+                cells.append((_kpi_value(base, value, fmt), "num"))
+            if i and base in COUNT_COLUMNS:
+                known = exact[0] is not None and exact[i] is not None
+                delta = float(exact[i] - exact[0]) if known else float("nan")
+                cells.append(_delta_cell(base, delta, fmt))
+            elif i:
                 cells.append(_delta_cell(base, row[f"delta_{run.name}"], fmt))
         rows.append((kpi, cells))
     return head, rows
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def _delta_cell(base: str, delta: float, fmt: Formatter) -> tuple[str, str]:
@@ -563,6 +588,8 @@ def _delta_cell(base: str, delta: float, fmt: Formatter) -> tuple[str, str]:
 def _kpi_value(base: str, value: float, fmt: Formatter) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
+    if base == "occupied_by_type":
+        return fmt.whole(value)  # a facility's occupancy is shown whole (docs/privacy.md)
     if base in _CHILDREN:
         return fmt.count(value)
     if base in _MONEY:

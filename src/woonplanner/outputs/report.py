@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
@@ -54,7 +55,7 @@ from woonplanner.outputs.vocabulary import (
     type_colour,
 )
 from woonplanner.plan import Plan, gemeente_kpis
-from woonplanner.privacy import PagePrivacy, is_children, page_privacy, whole
+from woonplanner.privacy import PagePrivacy, is_children, page_privacy, suppress_sum, whole
 from woonplanner.schema import AGE_BAND_IDS, SUPPORT_NEEDS
 
 __all__ = [
@@ -345,6 +346,15 @@ def _headline(plan: Plan, fmt: Formatter) -> str:
     return _part("cards", labelled, note) + _gemeenten(plan, fmt, privacy)
 
 
+def _hidden_parts(parts: np.ndarray, total: float, threshold: int) -> np.ndarray:
+    """Which rows of a table whose rows sum to a total the page shows are hidden (the page
+    rule, :func:`woonplanner.privacy.suppress_sum`): small ones, and as many others as keep the
+    total minus the rows shown from giving a small one away; every row when even that does
+    not."""
+    hidden, total_shown = suppress_sum(parts, threshold, total=total)
+    return hidden if total_shown else np.array([whole(p) > 0 for p in parts], dtype=bool)
+
+
 def _privacy(plan: Plan, fmt: Formatter) -> PagePrivacy:
     """The page rule's decision for this plan (docs/privacy.md), as the map makes it."""
     return page_privacy(plan.neighbourhoods, plan.flows, fmt.threshold)
@@ -373,8 +383,9 @@ def _gemeenten(plan: Plan, fmt: Formatter, privacy: PagePrivacy) -> str:
             _num(total("children_demand")),
             _num(total("children_placed")),
             _num(total("children_unplaced"), css="minus" if is_children(unplaced) else ""),
-            # A facility's occupancy is shown whole (docs/privacy.md): so is their sum.
-            _num(fmt.whole(placed_here)),
+            # A facility's occupancy is shown whole (docs/privacy.md): so is their sum; the
+            # region's is its placed children, shown as above.
+            _num(fmt.whole(placed_here) if code is not None else total("children_placed")),
             _num("–" if few else fmt.km(g.get("mean_km"))),
             _num(fmt.money(g.get("annual_cost_eur"))),
             _num(fmt.money(g.get("one_off_cost_eur"))),
@@ -430,12 +441,14 @@ def _unplaced(plan: Plan, fmt: Formatter) -> str:
         parts.append(_part("para", _why_text(scenario, fmt)))
     by_reason = _unplaced_by_reason(plan)
     if by_reason is not None:
+        # The rows sum to the total above: one equation of the page rule (docs/privacy.md).
+        hide = _hidden_parts(by_reason["children"].to_numpy(float), total, fmt.threshold)
         rows = []
-        for row in by_reason.itertuples(index=False):
+        for row, hidden in zip(by_reason.itertuples(index=False), hide, strict=True):
             cells = [
                 esc(labels.get(f"reason_{row.reason}", row.reason)),
                 esc(labels.get(f"support_{row.support_need}", row.support_need)),
-                _num(fmt.count(row.children)),
+                _num(fmt.count(row.children, hidden=hidden)),
             ]
             if scenario is not None:
                 cells.append(esc(_reason_rule(scenario, row.reason, fmt)))
@@ -569,7 +582,7 @@ def _types(plan: Plan, fmt: Formatter) -> str:
                 _html_num(_signed(-r["closed_units"], fmt)),
                 _num(fmt.number(r["units"])),
                 _num(fmt.number(r["places"])),
-                _num(fmt.count(r["occupied"])),
+                _num(fmt.whole(r["occupied"])),
                 _num(fmt.percent(occupancy, decimals=0)),
             ]
         )
@@ -582,7 +595,7 @@ def _types(plan: Plan, fmt: Formatter) -> str:
             _html_num(_signed(-totals["closed_units"], fmt)),
             _num(fmt.number(totals["units"])),
             _num(fmt.number(totals["places"])),
-            _num(fmt.count(totals["occupied"])),
+            _num(fmt.whole(totals["occupied"])),
             _num(
                 fmt.percent(
                     totals["occupied"] / totals["places"] if totals["places"] > _EPS else None,
@@ -629,7 +642,7 @@ def _types(plan: Plan, fmt: Formatter) -> str:
                 (
                     float(r["occupied"]),
                     type_colour(kind),
-                    fmt.count(r["occupied"])
+                    fmt.whole(r["occupied"])
                     + (
                         f" ({fmt.percent(r['occupied'] / r['places'], decimals=0)})"
                         if r["places"] > _EPS
@@ -681,7 +694,7 @@ def _gemeente_types(plan: Plan, fmt: Formatter) -> str:
             _html_num(_signed(-r["closed_units"], fmt)),
             _num(fmt.number(r["units"])),
             _num(fmt.number(r["places"])),
-            _num(fmt.count(r["occupied"])),
+            _num(fmt.whole(r["occupied"])),
             _num(fmt.money(r.get("annual_cost_eur"))),
             _num(fmt.money(r.get("one_off_cost_eur"))),
         ]
@@ -785,6 +798,7 @@ def _replacements(plan: Plan, fmt: Formatter) -> str:
         children=fmt.count(total),
         sites=_plural(fmt, "n_sites", len(table)),
     )
+    hide = _hidden_parts(table["children_replaced"].to_numpy(float), total, fmt.threshold)
     rows = [
         [
             _named(r["neighbourhood_name"], r["neighbourhood"]),
@@ -792,9 +806,9 @@ def _replacements(plan: Plan, fmt: Formatter) -> str:
             esc(fmt.type_label(r["type"], short=True)),
             _num(fmt.number(r["existing_units"])),
             _num(fmt.number(r["units"])),
-            _num(fmt.count(r["children_replaced"])),
+            _num(fmt.count(r["children_replaced"], hidden=hidden)),
         ]
-        for _, r in table.iterrows()
+        for (_, r), hidden in zip(table.iterrows(), hide, strict=True)
     ]
     rows.append([esc(labels["total"]), "", "", "", "", _num(fmt.count(total))])
     html_table = _table(

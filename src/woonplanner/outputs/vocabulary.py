@@ -29,7 +29,7 @@ import pandas as pd
 
 from woonplanner.outcome import Outcome
 from woonplanner.plan import CHANGE_REASONS
-from woonplanner.privacy import whole
+from woonplanner.privacy import COUNT_COLUMNS, page_privacy, whole
 from woonplanner.schema import AGE_BANDS, FACILITY_TYPES, REASONS, SUPPORT_NEEDS
 
 __all__ = [
@@ -845,11 +845,31 @@ def format_total(
     if shown_as is None:
         return format_number(int(text), lang) if text.isdigit() else text
     least, most = shown_as
+    if most is not None and least == most:
+        return format_total(least, threshold, None, lang)  # the value the equation gives
     if most is not None and most < threshold:
         return f"<{threshold}"  # the cells already say as much
     if most is None:
         return f"≥{format_number(least, lang)}"
     return f"{format_number(least, lang)}–{format_number(most, lang)}"
+
+
+def region_counts(
+    neighbourhoods: pd.DataFrame, flows: pd.DataFrame | None, threshold: int, lang: str = "en"
+) -> dict[str, str]:
+    """The region's demand, placed and unplaced children as every page shows them (the page
+    rule, :func:`woonplanner.privacy.page_privacy`): for the command line's summary, so that it
+    says what the report says and its figures add up."""
+    rule = page_privacy(neighbourhoods, flows, threshold)
+    return {
+        column: format_total(
+            float(neighbourhoods[column].astype(float).fillna(0.0).sum()),
+            threshold,
+            rule.region[column],
+            lang,
+        )
+        for column in COUNT_COLUMNS
+    }
 
 
 def place_name(manifest: Mapping[str, Any] | None) -> str | None:
