@@ -284,3 +284,15 @@ def test_one_unit_is_singular():
     assert _plural(nl, "n_sites", 1) == "1 buurt"
     assert _plural(en, "n_units", 1) == "1 unit"
     assert _plural(en, "n_sites", 2) == "2 neighbourhoods"
+
+
+def test_unplaced_spread_thinly_is_explained() -> None:
+    # New-user finding (JZ29, 2026-12-03): 1.3 unplaced children over ten wijken read "<5" in
+    # the card, and "Naar buurt" was a bare heading.
+    plan = make_tiny_plan()
+    nb = plan.neighbourhoods
+    spread = nb.assign(children_unplaced=0.4, children_placed=nb["children_demand"] - 0.4)
+    text = report_html(dataclasses.replace(plan, neighbourhoods=spread))
+    assert "Naar buurt" in text
+    assert "verspreid over buurten met elk minder dan een half kind" in text
+    assert "Alle kinderen hebben een plek" not in text

@@ -350,7 +350,7 @@ def _solve_highs(
             say(f"  LP relaxation: bound {costs @ x_lp:,.0f} ({time.perf_counter() - start:.1f} s)")
     weighted = problem.objective.mode == "weighted"
     if relaxation is not None and weighted:
-        x_start = lp_guided_start(stage, problem, relaxation)
+        x_start = lp_guided_start(stage, problem, relaxation, progress=progress, since=start)
         if x_start is not None:
             gap = _gap(float(costs @ x_start), float(costs @ x_lp))
             say(
@@ -587,7 +587,14 @@ def _relaxation(highs: highspy.Highs, outcome: Outcome) -> Relaxation | None:
     return Relaxation(outcome.x, col_dual, len(col_dual))
 
 
-def lp_guided_start(stage: Stage, problem: Problem, lp: Relaxation) -> np.ndarray | None:
+def lp_guided_start(
+    stage: Stage,
+    problem: Problem,
+    lp: Relaxation,
+    *,
+    progress: Callable[[str], None] | None = None,
+    since: float = 0.0,
+) -> np.ndarray | None:
     """A good first plan: the integer columns the LP relaxation has integral are fixed, the
     others held to the whole numbers either side of their LP value, and that MIP solved to
     :data:`START_GAP` or :data:`START_MAX_NODES` nodes (RENS), on the arcs the LP prices
@@ -598,6 +605,8 @@ def lp_guided_start(stage: Stage, problem: Problem, lp: Relaxation) -> np.ndarra
     each rounded down or up, is much smaller. The start is only a start: the full MIP then runs
     from it (unless :func:`proven_start`), and without one if the rounded MIP has no plan. When
     it has none on the priced arcs, it is solved once more on every arc.
+
+    ``progress`` hears how the search goes, as from the main MIP (:func:`_reporting`).
 
     Returns the start's column values (``None`` when there is none).
     """
@@ -625,7 +634,8 @@ def lp_guided_start(stage: Stage, problem: Problem, lp: Relaxation) -> np.ndarra
             mip_gap=max(stage.mip_gap, START_GAP),
             options={"mip_max_nodes": START_MAX_NODES},
         )
-        x = stage.run(highs).x
+        with _reporting(highs, progress, since, "first plan"):
+            x = stage.run(highs).x
         if x is not None or stage.interrupted[0] or stage.remaining() <= 0:
             return x
     return None
@@ -824,9 +834,13 @@ def _outcome(highs: highspy.Highs) -> Outcome:
 
 @contextmanager
 def _reporting(
-    highs: highspy.Highs, say: Callable[[str], None] | None, since: float
+    highs: highspy.Highs,
+    say: Callable[[str], None] | None,
+    since: float,
+    what: str = "branch and bound",
 ) -> Iterator[None]:
-    """Say the gap every :data:`PROGRESS_INTERVAL_S` seconds while HiGHS runs a MIP.
+    """Say the gap every :data:`PROGRESS_INTERVAL_S` seconds while HiGHS runs a MIP (``what``:
+    the stage, as the line names it).
 
     HiGHS calls its MIP interrupt callback many times a second (highspy already listens to it
     for Ctrl-C); this reads the best plan and bound from it, at most once an interval. Without
@@ -844,13 +858,16 @@ def _reporting(
             return
         last = now
         out = event.data_out
-        if math.isfinite(out.mip_primal_bound):
+        if math.isfinite(out.mip_primal_bound) and what != "branch and bound":
+            # The start's MIP is a restricted one: its own bound is not the model's.
+            say(f"  {what}: best so far {out.mip_primal_bound:,.0f} after {now - since:.0f} s")
+        elif math.isfinite(out.mip_primal_bound):
             say(
-                f"  branch and bound: gap {100 * out.mip_gap:.3f} % after {now - since:.0f} s "
+                f"  {what}: gap {100 * out.mip_gap:.3f} % after {now - since:.0f} s "
                 f"(plan {out.mip_primal_bound:,.0f}, bound {out.mip_dual_bound:,.0f})"
             )
         else:
-            say(f"  branch and bound: no plan yet after {now - since:.0f} s")
+            say(f"  {what}: no plan yet after {now - since:.0f} s")
 
     highs.cbMipInterrupt.subscribe(tick)
     try:

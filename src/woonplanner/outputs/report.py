@@ -486,6 +486,10 @@ def _unplaced(plan: Plan, fmt: Formatter) -> str:
         for _, r in nb.iterrows()
     ]
     parts.append(_part("heading", labels["unplaced_by_neighbourhood"]))
+    if not rows:
+        # Rounded half up per neighbourhood, 1.3 children over ten wijken is none in each.
+        parts.append(_part("para", labels["unplaced_spread"], "note"))
+        return "".join(parts)
     parts.append(
         _table(
             [

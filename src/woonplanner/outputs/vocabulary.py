@@ -288,6 +288,10 @@ _REPORT: dict[str, dict[str, str]] = {
         "limit_per_site": "{type}: hooguit {n} per buurt",
         "unplaced_by_reason": "Naar reden en ondersteuningsbehoefte",
         "unplaced_by_neighbourhood": "Naar buurt",
+        "unplaced_spread": (
+            "Geen buurt heeft, afgerond, een kind zonder plek: het verwachte aantal is verspreid "
+            "over buurten met elk minder dan een half kind."
+        ),
         "reason": "Reden",
         "support_need": "Ondersteuning",
         "rule": "Regel in het scenario",
@@ -445,6 +449,10 @@ _REPORT: dict[str, dict[str, str]] = {
         "limit_per_site": "{type}: at most {n} per neighbourhood",
         "unplaced_by_reason": "By reason and support need",
         "unplaced_by_neighbourhood": "By neighbourhood",
+        "unplaced_spread": (
+            "No neighbourhood has, rounded, a child without a place: the expected number is "
+            "spread over neighbourhoods with less than half a child each."
+        ),
         "reason": "Reason",
         "support_need": "Support",
         "rule": "Rule in the scenario",
