@@ -234,3 +234,20 @@ def test_sweep_takes_a_scenario_object() -> None:
 
     table = sweep(load_scenario("demo"), "budget.annual_eur", ["1"])
     assert list(table["value"]) == ["1"]
+
+
+def test_the_budget_cap_scenario_caps_just_below_the_base_plan(demo_plan) -> None:
+    """``scenarios/budget-cap.toml`` shows a cap that binds: at most 1 % below what the base plan
+    (the demo's) costs as the budget row counts it, annual plus one-off (docs/model.md), so the
+    plan economises a little instead of leaving children unplaced. Its description says the cap."""
+    base = load_scenario(REPO / "scenarios" / "base.toml")
+    cap = load_scenario(REPO / "scenarios" / "budget-cap.toml")
+    plain = {"name", "description"}
+    assert base.model_dump(exclude=plain) == Scenario().model_dump(exclude=plain)
+    assert cap.model_dump(exclude=plain | {"budget"}) == base.model_dump(exclude=plain | {"budget"})
+    region = demo_plan.kpis["region"]
+    spent = region["annual_cost_eur"] + region["one_off_cost_eur"]
+    budget = cap.budget.annual_eur
+    assert budget is not None
+    assert 0.99 * spent < budget < spent
+    assert f"€ {budget:,.0f}".replace(",", ".") in cap.description
