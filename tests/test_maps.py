@@ -22,7 +22,7 @@ from woonplanner.outputs.maps import (
     layer_names,
     plan_map,
 )
-from woonplanner.outputs.vocabulary import format_count, labels
+from woonplanner.outputs.vocabulary import Formatter, format_count, labels
 from woonplanner.plan import Plan
 
 SCRIPT_NAME = "<script>alert(1)</script>"
@@ -219,6 +219,22 @@ def test_the_title_names_the_region_as_the_report_does(tiny_plan: Plan, tmp_path
     )
 
 
+def test_the_page_title_is_the_heading(tiny_plan: Plan, tmp_path: Path) -> None:
+    """The browser tab says what the heading says, in the page's language, escaped."""
+    import dataclasses
+
+    named = dataclasses.replace(tiny_plan, manifest={"region": "JZ15 <Haarlemmermeer>"})
+    page = _saved(plan_map(named), tmp_path / "map.html")
+    heading = "Plan kleinschalige woonvoorzieningen jeugd — JZ15 &lt;Haarlemmermeer&gt;"
+    assert f"<title>{heading}</title>" in page
+    assert f"<h1>{heading}</h1>" in page
+    english = _saved(plan_map(tiny_plan, lang="en"), tmp_path / "en.html")
+    assert f"<title>{labels('map', lang='en')['title']}</title>" in english
+    given = _saved(plan_map(tiny_plan, title="Regio <b>Eem</b>"), tmp_path / "given.html")
+    assert "<title>Regio &lt;b&gt;Eem&lt;/b&gt;</title>" in given
+    assert page.count("<title>") == 1
+
+
 def test_names_from_input_are_escaped(tiny_plan: Plan, tmp_path: Path) -> None:
     text = _saved(plan_map(tiny_plan, title="Regio <b>Eem</b>"), tmp_path / "map.html")
     assert SCRIPT_NAME not in text
@@ -290,13 +306,21 @@ def test_no_banner_when_optimal(tiny_plan: Plan, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("lang", "expected"),
-    [("nl", "niet bewezen optimaal, gap 2.3 %"), ("en", "not proven optimal, gap 2.3 %")],
+    ("lang", "expected", "not_expected"),
+    [
+        ("nl", "niet bewezen optimaal, gap 6,4 %", "6.4 %"),
+        ("en", "not proven optimal, gap 6.4 %", "6,4 %"),
+    ],
 )
-def test_banner_when_not_proven_optimal(tmp_path: Path, lang: str, expected: str) -> None:
-    plan = make_tiny_plan(status="time_limit", mip_gap=0.023)
+def test_banner_when_not_proven_optimal(
+    tmp_path: Path, lang: str, expected: str, not_expected: str
+) -> None:
+    """The gap reads as in the report: a decimal comma on the Dutch page."""
+    plan = make_tiny_plan(status="time_limit", mip_gap=0.0636)
     text = _saved(plan_map(plan, lang=lang), tmp_path / "map.html")
     assert expected in text
+    assert not_expected not in text
+    assert Formatter(lang=lang, threshold=5).percent(0.0636) in expected
     assert "time_limit" in text
 
 

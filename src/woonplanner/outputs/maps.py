@@ -66,6 +66,7 @@ from woonplanner.outputs.vocabulary import (
     NORM_NOT_MET_COLOUR,
     TYPE_SHAPES,
     UNPLACED_COLOUR,
+    Formatter,
     esc,
     format_count,
     format_km,
@@ -356,7 +357,8 @@ def plan_map(
     privacy_threshold
         Children counts per neighbourhood or flow below this are shown as ``"<threshold"``.
     title
-        Title above the map (escaped); a generic title when ``None``.
+        Title above the map and of the page (escaped); when ``None`` the generic title with the
+        region's name, as the report's.
     tiles
         Add a light background tile layer. The map stays readable without it (and without
         network, when the tiles fail to load).
@@ -379,6 +381,9 @@ def plan_map(
     # Nothing on this map uses jQuery, Bootstrap or Font Awesome (see the module docstring).
     leaflet_only(fmap, lang=lang)
     root = cast(Figure, fmap.get_root())
+    heading = title or _heading(plan, labels)
+    # The browser tab and bookmarks say what the heading says (branca does not escape it).
+    root.title = esc(heading)
     root.header.add_child(folium.Element(MAP_CSS), name="woonplanner_css")
     root.html.add_child(folium.Element(HATCH_DEFS), name="woonplanner_hatch")
 
@@ -407,7 +412,7 @@ def plan_map(
     add_zoom_aggregation(fmap, plan.facilities["neighbourhood"].nunique())
     add_legend(fmap, _legend_html(edges, labels, privacy_threshold, plan.flows))
     root.html.add_child(
-        folium.Element(_title_html(plan, neighbourhoods, labels, privacy, title, lang)),
+        folium.Element(_title_html(plan, neighbourhoods, labels, privacy, heading, lang)),
         name="woonplanner_title",
     )
     fit_bounds(fmap, neighbourhoods)
@@ -1074,10 +1079,10 @@ def _title_html(
     neighbourhoods: gpd.GeoDataFrame,
     labels: Mapping[str, str],
     privacy: PagePrivacy,
-    title: str | None,
+    heading: str,
     lang: str,
 ) -> str:
-    """Title, region totals (as the page rule allows) and, when the solver did not prove
+    """Heading, region totals (as the page rule allows) and, when the solver did not prove
     optimality, a warning."""
     summary = labels["summary"].format(
         **{
@@ -1097,12 +1102,16 @@ def _title_html(
         banner = labels["not_optimal"]
         gap = plan.kpis.get("mip_gap")
         if gap is not None and math.isfinite(float(gap)):
-            # mip_gap is HiGHS's relative gap, a fraction.
-            banner += f", {labels['gap']} {100 * float(gap):.1f} %"
-    # Like the report: the region's name after the generic title.
-    region = vocab.place_name(plan.manifest)
-    heading = title or (f"{labels['title']} — {region}" if region else labels["title"])
+            # mip_gap is HiGHS's relative gap, a fraction; written as the report writes it.
+            fmt = Formatter(lang=lang, threshold=privacy.threshold, page="map")
+            banner += f", {labels['gap']} {fmt.percent(float(gap), decimals=1)}"
     return _part("title", heading, summary, banner, status, labels)
+
+
+def _heading(plan: Plan, labels: Mapping[str, str]) -> str:
+    """Like the report: the region's name after the generic title."""
+    region = vocab.place_name(plan.manifest)
+    return f"{labels['title']} — {region}" if region else labels["title"]
 
 
 def _legend_html(
