@@ -11,7 +11,10 @@ import pandas as pd
 import pytest
 from outputs_helpers import html_tables
 from test_maps import SCRIPT_NAME
+from typer.testing import CliRunner
 
+import woonplanner
+from woonplanner.cli import app
 from woonplanner.data.runfolder import RUN_FILES, read_run
 from woonplanner.errors import InputDataError, OutputExistsError
 from woonplanner.outputs.compare import (
@@ -209,3 +212,44 @@ def test_the_kpi_table_gives_no_small_count_away() -> None:
     assert cells["children_unplaced"][1:] == ["<5", "0", "–"]
     assert cells["children_placed"][1:] == ["96–99", "100", "–"]
     assert cells["children_demand"][1:] == ["100", "100", "0"]
+
+
+def test_runs_of_different_regions_are_refused(runs: dict[str, Path], tmp_path: Path) -> None:
+    """Another gemeente of the demo is another region: every site of C would be "+N against A"
+    and every KPI a difference of regions. Nothing is written; the message names each run's
+    region and says what to do."""
+    other = tmp_path / "elders"
+    overrides = ['region.gemeenten=["GM9903"]', "name=elders"]
+    woonplanner.run(woonplanner.load_scenario("demo", overrides=overrides), out=other)
+    folders = [runs["basis"], runs["wider-band"], other]
+    with pytest.raises(InputDataError) as err:
+        compare_runs(folders, tmp_path / "cmp")
+    message = str(err.value)
+    assert message.startswith("Cannot compare: run C plans another region than run A")
+    assert (
+        f"  A  {runs['basis']}: Demo-regio, 6 neighbourhoods (wijk) in 1 gemeente: "
+        "Elsterwolde (GM9904)\n" in message
+    )
+    assert (
+        f"  C  {other}: Demo-regio, 12 neighbourhoods (wijk) in 1 gemeente: Ravensloot (GM9903)"
+        in message
+    )
+    assert "  B  " not in message  # B plans A's region
+    assert "rerun one with the other's region settings (region.jeugdregio, region.gemeenten" in (
+        message
+    )
+    assert not (tmp_path / "cmp").exists()
+
+    # A jeugdregio is named as the pages name it, with its code; the command line exits with 2.
+    manifest_path = other / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest.update(region="JZ29", region_name="Rijnmond")
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    args = ["compare", str(other), str(runs["basis"]), "--out", str(tmp_path / "cmp")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert "Error: Cannot compare: run B plans another region than run A" in result.output
+    assert f"  A  {other}: Rijnmond (JZ29), 12 neighbourhoods (wijk) in 1 gemeente" in (
+        result.output
+    )
+    assert not (tmp_path / "cmp").exists()

@@ -195,8 +195,10 @@ def compare_runs(
     Raises
     ------
     InputDataError
-        Fewer than 2 or more than 4 folders, or a folder that is not a run folder (the message
-        names every missing file).
+        Fewer than 2 or more than 4 folders, a folder that is not a run folder (the message
+        names every missing file), or runs that plan different regions (different
+        neighbourhoods: another jeugdregio, other gemeenten or another level), whose units and
+        figures cannot be set against the first run's.
     OutputExistsError
         ``out`` exists and ``force`` is not set.
     """
@@ -206,6 +208,7 @@ def compare_runs(
     check_run_folders(folders, header="Cannot compare")
     check_out_dir(Path(out).expanduser().resolve(), force=force, inputs=folders)
     runs = [read_run(f) for f in folders]
+    _check_one_region(runs)
     runs = _unique_names(runs)
 
     def fill(tmp: Path) -> None:
@@ -226,6 +229,60 @@ def _check_count(folders: Sequence[Path]) -> None:
             f": {', '.join(str(f) for f in folders)}" if folders else ""
         )
         raise InputDataError(msg)
+
+
+def _check_one_region(runs: Sequence[RunFolder]) -> None:
+    """Raise one :class:`InputDataError` unless every run plans the neighbourhoods of the first.
+
+    A run folder's region is the set of neighbourhoods in its ``plan.gpkg``: the jeugdregio,
+    ``region.gemeenten`` and ``region.level`` of its scenario decide it. Against the units and
+    figures of another region, every site would be "+N against A" and every KPI a difference of
+    regions, not of assumptions.
+    """
+    first = set(runs[0].neighbourhoods["code"])
+    differ = [i for i, run in enumerate(runs) if set(run.neighbourhoods["code"]) != first]
+    if not differ:
+        return
+    lines = "\n".join(
+        f"  {_LETTERS[i]}  {runs[i].folder}: {_region_text(runs[i])}" for i in [0, *differ]
+    )
+    others = ", ".join(_LETTERS[i] for i in differ)
+    msg = (
+        f"Cannot compare: run {others} plans another region than run A, so its units and "
+        f"figures cannot be set against A's:\n{lines}\n"
+        "Compare runs of one region: rerun one with the other's region settings "
+        "(region.jeugdregio, region.gemeenten, region.level in its scenario.toml), e.g. "
+        "`woonplanner run A/scenario.toml --set KEY=VALUE --out DIR`; to look at two regions, "
+        "open each run's map.html or report.html"
+    )
+    raise InputDataError(msg)
+
+
+def _region_text(run: RunFolder, *, most: int = 5) -> str:
+    """What a run plans, for the message of :func:`_check_one_region`: "Rijnmond (JZ29),
+    120 neighbourhoods (wijk) in 9 gemeenten: Rotterdam (GM0599), … and 4 more"."""
+    manifest = _manifest(run) or {}
+    code, name = manifest.get("region"), manifest.get("region_name")
+    place = f"{name} ({code})" if name and code and name != code else str(name or code or "")
+    level = run.scenario.get("region", {}).get("level", "wijk")
+    gemeenten = [f"{row.name} ({row.code})" for row in run.gemeenten.itertuples()]
+    listed = ", ".join(gemeenten[:most])
+    if len(gemeenten) > most:
+        listed += f" and {len(gemeenten) - most} more"
+    word = "gemeente" if len(gemeenten) == 1 else "gemeenten"
+    return (
+        f"{place + ', ' if place else ''}{len(run.neighbourhoods)} neighbourhoods ({level}) "
+        f"in {len(gemeenten)} {word}: {listed}"
+    )
+
+
+def _manifest(run: RunFolder) -> dict[str, Any] | None:
+    """The run's ``manifest.json``; ``None`` when it is missing or unreadable."""
+    try:
+        manifest = json.loads((run.folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) else None
 
 
 def kpi_differences(runs: Sequence[RunFolder]) -> pd.DataFrame:
@@ -346,10 +403,8 @@ def _place_name(runs: Sequence[RunFolder]) -> str | None:
     """The region's name ("Rijnmond") from the runs' manifests, when they agree on one."""
     names = set()
     for run in runs:
-        path = run.folder / "manifest.json"
-        try:
-            manifest = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        manifest = _manifest(run)
+        if manifest is None:
             return None
         names.add(vocab.place_name(manifest))
     return names.pop() if len(names) == 1 else None
