@@ -187,3 +187,28 @@ def test_unproven_and_unplaced_points_are_marked():
     assert "20 · 17 niet geplaatst" in page
     assert "<td>&lt;5</td>" in page  # counts below 5 are hidden in the table too
     assert "<td>2,4</td>" not in page
+
+
+def test_the_page_does_not_let_demand_minus_placed_give_a_small_count_away():
+    from woonplanner.outputs.sweep import _table
+    from woonplanner.outputs.vocabulary import Formatter
+
+    table = pd.DataFrame(
+        {
+            "value": ["1000"],
+            "mean_km": [2.0],
+            "cost_eur": [1e6],
+            "status": ["optimal"],
+            "mip_gap": [0.0],
+            "children_demand": [512.0],
+            "children_placed": [510.7],
+            "children_unplaced": [1.3],
+            "p90_km": [4.0],
+            "annual_cost_eur": [9e5],
+            "one_off_cost_eur": [1e5],
+        }
+    )
+    fmt = Formatter(lang="en", threshold=5, page="sweep")
+    head, rows = _table(table, fmt.labels, fmt)
+    cells = [text for text, _css in rows[0]]
+    assert cells[5:8] == ["512", "508–511", "<5"]

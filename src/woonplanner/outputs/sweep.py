@@ -23,7 +23,8 @@ import pandas as pd
 from woonplanner.outputs.charts import curve_svg
 from woonplanner.outputs.files import write_csv, write_folder
 from woonplanner.outputs.pages import Markup, render
-from woonplanner.outputs.vocabulary import Formatter
+from woonplanner.outputs.vocabulary import Formatter, format_total
+from woonplanner.privacy import COUNT_COLUMNS, balance_totals
 
 __all__ = ["sweep_html", "write_sweep"]
 
@@ -108,6 +109,16 @@ def sweep_html(table: pd.DataFrame, key: str, *, scenario: Any = None) -> str:
     )
 
 
+def _children_shown(row: pd.Series, threshold: int, lang: str) -> dict[str, str]:
+    """A plan's demand, placed and unplaced children as the page rule shows them: one
+    equation, so that demand − placed does not give a "<5" away (docs/privacy.md)."""
+    if any(pd.isna(row.get(c)) for c in COUNT_COLUMNS):
+        return {}
+    values = {c: float(row[c]) for c in COUNT_COLUMNS}
+    shown = balance_totals(values, dict.fromkeys(COUNT_COLUMNS), threshold)
+    return {c: format_total(values[c], threshold, shown[c], lang) for c in COUNT_COLUMNS}
+
+
 def _table(
     table: pd.DataFrame, labels: Mapping[str, str], fmt: Formatter
 ) -> tuple[list[tuple[str, str]], list[list[tuple[str, str]]]]:
@@ -132,11 +143,13 @@ def _table(
     head += [labels["units"].format(type=fmt.type_label(c.removeprefix("units_"))) for c in units]
     css = ["plotted" if c in _PLOTTED else "" for c, _ in columns]
     # A value without a plan has only its value and status.
-    rows = [
-        [
-            ("" if pd.isna(row[c]) else show(row[c]), cls)
-            for (c, show), cls in zip(columns, css, strict=True)
-        ]
-        for _, row in table.iterrows()
-    ]
+    rows = []
+    for _, row in table.iterrows():
+        shown = _children_shown(row, fmt.threshold, fmt.lang)
+        rows.append(
+            [
+                ("" if pd.isna(row[c]) else shown.get(c) or show(row[c]), cls)
+                for (c, show), cls in zip(columns, css, strict=True)
+            ]
+        )
     return [(h, cls) for h, cls in zip(head, css, strict=True)], rows
