@@ -209,6 +209,6 @@ def test_the_page_does_not_let_demand_minus_placed_give_a_small_count_away():
         }
     )
     fmt = Formatter(lang="en", threshold=5, page="sweep")
-    head, rows = _table(table, fmt.labels, fmt)
+    _head, rows = _table(table, fmt.labels, fmt)
     cells = [text for text, _css in rows[0]]
     assert cells[5:8] == ["512", "508–511", "<5"]

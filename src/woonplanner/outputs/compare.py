@@ -601,19 +601,18 @@ def _kpi_table(
         kpi = str(row["kpi"])
         base = kpi.split(".")[0]
         cells = [(_kpi_label(kpi, labels, fmt), "")]
-        exact = []
+        exact: list[float] = []  # the count each run's page shows exactly (nan: not exactly)
         for i, run in enumerate(runs):
             value = row[run.name]
             if base in COUNT_COLUMNS and not _missing(value):
-                interval = shown_interval(float(value), shown[i][base], fmt.threshold)
-                exact.append(interval[0] if interval[0] == interval[1] else None)
+                least, most = shown_interval(float(value), shown[i][base], fmt.threshold)
+                exact.append(float(least) if least == most else math.nan)
                 cells.append((fmt.total(value, shown[i][base]), "num"))
             else:
+                exact.append(math.nan)
                 cells.append((_kpi_value(base, value, fmt), "num"))
             if i and base in COUNT_COLUMNS:
-                known = exact[0] is not None and exact[i] is not None
-                delta = float(exact[i] - exact[0]) if known else float("nan")
-                cells.append(_delta_cell(base, delta, fmt))
+                cells.append(_delta_cell(base, exact[i] - exact[0], fmt))
             elif i:
                 cells.append(_delta_cell(base, row[f"delta_{run.name}"], fmt))
         rows.append((kpi, cells))
