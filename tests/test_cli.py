@@ -304,3 +304,17 @@ def test_help_shows_no_type_on_flags(cli: CliRunner, command: list[str]) -> None
     assert "<bool>" not in result.output
     assert "--help" in result.output
     assert "<list[str]>" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("status", "gap", "start"),
+    [
+        ("optimal", 0.0006, "Plan optimal"),
+        ("time_limit", 0.0636, "Plan found within the time limit (not proven optimal, gap 6.36 %)"),
+        ("time_limit", None, "Plan found within the time limit (not proven optimal)"),
+    ],
+)
+def test_the_final_sentence_says_the_outcome_in_words(status, gap, start):
+    from woonplanner.cli import _plan_outcome
+
+    assert _plan_outcome(status, gap) == start

@@ -208,8 +208,7 @@ def run(
     gap = plan.kpis.get("mip_gap")
     counts = region_counts(plan.neighbourhoods, plan.flows, sc.output.privacy_threshold)
     typer.echo(
-        f"Plan {status}"
-        + (f" (not proven optimal, gap {100 * gap:.2f} %)" if status != "optimal" and gap else "")
+        _plan_outcome(status, gap)
         # The children as every page shows them: whole, adding up, and a small count "<5"
         # with nothing beside it that gives it away (docs/privacy.md).
         + f": {counts['children_placed']} of {counts['children_demand']} children "
@@ -224,6 +223,25 @@ def run(
     )
     typer.echo(f"Run folder: {folder}")
     typer.echo(f"Map: {folder / 'map.html'}")
+
+
+def _plan_outcome(status: str, gap: float | None) -> str:
+    """The start of the final sentence of ``run``, in a planner's words.
+
+    Examples
+    --------
+    >>> _plan_outcome("optimal", 0.0006)
+    'Plan optimal'
+    >>> _plan_outcome("time_limit", 0.0636)
+    'Plan found within the time limit (not proven optimal, gap 6.36 %)'
+    """
+    if status == Outcome.OPTIMAL:
+        return "Plan optimal"
+    if status == Outcome.TIME_LIMIT:
+        return "Plan found within the time limit (not proven optimal" + (
+            f", gap {100 * gap:.2f} %)" if gap else ")"
+        )
+    return f"Plan ({status})"
 
 
 @app.command()

@@ -96,7 +96,9 @@ def run(
     result = _solve(problem, scenario, progress=progress)
     timings["build"], timings["solve"] = result.build_s, result.solve_s
     progress(
-        f"  built in {result.build_s:.2f} s, solved in {result.solve_s:.2f} s: {result.status}"
+        f"  built in {result.build_s:.2f} s, solved in {result.solve_s:.2f} s: "
+        # The solver's word as words ("time limit"), not as a code (time_limit).
+        f"{result.status.replace('_', ' ')}"
         + (f", gap {100 * result.gap:.2f} %" if result.gap is not None else "")
     )
     raise_without_plan(result, problem, scenario)
