@@ -253,3 +253,12 @@ def test_runs_of_different_regions_are_refused(runs: dict[str, Path], tmp_path: 
         result.output
     )
     assert not (tmp_path / "cmp").exists()
+
+
+def test_the_page_names_the_level_of_the_runs(runs: dict[str, Path], tmp_path: Path) -> None:
+    """The demo's runs plan wijken: the legend and intro say so, not "buurt"."""
+    out = compare_runs([runs["basis"], runs["wider-band"]], tmp_path / "level")
+    text = (out / "compare.html").read_text(encoding="utf-8")
+    assert "wijk met niet geplaatste kinderen" in text
+    assert "per wijk bijkomt" in text
+    assert "buurt" not in text.lower()

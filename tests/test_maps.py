@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 from pathlib import Path
 
 import folium
@@ -22,8 +23,9 @@ from woonplanner.outputs.maps import (
     layer_names,
     plan_map,
 )
-from woonplanner.outputs.vocabulary import Formatter, format_count, labels
+from woonplanner.outputs.vocabulary import Formatter, area_level, format_count, labels
 from woonplanner.plan import Plan
+from woonplanner.scenario import Scenario
 
 SCRIPT_NAME = "<script>alert(1)</script>"
 # The south-west corner of the tiny region, in EPSG:28992 (near Amersfoort).
@@ -269,6 +271,61 @@ def test_demand_classes_never_split_below_the_threshold() -> None:
     assert all(edge >= 5 for edge in edges[1:])
     assert edges == sorted(set(edges))
     assert demand_edges(pd.Series([0.0, 1.0]), 5) == [0.0, 5.0]
+
+
+def test_demand_class_edges_are_whole_children() -> None:
+    # The demo's quantiles fell on 7.5: classes "5–7.5" and "7.5–15" read as half children.
+    demand = pd.Series([0, 2, 5, 6, 7, 7.4, 7.6, 8, 12, 14, 15, 16, 25, 30, 60])
+    edges = demand_edges(demand, 5)
+    assert edges == sorted(set(edges))
+    assert all(float(edge).is_integer() for edge in edges), edges
+    assert 7.5 not in edges
+
+
+def _with_codes(plan: Plan, prefix: str) -> Plan:
+    """The plan with its neighbourhood codes written as ``prefix…`` (``WK`` or ``BU``)."""
+    recode = {code: prefix + code[2:] for code in plan.neighbourhoods["code"]}
+    return dataclasses.replace(
+        plan,
+        neighbourhoods=plan.neighbourhoods.assign(code=plan.neighbourhoods["code"].map(recode)),
+        facilities=plan.facilities.assign(
+            neighbourhood=plan.facilities["neighbourhood"].map(recode)
+        ),
+        flows=plan.flows.assign(
+            origin=plan.flows["origin"].map(recode), site=plan.flows["site"].map(recode)
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("prefix", "lang", "said", "not_said"),
+    [
+        ("WK", "nl", ["Vraag: kinderen per wijk", "wijk met niet geplaatste"], "buurt"),
+        ("BU", "nl", ["Vraag: kinderen per buurt", "buurt met niet geplaatste"], "wijk"),
+        ("WK", "en", ["Demand: children per wijk", "in the wijk, never"], "neighbourhood"),
+    ],
+)
+def test_the_legend_names_the_level_of_the_plan(
+    tiny_plan: Plan, tmp_path: Path, prefix: str, lang: str, said: list[str], not_said: str
+) -> None:
+    """CBS jeugdregio runs plan wijken by default: the legend said "kinderen per buurt"."""
+    fmap = plan_map(_with_codes(tiny_plan, prefix), lang=lang)
+    legend = next(c for c in fmap._children.values() if type(c).__name__ == "_Legend").html
+    for text in said:
+        assert text in legend
+    assert not_said not in legend.lower()
+
+
+def test_the_level_comes_from_the_scenario_else_the_codes(tiny_plan: Plan) -> None:
+    wijken = _with_codes(tiny_plan, "WK").neighbourhoods
+    assert area_level(wijken) == "wijk"
+    assert area_level(tiny_plan.neighbourhoods) == "buurt"
+    assert area_level(wijken.assign(code=["WK1", "BU2", "WK3", "WK4"])) == ""
+    assert area_level(wijken, Scenario()) == "wijk"  # region.level's default
+    assert area_level(wijken, {"region": {"level": "buurt"}}) == "buurt"
+    assert area_level(tiny_plan.neighbourhoods, {"region": {}}) == "wijk"
+    assert labels("map", lang="nl")["legend_demand"] == "Vraag: kinderen per buurt"
+    assert labels("map", lang="en")["legend_demand"] == "Demand: children per neighbourhood"
 
 
 def test_english_labels(tiny_plan: Plan, tmp_path: Path) -> None:

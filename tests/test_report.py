@@ -182,7 +182,7 @@ def test_names_from_data_are_escaped(plan: Plan) -> None:
 
 def test_small_counts_per_neighbourhood_read_below_threshold(plan: Plan) -> None:
     rows = html_tables(report_html(plan))
-    by_nb = next(t for t in rows.values() if t[0][:2] == ["Buurt", "Gemeente"] and len(t[0]) == 4)
+    by_nb = next(t for t in rows.values() if t[0][:2] == ["Wijk", "Gemeente"] and len(t[0]) == 4)
     unplaced = plan.neighbourhoods.set_index("code")["children_unplaced"]
     # Unplaced means: rounds to at least one child (0.22 expected children is none).
     assert len(by_nb) - 1 == int((unplaced >= 0.5).sum())
@@ -296,3 +296,13 @@ def test_unplaced_spread_thinly_is_explained() -> None:
     assert "Naar buurt" in text
     assert "verspreid over buurten met elk minder dan een half kind" in text
     assert "Alle kinderen hebben een plek" not in text
+
+
+def test_the_report_names_the_level_of_the_plan(plan: Plan) -> None:
+    """The demo plans wijken (as CBS jeugdregio runs do by default): not "per buurt"."""
+    dutch = report_html(plan)
+    assert "(per wijk, gemeente of vorm)" in dutch
+    assert "per buurt" not in dutch
+    english = report_html(plan, lang="en")
+    assert "(per wijk, gemeente or type)" in english
+    assert "(per buurt" in report_html(make_tiny_plan())  # BU codes, no scenario

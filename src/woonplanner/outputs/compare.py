@@ -316,9 +316,11 @@ def compare_figure(runs: Sequence[RunFolder], table: pd.DataFrame, *, lang: str 
     The parts around the maps are ``templates/compare.html.j2``; the maps draw the layers of
     :mod:`woonplanner.outputs.maps`.
     """
-    labels = vocab.labels("map", "compare", lang=lang)
+    # One region (compare refuses others), so one level of neighbourhoods names them all.
+    level = vocab.area_level(runs[0].neighbourhoods, runs[0].scenario)
+    labels = vocab.labels("map", "compare", lang=lang, level=level)
     threshold = max(run.privacy_threshold for run in runs)
-    fmt = Formatter(lang=lang, threshold=threshold, page="compare")
+    fmt = Formatter(lang=lang, threshold=threshold, page="compare", level=level)
     n = len(runs)
     columns = 3 if n == 3 else 2
     place = _place_name(runs)

@@ -368,7 +368,9 @@ def plan_map(
     folium.Map
         Save it with ``.save("map.html")``.
     """
-    labels = vocab.labels("map", lang=lang)
+    labels = vocab.labels(
+        "map", lang=lang, level=vocab.area_level(plan.neighbourhoods, plan.scenario)
+    )
     names = layer_names(lang)
     neighbourhoods = _with_crs(plan.neighbourhoods)
     gemeenten = _with_crs(plan.gemeenten)
@@ -1385,7 +1387,8 @@ def demand_edges(demand: pd.Series, threshold: int) -> list[float]:
 
     Quantiles of the data, so a big city's wijken spread over the classes instead of all
     falling in a fixed top class. No edge lies between 0 and the threshold: a class like
-    "1–2" would tell more than "<5".
+    "1–2" would tell more than "<5". Every edge is a whole number of children (a class
+    "5–7.5" would read as half children).
     """
     values = demand.dropna().to_numpy(float)
     edges = [0.0, float(threshold)]
@@ -1400,11 +1403,13 @@ def demand_edges(demand: pd.Series, threshold: int) -> list[float]:
 
 
 def _nice(value: float) -> float:
-    """Round to 1, 1.5, 2, 3, 5 or 7.5 times a power of ten."""
+    """Round to 1, 1.5, 2, 3, 5 or 7.5 times a power of ten, then to a whole number (7.5 is 8,
+    1.5 is 2); never below 1."""
     if value <= 0:
         return 0.0
     power = 10 ** math.floor(math.log10(value))
-    return min((m * power for m in (1, 1.5, 2, 3, 5, 7.5, 10)), key=lambda c: abs(c - value))
+    nice = min((m * power for m in (1, 1.5, 2, 3, 5, 7.5, 10)), key=lambda c: abs(c - value))
+    return float(max(1, math.floor(nice + 0.5)))
 
 
 def _demand_classes(edges: list[float], threshold: int) -> list[tuple[str, str]]:

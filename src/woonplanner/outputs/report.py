@@ -50,6 +50,7 @@ from woonplanner.outputs.vocabulary import (
     REASONS,
     TYPE_LIGHT_COLOURS,
     Formatter,
+    area_level,
     esc,
     place_name,
     type_colour,
@@ -202,7 +203,11 @@ def report_html(plan: Plan, *, lang: str = "nl", privacy_threshold: int = 5) -> 
     privacy_threshold
         Children counts per neighbourhood below this read ``"<threshold"``.
     """
-    fmt = Formatter(lang=lang, threshold=privacy_threshold)
+    fmt = Formatter(
+        lang=lang,
+        threshold=privacy_threshold,
+        level=area_level(plan.neighbourhoods, plan.scenario),
+    )
     labels = fmt.labels
     sections = [
         ("headline", labels["headline"], _headline(plan, fmt)),

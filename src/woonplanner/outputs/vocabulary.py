@@ -34,6 +34,7 @@ from woonplanner.schema import AGE_BANDS, FACILITY_TYPES, REASONS, SUPPORT_NEEDS
 
 __all__ = [
     "AGE_BANDS",
+    "AREA_WORDS",
     "CHANGE_REASONS",
     "FACILITY_TYPES",
     "LANGS",
@@ -42,6 +43,7 @@ __all__ = [
     "TERMS",
     "TYPE_COLOURS",
     "Formatter",
+    "area_level",
     "check_lang",
     "esc",
     "format_count",
@@ -100,7 +102,7 @@ TERMS: dict[str, dict[str, str]] = {
         "layer_gemeenten": "Gemeenten (norm)",
         "layer_unplaced": "Niet geplaatst",
         "legend_gemeenten": "Gemeenten",
-        "neighbourhood": "Buurt",
+        "neighbourhood": "{Area}",
         "gemeente": "Gemeente",
         "inhabitants": "Inwoners",
         "children": "kinderen",
@@ -131,7 +133,7 @@ TERMS: dict[str, dict[str, str]] = {
         "layer_gemeenten": "Gemeenten (norm)",
         "layer_unplaced": "Unplaced children",
         "legend_gemeenten": "Gemeenten",
-        "neighbourhood": "Neighbourhood",
+        "neighbourhood": "{Area}",
         "gemeente": "Gemeente",
         "inhabitants": "Inhabitants",
         "children": "children",
@@ -166,12 +168,12 @@ _MAP: dict[str, dict[str, str]] = {
         "norm_met": "Norm gehaald",
         "norm_not_met": "Norm niet gehaald",
         "legend": "Legenda",
-        "legend_demand": "Vraag: kinderen per buurt",
+        "legend_demand": "Vraag: kinderen per {area}",
         "legend_types": "Voorzieningen (getal = eenheden)",
         "legend_status": "Status",
         "legend_flows": "Stromen",
-        "legend_flows_text": "buurt → voorziening, dikte = kinderen",
-        "legend_unplaced_text": "buurt met niet geplaatste kinderen",
+        "legend_flows_text": "{area} → voorziening, dikte = kinderen",
+        "legend_unplaced_text": "{area} met niet geplaatste kinderen",
         "legend_demand_hidden": "verborgen (≥{threshold}, beschermt een kleiner aantal)",
         "no_leaflet": (
             "De kaart kan niet worden getekend: de kaartbibliotheek Leaflet is niet geladen. "
@@ -182,7 +184,7 @@ _MAP: dict[str, dict[str, str]] = {
         ),
         "no_script": "De kaart heeft JavaScript nodig: zet JavaScript aan om hem te zien.",
         "legend_note": (
-            "Voorzieningen staan op een punt in de buurt, nooit op een adres. Aantallen kinderen "
+            "Voorzieningen staan op een punt in de {area}, nooit op een adres. Aantallen kinderen "
             "onder {threshold} staan als “<{threshold}”."
         ),
         "not_optimal": "niet bewezen optimaal",
@@ -209,12 +211,12 @@ _MAP: dict[str, dict[str, str]] = {
         "norm_met": "Norm met",
         "norm_not_met": "Norm not met",
         "legend": "Legend",
-        "legend_demand": "Demand: children per neighbourhood",
+        "legend_demand": "Demand: children per {area}",
         "legend_types": "Facilities (number = units)",
         "legend_status": "Status",
         "legend_flows": "Flows",
-        "legend_flows_text": "neighbourhood → facility, width = children",
-        "legend_unplaced_text": "neighbourhood with unplaced children",
+        "legend_flows_text": "{area} → facility, width = children",
+        "legend_unplaced_text": "{area} with unplaced children",
         "legend_demand_hidden": "hidden (≥{threshold}, protects a smaller count)",
         "no_leaflet": (
             "The map cannot be drawn: the map library Leaflet did not load. This page loads "
@@ -225,7 +227,7 @@ _MAP: dict[str, dict[str, str]] = {
         ),
         "no_script": "The map needs JavaScript: turn JavaScript on to see it.",
         "legend_note": (
-            "Facilities are drawn at a point in the neighbourhood, never at an address. Counts of"
+            "Facilities are drawn at a point in the {area}, never at an address. Counts of"
             " children below {threshold} are shown as “<{threshold}”."
         ),
         "not_optimal": "not proven optimal",
@@ -268,7 +270,7 @@ _REPORT: dict[str, dict[str, str]] = {
         "norm_headline_value": "gehaald in {met} van {total} gemeenten",
         "counts_note": (
             "Aantallen kinderen zijn verwachte aantallen (vraag uit percentages), afgerond op "
-            "hele kinderen. Aantallen onder {threshold} (per buurt, gemeente of vorm) staan als "
+            "hele kinderen. Aantallen onder {threshold} (per {area}, gemeente of vorm) staan als "
             "“<{threshold}”."
         ),
         "unplaced_title": "Niet geplaatste kinderen",
@@ -280,17 +282,17 @@ _REPORT: dict[str, dict[str, str]] = {
         ),
         "unplaced_why": (
             "Een kind blijft alleen zonder plek als binnen de afstandsgrens van zijn reden geen "
-            "passende plek te maken is: er ligt geen buurt binnen die afstand, of de buurten "
+            "passende plek te maken is: er ligt geen {area} binnen die afstand, of de {areas} "
             "binnen die afstand zitten aan hun limiet ({limits}){budget}."
         ),
         "unplaced_budget": "; of het budget van {budget} (inclusief openen en sluiten) is op",
         "limit_per_households": "{type}: hooguit {n} per 1.000 huishoudens",
-        "limit_per_site": "{type}: hooguit {n} per buurt",
+        "limit_per_site": "{type}: hooguit {n} per {area}",
         "unplaced_by_reason": "Naar reden en ondersteuningsbehoefte",
-        "unplaced_by_neighbourhood": "Naar buurt",
+        "unplaced_by_neighbourhood": "Naar {area}",
         "unplaced_spread": (
-            "Geen buurt heeft, afgerond, een kind zonder plek: het verwachte aantal is verspreid "
-            "over buurten met elk minder dan een half kind."
+            "Geen {area} heeft, afgerond, een kind zonder plek: het verwachte aantal is verspreid "
+            "over {areas} met elk minder dan een half kind."
         ),
         "reason": "Reden",
         "support_need": "Ondersteuning",
@@ -332,7 +334,7 @@ _REPORT: dict[str, dict[str, str]] = {
         "changes_title": "Veranderingen ten opzichte van de huidige voorraad",
         "changes_summary": "{opened} erbij en {closed} eraf, in {sites}.",
         "n_units": "{n} eenheid|{n} eenheden",
-        "n_sites": "{n} buurt|{n} buurten",
+        "n_sites": "{n} {area}|{n} {areas}",
         "no_changes": "Het plan verandert niets aan de huidige voorraad.",
         "service_title": "Servicegraad en reserveplekken",
         "service_intro": (
@@ -430,7 +432,7 @@ _REPORT: dict[str, dict[str, str]] = {
         "norm_headline_value": "met in {met} of {total} gemeenten",
         "counts_note": (
             "Children's numbers are expected numbers (demand from rates), rounded to whole "
-            "children. Counts below {threshold} (per neighbourhood, gemeente or type) are shown "
+            "children. Counts below {threshold} (per {area}, gemeente or type) are shown "
             "as “<{threshold}”."
         ),
         "unplaced_title": "Unplaced children",
@@ -441,17 +443,17 @@ _REPORT: dict[str, dict[str, str]] = {
         ),
         "unplaced_why": (
             "A child is left without a place only when no suitable place can be made within the "
-            "distance band of its reason: no neighbourhood lies within that distance, or the "
-            "neighbourhoods within it are at their limit ({limits}){budget}."
+            "distance band of its reason: no {area} lies within that distance, or the "
+            "{areas} within it are at their limit ({limits}){budget}."
         ),
         "unplaced_budget": "; or the budget of {budget} (opening and closing included) is spent",
         "limit_per_households": "{type}: at most {n} per 1,000 households",
-        "limit_per_site": "{type}: at most {n} per neighbourhood",
+        "limit_per_site": "{type}: at most {n} per {area}",
         "unplaced_by_reason": "By reason and support need",
-        "unplaced_by_neighbourhood": "By neighbourhood",
+        "unplaced_by_neighbourhood": "By {area}",
         "unplaced_spread": (
-            "No neighbourhood has, rounded, a child without a place: the expected number is "
-            "spread over neighbourhoods with less than half a child each."
+            "No {area} has, rounded, a child without a place: the expected number is "
+            "spread over {areas} with less than half a child each."
         ),
         "reason": "Reason",
         "support_need": "Support",
@@ -493,7 +495,7 @@ _REPORT: dict[str, dict[str, str]] = {
         "changes_title": "Changes against the current stock",
         "changes_summary": "{opened} added and {closed} removed, in {sites}.",
         "n_units": "{n} unit|{n} units",
-        "n_sites": "{n} neighbourhood|{n} neighbourhoods",
+        "n_sites": "{n} {area}|{n} {areas}",
         "no_changes": "The plan changes nothing in the current stock.",
         "service_title": "Service level and spare places",
         "service_intro": (
@@ -575,7 +577,7 @@ _COMPARE: dict[str, dict[str, str]] = {
         "title": "Scenario's vergeleken",
         "intro": (
             "{n} plannen naast elkaar. De kaarten bewegen samen: schuif of zoom in één kaart en "
-            "de andere volgen. Op kaart {others} toont de laag “{diff}” wat er per buurt bijkomt "
+            "de andere volgen. Op kaart {others} toont de laag “{diff}” wat er per {area} bijkomt "
             "(+) of afgaat (−) ten opzichte van plan A."
         ),
         "reference": "referentie",
@@ -594,9 +596,9 @@ _COMPARE: dict[str, dict[str, str]] = {
         "diff_minus": "eenheden eraf",
         "norm_met": "norm gehaald",
         "norm_not_met": "norm niet gehaald",
-        "legend_unplaced": "buurt met niet geplaatste kinderen",
+        "legend_unplaced": "{area} met niet geplaatste kinderen",
         "privacy": (
-            "Voorzieningen staan op een punt in de buurt, nooit op een adres. Aantallen kinderen "
+            "Voorzieningen staan op een punt in de {area}, nooit op een adres. Aantallen kinderen "
             "onder {threshold} staan als “<{threshold}”."
         ),
         "kpi_title": "Kerncijfers per plan",
@@ -631,7 +633,7 @@ _COMPARE: dict[str, dict[str, str]] = {
         "title": "Scenarios compared",
         "intro": (
             "{n} plans side by side. The maps move together: pan or zoom one and the others "
-            "follow. On map {others} the layer “{diff}” shows what each neighbourhood gains (+) "
+            "follow. On map {others} the layer “{diff}” shows what each {area} gains (+) "
             "or loses (−) against plan A."
         ),
         "reference": "reference",
@@ -650,9 +652,9 @@ _COMPARE: dict[str, dict[str, str]] = {
         "diff_minus": "units removed",
         "norm_met": "norm met",
         "norm_not_met": "norm not met",
-        "legend_unplaced": "neighbourhood with unplaced children",
+        "legend_unplaced": "{area} with unplaced children",
         "privacy": (
-            "Facilities are drawn at a point in the neighbourhood, never at an address. Counts of"
+            "Facilities are drawn at a point in the {area}, never at an address. Counts of"
             " children below {threshold} are shown as “<{threshold}”."
         ),
         "kpi_title": "Headline figures per plan",
@@ -775,18 +777,60 @@ def check_lang(lang: str) -> str:
     return lang
 
 
-def labels(*pages: str, lang: str = "nl") -> dict[str, str]:
+#: The word for the plan's neighbourhoods (singular, plural) by level (:func:`area_level`).
+#: English pages keep the CBS words, as they keep "gemeente"; a level that is not known reads
+#: as the general word.
+AREA_WORDS: dict[str, dict[str, tuple[str, str]]] = {
+    "nl": {"wijk": ("wijk", "wijken"), "buurt": ("buurt", "buurten"), "": ("buurt", "buurten")},
+    "en": {
+        "wijk": ("wijk", "wijken"),
+        "buurt": ("buurt", "buurten"),
+        "": ("neighbourhood", "neighbourhoods"),
+    },
+}
+
+
+def area_level(neighbourhoods: pd.DataFrame | None = None, scenario: Any = None) -> str:
+    """The level of a plan's neighbourhoods: ``"wijk"``, ``"buurt"`` or ``""`` when unknown.
+
+    ``region.level`` of the scenario (a :class:`~woonplanner.scenario.Scenario` or a run
+    folder's ``scenario.toml`` as a dict) when there is one, else the CBS codes of the
+    neighbourhoods: all ``WK…`` (the demo's too) or all ``BU…``.
+    """
+    region = scenario.get("region") if isinstance(scenario, Mapping) else None
+    if isinstance(region, Mapping):
+        level = region.get("level", "wijk")  # the schema's default
+    else:
+        level = getattr(getattr(scenario, "region", None), "level", None)
+    if level in ("wijk", "buurt"):
+        return str(level)
+    if neighbourhoods is None or neighbourhoods.empty or "code" not in neighbourhoods:
+        return ""
+    prefixes = set(neighbourhoods["code"].astype(str).str[:2].str.upper())
+    return {"WK": "wijk", "BU": "buurt"}.get(prefixes.pop(), "") if len(prefixes) == 1 else ""
+
+
+def labels(*pages: str, lang: str = "nl", level: str = "") -> dict[str, str]:
     """Every text of ``pages`` in ``lang``: :data:`TERMS`, then each page's own, in order.
 
     A page that shows another's parts names both (compare draws the map's layers:
     ``labels("map", "compare", lang=lang)``); a later page's text wins.
     The national map is Dutch only: its English texts are the Dutch ones.
+    ``level`` (:func:`area_level`) names the neighbourhoods: ``{area}``, ``{areas}`` and
+    ``{Area}`` in a text become its word (:data:`AREA_WORDS`).
     """
     check_lang(lang)
     merged = dict(TERMS[lang])
     for page in pages:
         texts = _PAGES[page]
         merged |= texts.get(lang, texts["nl"])
+    one, many = AREA_WORDS[lang].get(level, AREA_WORDS[lang][""])
+    words = {"{area}": one, "{areas}": many, "{Area}": one[:1].upper() + one[1:]}
+    for key, text in merged.items():
+        if "{" in text and "{area" in text.lower():
+            for token, word in words.items():
+                text = text.replace(token, word)
+            merged[key] = text
     return merged
 
 
@@ -954,11 +998,14 @@ class Formatter:
         Children counts below this read ``"<threshold"``.
     page
         The page whose texts :attr:`labels` holds (with :data:`TERMS`).
+    level
+        The level of the plan's neighbourhoods (:func:`area_level`), named in the texts.
     """
 
     lang: str
     threshold: int
     page: str = "report"
+    level: str = ""
 
     def __post_init__(self) -> None:
         check_lang(self.lang)
@@ -966,7 +1013,7 @@ class Formatter:
     @property
     def labels(self) -> dict[str, str]:
         """The page's texts in this language (see :func:`labels`)."""
-        return labels(self.page, lang=self.lang)
+        return labels(self.page, lang=self.lang, level=self.level)
 
     def number(self, value: Any, *, decimals: int = 0) -> str:
         """:func:`format_number` in this language."""
