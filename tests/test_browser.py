@@ -8,6 +8,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from browser import BROWSER_SKIP_REASON, LEAFLET_DIR, load_page
 from conftest import NL, needs_nl
 from test_maps import SCRIPT_NAME, make_tiny_plan
@@ -350,3 +351,101 @@ def test_region_map_loads_without_errors(tmp_path: Path) -> None:
     )
     assert page.errors == []
     assert page.values["facilities"] == len(plan.facilities)
+
+
+# --- gemeente labels and the legend at the window sizes planners use -------------------------
+
+# Each gemeente label on the page: its name, its box and whether it shows, and where its anchor
+# is; and the boxes of the controls a label must not cover.
+LABELS_AND_CONTROLS = """(() => {
+    const map = Object.values(window).find(v => v instanceof L.Map);
+    const box = r => ({left: r.left, top: r.top, right: r.right, bottom: r.bottom});
+    const labels = [];
+    map.eachLayer(layer => {
+        const icon = layer instanceof L.Marker && layer._icon;
+        if (!icon || !icon.classList.contains('wp-gemeente-label')) return;
+        const inner = icon.firstElementChild;
+        const at = layer.getLatLng();
+        labels.push({name: inner.firstChild.textContent.trim(), lat: at.lat, lon: at.lng,
+                     shown: getComputedStyle(icon).visibility !== 'hidden',
+                     box: box(inner.getBoundingClientRect())});
+    });
+    const controls = Array.from(
+        document.querySelectorAll('.wp-legend, .wp-title, .leaflet-control-layers'),
+        c => box(c.getBoundingClientRect()));
+    return {labels, controls, width: window.innerWidth, height: window.innerHeight};
+})()"""
+LEGEND_FIT = """(() => {
+    const legend = document.querySelector('.wp-legend');
+    const zoom = document.querySelector('.leaflet-control-zoom').getBoundingClientRect();
+    const r = legend.getBoundingClientRect();
+    return {scroll: legend.scrollHeight, client: legend.clientHeight, top: r.top,
+            bottom: r.bottom, zoom_bottom: zoom.bottom, height: window.innerHeight};
+})()"""
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return (
+        a["left"] < b["right"]
+        and b["left"] < a["right"]
+        and a["top"] < b["bottom"]
+        and (b["top"] < a["bottom"])
+    )
+
+
+@pytest.fixture(scope="module")
+def rijnmond() -> Plan:
+    """JZ29 Rijnmond, where the new-user test of 2026-12-03 found labels on top of each other
+    (Schiedam under Vlaardingen and Capelle aan den IJssel, Albrandswaard under Barendrecht)."""
+    return make_region_plan("JZ29")
+
+
+@pytest.mark.shared_data
+@needs_nl
+@pytest.mark.parametrize("window", [(1280, 900), (1400, 900)])
+def test_gemeente_labels_do_not_overlap_at_the_opening_view(
+    rijnmond: Plan, tmp_path: Path, window: tuple[int, int]
+) -> None:
+    path = tmp_path / "map.html"
+    plan_map(rijnmond).save(path)
+    page = load_page(
+        path,
+        screenshot=f"map_labels_{window[0]}.png",
+        viewport=window,
+        evaluate={"seen": LABELS_AND_CONTROLS},
+    )
+    assert page.errors == []
+    seen = page.values["seen"]
+    labels = seen["labels"]
+    assert len(labels) == len(rijnmond.gemeenten)
+    shown = [label for label in labels if label["shown"]]
+    # Most show at once; the rest appear one zoom step in (their outline keeps its tooltip).
+    assert len(shown) >= len(labels) - 3, [label["name"] for label in labels]
+    for i, a in enumerate(shown):
+        for b in shown[i + 1 :]:
+            assert not _overlap(a["box"], b["box"]), (a["name"], b["name"])
+        for control in seen["controls"]:
+            assert not _overlap(a["box"], control), a["name"]
+        window_box = {"left": 0, "top": 0, "right": seen["width"], "bottom": seen["height"]}
+        inside = shapely.box(*window_box.values()).covers(shapely.box(*a["box"].values()))
+        assert inside, a["name"]  # not cut off by the window's edge
+    # Every label stands on its own gemeente (Rotterdam's on the town, not in the sea).
+    outlines = rijnmond.gemeenten.to_crs("EPSG:4326").set_index("name").geometry
+    for label in labels:
+        point = shapely.Point(label["lon"], label["lat"])
+        assert outlines[label["name"]].contains(point), label["name"]
+    rotterdam = next(label for label in labels if label["name"] == "Rotterdam")
+    assert rotterdam["lon"] > 4.35  # east of Pernis: not over the port and the Maasvlakte
+
+
+@pytest.mark.shared_data
+@needs_nl
+def test_the_legend_fits_a_900_pixel_window(rijnmond: Plan, tmp_path: Path) -> None:
+    """At 1280×900 the JZ29 legend was cut off at the bottom (62vh of room)."""
+    path = tmp_path / "map.html"
+    plan_map(rijnmond).save(path)
+    page = load_page(path, viewport=(1280, 900), evaluate={"legend": LEGEND_FIT})
+    legend = page.values["legend"]
+    assert legend["scroll"] <= legend["client"] + 1, legend  # nothing to scroll to
+    assert legend["bottom"] <= legend["height"]
+    assert legend["top"] >= legend["zoom_bottom"]  # below the zoom buttons

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import folium
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
@@ -345,6 +346,33 @@ def test_english_labels(tiny_plan: Plan, tmp_path: Path) -> None:
         assert label in text
     for label in ("Vraag", "Bestaand", "Norm gehaald", "Pleeggezinnen"):
         assert label not in text
+
+
+def test_a_gemeente_label_stands_inside_it_where_its_people_live() -> None:
+    """Rotterdam's label sat over the port: a long gemeente is labelled over its town."""
+    town = box(X0, Y0, X0 + 6 * KM, Y0 + 6 * KM)
+    # The port: a strip 25 km long and 2.5 km wide, whose middle is farther from any border
+    # than most of the town's points are, and which holds the centroid.
+    port = box(X0 - 25 * KM, Y0 + 2 * KM, X0, Y0 + 4.5 * KM)
+    sea = box(X0 - 40 * KM, Y0 - 20 * KM, X0 - 30 * KM, Y0 - 19 * KM)  # a far island
+    rotterdam = shapely.union_all([town, port, sea])
+    people = np.array(
+        [
+            [X0 + 3 * KM + dx, Y0 + 3 * KM + dy, 10_000.0]
+            for dx in (-1e3, 0, 1e3)
+            for dy in (-1e3, 0, 1e3)
+        ]
+    )
+    assert not town.contains(rotterdam.centroid)
+    found = maps.label_candidates(rotterdam, people, metres_per_pixel=50.0)
+    assert 1 < len(found) <= 36
+    assert all(rotterdam.contains(point) for point in found)
+    assert town.contains(found[0])
+    assert found[0].distance(rotterdam.boundary) > 1 * KM  # well inside, not on the border
+    # Without the inhabitants: the deepest point, inside all the same.
+    (deepest, *_rest) = maps.label_candidates(rotterdam, None, metres_per_pixel=50.0)
+    assert rotterdam.contains(deepest)
+    assert deepest.distance(rotterdam.boundary) >= 0.9 * 3 * KM
 
 
 def test_labels_have_the_same_keys_in_every_language() -> None:

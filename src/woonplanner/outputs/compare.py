@@ -473,14 +473,14 @@ def _run_map(
 
     neighbourhoods = run.neighbourhoods
     points = maps.representative_points(neighbourhoods)
-    sites = neighbourhoods.set_index("code").reindex(run.facilities["neighbourhood"])
-    sites = sites[["rep_x", "rep_y"]].dropna().to_numpy(float)
     privacy = _privacy(run, threshold)
     # Off at first (the units are the comparison); the same classes on every map.
     demand = maps.demand_layer(neighbourhoods, edges, labels, threshold, privacy)
     demand.show = False
     demand.add_to(fmap)
-    maps.gemeente_layer(run.gemeenten, sites, labels, lang, run.facilities).add_to(fmap)
+    maps.gemeente_layer(
+        run.gemeenten, labels, lang, run.facilities, neighbourhoods=neighbourhoods
+    ).add_to(fmap)
     maps.unplaced_layer(neighbourhoods, labels, threshold, privacy).add_to(fmap)
     for layer in maps.facility_layers(
         run.facilities, neighbourhoods, points, labels, lang, threshold

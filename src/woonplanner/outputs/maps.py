@@ -55,6 +55,7 @@ from branca.element import Figure
 from folium.template import Template
 from folium.utilities import JsCode
 from pyproj import CRS, Transformer
+from shapely.ops import polylabel
 
 from woonplanner.outputs import vocabulary as vocab
 from woonplanner.outputs.pages import Markup, render_macro
@@ -97,6 +98,7 @@ __all__ = [
     "flow_layer",
     "gemeente_layer",
     "icon_svg",
+    "label_candidates",
     "layer_names",
     "leaflet_only",
     "plan_map",
@@ -159,7 +161,9 @@ MAP_CSS = """
 .wp-banner small { font-weight: 400; }
 .wp-legend { background: rgba(255,255,255,.96); padding: 6px 10px 8px; border-radius: 6px;
   box-shadow: 0 1px 5px rgba(0,0,0,.35); font-size: 12px; line-height: 1.3; color: #222;
-  max-height: 62vh; overflow-y: auto; max-width: 300px; }
+  /* The window less the zoom buttons above and the scale bar below: all of it at 900 px. */
+  max-height: calc(100vh - 140px); overflow-y: auto; overscroll-behavior: contain;
+  max-width: 300px; }
 .wp-legend summary { font-weight: 700; font-size: 13px; cursor: pointer; }
 .wp-legend h4 { margin: 6px 0 2px; font-size: 12px; color: #444; }
 .wp-legend .wp-row { display: flex; align-items: center; gap: 6px; margin: 1px 0; }
@@ -170,6 +174,8 @@ MAP_CSS = """
 .wp-agg { display: none; }
 .wp-zoomed-out .wp-agg { display: inline; }
 .wp-zoomed-out .wp-facility { display: none; }
+.wp-label-short .wp-agg { display: none !important; }
+.wp-label-hidden { visibility: hidden; }
 .wp-agg .t { display: inline-block; width: 9px; height: 9px; border-radius: 2px;
   margin: 0 2px 0 6px; vertical-align: -1px; }
 .wp-gemeente-label > div { display: inline-block; white-space: nowrap;
@@ -280,7 +286,8 @@ class _FitBounds(folium.MacroElement):
 
     Leaflet's padding is in pixels, and the legend's width depends on its text and the window:
     measure it in the page instead of guessing it here. Must be added after the legend. The
-    title gets no room: it is narrow, and room above would cost a zoom level on many regions.
+    title (``.wp-title``, when the page has one) gets room above when that costs at most a
+    fifth of the height: with the map's quarter zoom steps that is a small step, not a level.
     """
 
     _template = Template(
@@ -292,8 +299,15 @@ class _FitBounds(folium.MacroElement):
                 var left = legend ? legend.offsetWidth + 20 : 20;
                 // On a narrow window the region comes first; the legend can be folded.
                 if (2 * left > map.getSize().x) { left = 20; }
+                var top = 20;
+                var title = document.querySelector(".wp-title");
+                if (title) {
+                    var below = title.getBoundingClientRect().bottom + 10
+                        - map.getContainer().getBoundingClientRect().top;
+                    if (below < map.getSize().y / 5) { top = Math.max(top, below); }
+                }
                 map.fitBounds({{ this.bounds|tojson }},
-                              {paddingTopLeft: [left, 20], paddingBottomRight: [20, 20]});
+                              {paddingTopLeft: [left, top], paddingBottomRight: [20, 20]});
             })();
         {% endmacro %}
         """
@@ -379,7 +393,14 @@ def plan_map(
     # One decision of what the page may show (docs/privacy.md), used by every layer and the title.
     privacy = page_privacy(neighbourhoods, plan.flows, privacy_threshold)
 
-    fmap = folium.Map(tiles=None, control_scale=True, zoom_start=11, location=_centre(points))
+    fmap = folium.Map(
+        tiles=None,
+        control_scale=True,
+        zoom_start=11,
+        location=_centre(points),
+        # Quarter zoom steps let the region fill the window (as on compare): its labels fit.
+        zoom_snap=0.25,
+    )
     # Nothing on this map uses jQuery, Bootstrap or Font Awesome (see the module docstring).
     leaflet_only(fmap, lang=lang)
     root = cast(Figure, fmap.get_root())
@@ -401,9 +422,9 @@ def plan_map(
     )
     demand_layer(neighbourhoods, edges, labels, privacy_threshold, privacy).add_to(fmap)
     unplaced_layer(neighbourhoods, labels, privacy_threshold, privacy).add_to(fmap)
-    gemeente_layer(
-        gemeenten, plan.facilities[["x", "y"]].to_numpy(float), labels, lang, plan.facilities
-    ).add_to(fmap)
+    gemeente_layer(gemeenten, labels, lang, plan.facilities, neighbourhoods=neighbourhoods).add_to(
+        fmap
+    )
     flow_layer(plan.flows, neighbourhoods, points, labels, privacy_threshold, privacy).add_to(fmap)
     for layer in facility_layers(
         plan.facilities, neighbourhoods, points, labels, lang, privacy_threshold
@@ -675,18 +696,24 @@ def _neighbourhood_layer(
 
 def gemeente_layer(
     gemeenten: gpd.GeoDataFrame,
-    sites: np.ndarray,
     labels: Mapping[str, str],
     lang: str,
     facilities: pd.DataFrame | None = None,
+    *,
+    neighbourhoods: gpd.GeoDataFrame | None = None,
 ) -> folium.FeatureGroup:
     """Gemeente outlines and labels, green where the norm is met and red (dashed) where not.
 
-    ``sites`` holds the facility sites' ``x, y`` in the plan's CRS (n × 2): each label is put
-    where it covers the fewest of them. With ``facilities`` (``gemeente, type, units``) each
-    label also carries the gemeente's units per type, shown instead of the markers while the
-    map is zoomed out (:func:`add_zoom_aggregation`): on a big region the markers would pile
-    up into one blot.
+    Each label stands well inside its gemeente, where most of its inhabitants live (the
+    ``neighbourhoods``' points and ``inhabitants``; without them, the point farthest from the
+    gemeente's border): a long gemeente such as Rotterdam, with its port, is labelled over the
+    town (:func:`label_candidates`). The page then places the labels (:class:`_LabelPlacement`):
+    each at the first of a few such points where it covers no other label, no control and,
+    when they show, no facility marker; a label that fits nowhere drops its units per type, and
+    one that still does not fit hides until a zoom where it does. With ``facilities``
+    (``gemeente, type, units``) each label carries the gemeente's units per type, shown instead
+    of the markers while the map is zoomed out (:func:`add_zoom_aggregation`): on a big region
+    the markers would pile up into one blot.
     """
     per_type = _units_per_gemeente(facilities)
     group = folium.FeatureGroup(name=labels["layer_gemeenten"])
@@ -718,15 +745,16 @@ def gemeente_layer(
     data = feature_collection(outlines, properties)
     folium.GeoJson(data, on_each_feature=BIND_FEATURE, pane="wp-gemeenten").add_to(group)
 
-    sites = np.asarray(sites, dtype=float).reshape(-1, 2)
     metres_per_pixel = _opening_metres_per_pixel(gemeenten)
-    label_points = [
-        _label_point(geom, sites, name=str(name), metres_per_pixel=metres_per_pixel)
-        for geom, name in zip(gemeenten.geometry, gemeenten["name"], strict=True)
-    ]
-    for (_, row), point in zip(gemeenten.iterrows(), label_points, strict=True):
+    people = _people(neighbourhoods)
+    placed: list[tuple[float, folium.Marker, list[list[float]]]] = []
+    for _, row in gemeenten.iterrows():
+        candidates = label_candidates(
+            row.geometry, people.get(str(row["code"])), metres_per_pixel=metres_per_pixel
+        )
+        lon, lat = to_wgs84.transform([c.x for c in candidates], [c.y for c in candidates])
+        at = [[round(float(y), 6), round(float(x), 6)] for x, y in zip(lon, lat, strict=True)]
         met = bool(row["norm_met"])
-        lon, lat = to_wgs84.transform(point.x, point.y)
         colour = NORM_MET_COLOUR if met else NORM_NOT_MET_COLOUR
         mark = "✓" if met else "✗"
         counts = [
@@ -738,13 +766,134 @@ def gemeente_layer(
             icon_size=(0, 0),
             class_name="wp-gemeente-label",
         )
-        marker = folium.Marker([lat, lon], icon=icon, pane="wp-labels")
+        marker = folium.Marker(at[0], icon=icon, pane="wp-labels")
         _Bind(
             _gemeente_popup(row, labels, lang),
             _tooltip(row["name"], f" · {_norm_label(met, labels)}"),
         ).add_to(marker)
         marker.add_to(group)
+        inhabitants = float(row["inhabitants"]) if "inhabitants" in row else 0.0
+        placed.append((inhabitants, marker, at))
+    # The most populous gemeente's label first: it keeps its best place.
+    placed.sort(key=lambda item: -item[0])
+    _LabelPlacement([(marker, at) for _, marker, at in placed]).add_to(group)
     return group
+
+
+class _LabelPlacement(folium.MacroElement):
+    """Place the gemeente labels in the page, so no two of them overlap.
+
+    At every view (after each move and zoom, and once the zoom aggregation has shown or hidden
+    the units per type) the labels are taken in order (most inhabitants first); each goes to
+    the first of its candidate points (:func:`label_candidates`) where its box lies in the
+    window and covers no label placed before it, no control (legend, title, layer list, zoom
+    buttons) and no facility marker in view; failing that, to the first where it covers no
+    label or control. A label
+    that fits nowhere drops its units per type (``wp-label-short``) and tries again, and then
+    hides (``wp-label-hidden``) until a zoom where it fits; its gemeente's outline keeps its
+    tooltip and popup. A child of the gemeente layer: switched off, its labels are skipped.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            (function () {
+                var group = {{ this._parent.get_name() }};
+                var labels = [
+                    {%- for marker, at in this.labels %}
+                    {marker: {{ marker.get_name() }}, at: {{ at|tojson }}},
+                    {%- endfor %}
+                ];
+                var controls = ".wp-legend, .wp-title, .leaflet-control-layers, "
+                    + ".leaflet-control-zoom";
+                function boxOf(element) {
+                    var r = element.getBoundingClientRect();
+                    return {left: r.left, top: r.top, right: r.right, bottom: r.bottom};
+                }
+                function overlaps(a, b) {
+                    return a.left < b.right && b.left < a.right
+                        && a.top < b.bottom && b.top < a.bottom;
+                }
+                function shown(element) {
+                    var r = element.getBoundingClientRect();
+                    return r.width > 0 && r.height > 0
+                        && getComputedStyle(element).visibility !== "hidden";
+                }
+                function place() {
+                    var map = group._map;
+                    if (!map) { return; }
+                    var container = map.getContainer();
+                    var origin = container.getBoundingClientRect();
+                    var taken = [];
+                    document.querySelectorAll(controls).forEach(function (element) {
+                        if (shown(element)) { taken.push(boxOf(element)); }
+                    });
+                    var markers = [];
+                    container.querySelectorAll(".wp-facility").forEach(function (element) {
+                        if (shown(element)) { markers.push(boxOf(element)); }
+                    });
+                    // A label cut off by the window's edge reads no better than a hidden one.
+                    function inside(box) {
+                        return box.left >= origin.left && box.right <= origin.right
+                            && box.top >= origin.top && box.bottom <= origin.bottom;
+                    }
+                    function hits(boxes, box) {
+                        return boxes.some(function (other) { return overlaps(box, other); });
+                    }
+                    labels.forEach(function (label) {
+                        var icon = label.marker._icon;
+                        if (!icon) { return; }
+                        var inner = icon.firstElementChild;
+                        icon.classList.remove("wp-label-hidden");
+                        var best = null;
+                        [false, true].some(function (short) {
+                            icon.classList.toggle("wp-label-short", short);
+                            var w = inner.offsetWidth, h = inner.offsetHeight;
+                            var free = null;
+                            label.at.some(function (at) {
+                                var p = map.latLngToContainerPoint(at);
+                                var box = {left: origin.left + p.x - w / 2,
+                                           right: origin.left + p.x + w / 2,
+                                           top: origin.top + p.y - h / 2,
+                                           bottom: origin.top + p.y + h / 2};
+                                if (hits(taken, box) || !inside(box)) { return false; }
+                                if (!hits(markers, box)) { best = [at, box]; return true; }
+                                if (!free) { free = [at, box]; }
+                                return false;
+                            });
+                            best = best || free;
+                            return best !== null;
+                        });
+                        if (!best) {
+                            icon.classList.remove("wp-label-short");
+                            icon.classList.add("wp-label-hidden");
+                            return;
+                        }
+                        label.marker.setLatLng(best[0]);
+                        taken.push(best[1]);
+                    });
+                }
+                // After every move and zoom, and after the zoom aggregation has shown or
+                // hidden the units per type (it fires "wp-aggregated"): the widths change.
+                var hooked = null;
+                function hook() {
+                    var map = group._map;
+                    if (!map || map === hooked) { return; }
+                    hooked = map;
+                    map.on("moveend wp-aggregated", place);
+                }
+                group.on("add", function () { hook(); setTimeout(place, 0); });
+                hook();
+                setTimeout(place, 0);
+            })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, labels: list[tuple[folium.Marker, list[list[float]]]]) -> None:
+        super().__init__()
+        self._name = "LabelPlacement"
+        self.labels = labels
 
 
 #: Below this zoom level the facility markers give way to the units per type in the gemeente
@@ -782,6 +931,7 @@ class _ZoomAggregation(folium.MacroElement):
                 var below = {{ this.below }};
                 function mark() {
                     map.getContainer().classList.toggle("wp-zoomed-out", map.getZoom() < below);
+                    map.fire("wp-aggregated");  // the gemeente labels change width
                 }
                 map.on("zoomend", mark);
                 // After the page's own scripts, once the map has been fitted to the region.
@@ -1319,45 +1469,112 @@ def _transform_point(x: float, y: float, neighbourhoods: gpd.GeoDataFrame) -> tu
     return round(lon, 6), round(lat, 6)
 
 
-def _label_point(
-    geometry: Any, sites: np.ndarray, *, name: str, metres_per_pixel: float
-) -> shapely.Point:
-    """Where a gemeente's label goes: inside it, clear of facility markers, near its middle.
+#: How far inside its gemeente a label's first point must be: at least this share of the
+#: largest distance from the border any point of the gemeente has.
+_LABEL_DEPTH = 0.3
+#: Candidate points per label: how many, how far apart (pixels at the opening zoom) and how
+#: deep inside (share of the largest distance from the border).
+_LABEL_TIERS = ((6, 30, _LABEL_DEPTH), (30, 50, 0.1))
+#: Pixels (at the opening zoom) around a point whose inhabitants make it a label's first place.
+_LABEL_REACH_PX = 60
 
-    Candidates are the representative point and a grid of points inside the polygon. The label
-    box (its size in pixels turned into metres at the zoom the map opens with) should cover as
-    few facility sites as possible; among equals the candidate nearest the middle wins.
+
+def label_candidates(
+    geometry: Any,
+    people: np.ndarray | None = None,
+    *,
+    metres_per_pixel: float,
+) -> list[shapely.Point]:
+    """Where a gemeente's label may go, best first: points well inside it, where people live.
+
+    Candidates are a grid over the gemeente and the point of each of its largest parts farthest
+    from the border (the pole of inaccessibility, ``shapely.ops.polylabel``); those at least
+    :data:`_LABEL_DEPTH` of the deepest one's distance from the border count as well inside.
+    The first is the one with the most inhabitants around it (``people`` within a few km, the
+    width of a label at the opening zoom), so a long gemeente is labelled over its town, not at
+    its centroid or in its port; without ``people`` it is the deepest point. The others follow
+    by distance from it, spread as :data:`_LABEL_TIERS` says (pixels at the opening zoom): a
+    few near the first, then a few over the whole gemeente, so the page has real alternatives.
+
+    Parameters
+    ----------
+    geometry
+        The gemeente's (multi)polygon in a projected CRS (metres).
+    people
+        ``x, y, inhabitants`` of its neighbourhoods' points (n × 3, same CRS), or ``None``.
+    metres_per_pixel
+        At the zoom the map opens with (:func:`_opening_metres_per_pixel`).
+
+    Returns
+    -------
+    list of shapely.Point
+        At least one, at most 36 (:data:`_LABEL_TIERS`), each inside ``geometry``.
     """
-    middle = geometry.representative_point()
-    if len(sites) == 0:
-        return middle
+    parts = sorted(getattr(geometry, "geoms", [geometry]), key=lambda part: -part.area)
+    poles = [polylabel(part, tolerance=max(part.length / 2000, 1.0)) for part in parts[:3]]
     west, south, east, north = geometry.bounds
-    grid_x, grid_y = np.meshgrid(np.linspace(west, east, 21), np.linspace(south, north, 21))
-    candidates = shapely.points(np.column_stack([grid_x.ravel(), grid_y.ravel()]))
-    candidates = [middle, *candidates[shapely.contains(geometry, candidates)]]
-    xy = shapely.get_coordinates(candidates)
-    # Half the label's width and height plus a marker's half-size, in pixels.
-    reach_x = (len(name) * 7 + 30) / 2 + _ICON_SIZE / 2 + _ICON_SPACING
-    reach_y = 9 + _ICON_SIZE / 2
-    covered = (
-        (np.abs(xy[:, None, 0] - sites[None, :, 0]) < reach_x * metres_per_pixel)
-        & (np.abs(xy[:, None, 1] - sites[None, :, 1]) < reach_y * metres_per_pixel)
-    ).sum(axis=1)
-    off_middle = np.hypot(xy[:, 0] - middle.x, xy[:, 1] - middle.y)
-    return candidates[int(np.lexsort((off_middle, covered))[0])]
+    step = max(metres_per_pixel * 10, (east - west) / 60, (north - south) / 60)
+    grid_x, grid_y = np.meshgrid(np.arange(west, east, step), np.arange(south, north, step))
+    grid = shapely.points(np.column_stack([grid_x.ravel(), grid_y.ravel()]))
+    points = np.array([*poles, *grid[shapely.contains(geometry, grid)]], dtype=object)
+    points = points[shapely.contains(geometry, points)]
+    if len(points) == 0:  # a sliver: the representative point is always inside
+        return [geometry.representative_point()]
+    depth = shapely.distance(points, geometry.boundary)
+    xy = shapely.get_coordinates(points)
+    score = np.where(depth >= _LABEL_DEPTH * depth.max(), depth, -1.0)
+    if people is not None and len(people) and np.sum(people[:, 2]) > 0:
+        # Inhabitants around each point, within about half a label's width.
+        reach = max(_LABEL_REACH_PX * metres_per_pixel, 500.0)
+        near = np.hypot(xy[:, None, 0] - people[None, :, 0], xy[:, None, 1] - people[None, :, 1])
+        around = (np.exp(-((near / reach) ** 2)) * people[None, :, 2]).sum(axis=1)
+        score = np.where(score >= 0, around, -1.0)
+    first = xy[int(np.argmax(score))]
+    order = np.argsort(np.hypot(xy[:, 0] - first[0], xy[:, 1] - first[1]), kind="stable")
+    chosen: list[int] = []
+    # A few well inside and close to the first, then a few farther apart over the whole
+    # gemeente: a place clear of the facility markers when they show.
+    for count, spread_px, share in _LABEL_TIERS:
+        spread = spread_px * metres_per_pixel
+        goal = len(chosen) + count
+        for i in order:
+            if len(chosen) == goal:
+                break
+            if depth[i] >= share * depth.max() and all(
+                np.hypot(*(xy[i] - xy[j])) >= spread for j in chosen
+            ):
+                chosen.append(int(i))
+    return [points[i] for i in chosen]
+
+
+def _people(neighbourhoods: gpd.GeoDataFrame | None) -> dict[str, np.ndarray]:
+    """Per gemeente code, ``x, y, inhabitants`` of its neighbourhoods' points (n × 3)."""
+    needed = {"gemeente", "rep_x", "rep_y", "inhabitants"}
+    if neighbourhoods is None or neighbourhoods.empty or not needed <= set(neighbourhoods):
+        return {}
+    frame = pd.DataFrame(
+        {
+            "x": neighbourhoods["rep_x"].astype(float),
+            "y": neighbourhoods["rep_y"].astype(float),
+            "w": neighbourhoods["inhabitants"].astype(float).fillna(0.0).clip(lower=0.0),
+        }
+    )
+    gemeente = neighbourhoods["gemeente"].astype(str).to_numpy()
+    return {str(code): frame.to_numpy(float)[gemeente == code] for code in np.unique(gemeente)}
 
 
 def _opening_metres_per_pixel(frame: gpd.GeoDataFrame) -> float:
     """Metres per pixel at the zoom Leaflet's fitBounds picks on a typical 1200×800 window.
 
-    :class:`_FitBounds` leaves room for the legend on the left.
+    :class:`_FitBounds` leaves room for the legend on the left and the title above; the zoom
+    goes in quarter steps.
     """
     west, south, east, north = frame.to_crs("EPSG:3857").total_bounds
     _, lat_south, _, lat_north = frame.to_crs("EPSG:4326").total_bounds
     lat = math.radians((lat_south + lat_north) / 2)
     equator = 2 * math.pi * 6_378_137 / 256  # metres per pixel at zoom 0
-    fit = max((east - west) / (1180 - _LEGEND_ROOM), (north - south) / 760, 1e-9)
-    zoom = math.floor(math.log2(equator / fit))
+    fit = max((east - west) / (1180 - _LEGEND_ROOM), (north - south) / 700, 1e-9)
+    zoom = math.floor(4 * math.log2(equator / fit)) / 4  # plan_map's quarter steps
     # Web Mercator metres are 1/cos(lat) ground metres; the plan's CRS measures ground metres.
     return equator / 2**zoom * math.cos(lat)
 
