@@ -145,7 +145,7 @@ def test_assumptions_list_every_default_and_nothing_else(plan: Plan) -> None:
     assert {"demand.rate_per_1000", "norm.inhabitants_per_unit", "budget.annual_eur"} <= keys
     row = next(r for r in rows if r[0] == "demand.rate_per_1000")
     assert row[1] == "12.6"
-    assert "Children living away from home per 1,000 children" in row[2]
+    assert "Kinderen die uit huis wonen per 1.000 kinderen van 0-17 jaar" in row[2]
     row = next(r for r in rows if r[0] == "demand.reason_shares.orphaned")
     assert "aanname" in row[2]
 
@@ -306,3 +306,50 @@ def test_the_report_names_the_level_of_the_plan(plan: Plan) -> None:
     english = report_html(plan, lang="en")
     assert "(per wijk, gemeente or type)" in english
     assert "(per buurt" in report_html(make_tiny_plan())  # BU codes, no scenario
+
+
+def test_assumption_notes_speak_the_page_language_without_internal_references(
+    plan: Plan,
+) -> None:
+    """The Dutch report gave the notes in English and cited "SPEC §1" to the council."""
+    dutch = html_tables(report_html(plan))["assumptions-table"][1:]  # below the header
+    english = html_tables(report_html(plan, lang="en"))["assumptions-table"][1:]
+    assert [r[0] for r in dutch] == [r[0] for r in english]  # the same settings, in order
+    nl = {r[0]: r[-1] for r in dutch}
+    en = {r[0]: r[-1] for r in english}
+    assert nl["facility_types.pleeggezin"] == (
+        "Pleeggezin: kinderen zonder extra ondersteuning; gemiddeld 1,3 kinderen."
+    )
+    assert en["facility_types.pleeggezin"] == (
+        "Foster family: children without extra support; 1.3 children on average."
+    )
+    assert en["continuity"] == (
+        "What happens to children already placed (no chain of re-placements)."
+    )
+    assert nl["facility_types.woongroep.annual_cost_per_place"].startswith(
+        "Jaarlijkse kosten per bezette plaats"
+    )
+    for notes in (nl, en):
+        assert not any("SPEC" in note for note in notes.values())
+    # No English schema text left on the Dutch page: every note differs from the English one
+    # (the bare "Assumption." notes read "Aanname.").
+    same = [key for key in nl if nl[key] == en[key]]
+    assert same == []
+
+
+def test_every_setting_and_section_has_a_dutch_note() -> None:
+    """A new scenario setting needs its note in vocabulary.SCENARIO_NOTES_NL, or the Dutch
+    report falls back to the schema's English."""
+    from woonplanner.outputs.vocabulary import SCENARIO_NOTES_NL, scenario_note
+
+    missing = []
+    for item in default_assumptions(Scenario()):
+        for key, english in (
+            (item.key, item.description),
+            (item.section, item.section_description),
+        ):
+            if english and scenario_note(key, english, "nl") == scenario_note(key, english, "en"):
+                missing.append(key)
+    assert sorted(set(missing)) == []
+    parts = {key.split(".")[0] for key in SCENARIO_NOTES_NL}
+    assert parts <= {a.key.split(".")[0] for a in default_assumptions(Scenario())}

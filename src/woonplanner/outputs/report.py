@@ -53,6 +53,7 @@ from woonplanner.outputs.vocabulary import (
     area_level,
     esc,
     place_name,
+    scenario_note,
     type_colour,
 )
 from woonplanner.plan import Plan, gemeente_kpis
@@ -920,12 +921,14 @@ def _assumptions(plan: Plan, fmt: Formatter) -> str:
     for item in found:
         if item.section != section:
             section = item.section
-            rows.append({"section": section, "doc": item.section_description})
+            doc = scenario_note(section, item.section_description, fmt.lang)
+            rows.append({"section": section, "doc": doc})
         rows.append(
             {
                 "key": item.key,
                 "value": _value_text(item.value, labels),
-                "doc": item.description,
+                # In the page's language, without the schema's internal references.
+                "doc": scenario_note(item.key, item.description, fmt.lang),
                 "tag": item.is_assumption,
             }
         )

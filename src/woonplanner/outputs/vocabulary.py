@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +40,7 @@ __all__ = [
     "FACILITY_TYPES",
     "LANGS",
     "REASONS",
+    "SCENARIO_NOTES_NL",
     "SUPPORT_NEEDS",
     "TERMS",
     "TYPE_COLOURS",
@@ -53,6 +55,7 @@ __all__ = [
     "format_whole",
     "labels",
     "outcome_label",
+    "scenario_note",
     "type_colour",
     "type_label",
 ]
@@ -378,8 +381,7 @@ _REPORT: dict[str, dict[str, str]] = {
         "assumptions_intro": (
             "Deze instellingen laat het scenario op de standaardwaarde van woonplanner staan. Het"
             " zijn aannames van het model, geen feiten over uw regio: controleer ze en zet een "
-            "andere waarde in het scenariobestand waar nodig. Toelichtingen komen uit het schema "
-            "(Engels)."
+            "andere waarde in het scenariobestand waar nodig."
         ),
         "assumptions_none": "Het scenario zet elke instelling zelf; er zijn geen standaardwaarden.",
         "value": "Waarde",
@@ -838,6 +840,273 @@ def outcome_label(outcome: Outcome | str, labels_: dict[str, str]) -> str:
     """The text of a run outcome; a status the vocabulary lacks shows as it is."""
     value = outcome.value if isinstance(outcome, Outcome) else str(outcome)
     return labels_.get(f"outcome_{value}", value)
+
+
+#: The scenario's settings explained in Dutch, for the assumptions of the Dutch report: one
+#: note per section and per setting of :class:`woonplanner.scenario.Scenario`, keyed as
+#: ``--set`` writes them; ``*`` stands for any facility type or reason. The English notes are
+#: the schema's own docstrings (:func:`scenario_note`). ``code`` is written as in the schema.
+SCENARIO_NOTES_NL: dict[str, str] = {
+    # sections
+    "region": "Welke wijken of buurten het plan omvat.",
+    "data": "Waar de invoerbestanden staan. Relatieve paden gelden vanaf het scenariobestand.",
+    "demand": "Hoeveel kinderen een plek nodig hebben, geschat uit de bevolking.",
+    "demand.reason_shares": "Het aandeel van elk van de drie redenen.",
+    "demand.extra_support_share": (
+        "Het aandeel dat extra pedagogische ondersteuning nodig heeft, per reden."
+    ),
+    "reasons.parents_cannot_cope": (
+        "Kleine straal, zodat terugkeer naar huis mogelijk blijft (aanname: 5 km)."
+    ),
+    "reasons.orphaned": (
+        "Elke vorm, 10 km (aanname). Een wees woont bij voorkeur in een gezin (beleid): de "
+        "woongroep past alleen bij kinderen die een gezinssetting niet kan ondersteunen "
+        '(``facility_types.woongroep.support_needs`` is ``["intensive"]``), dus een wees woont '
+        "in een gezinsvorm, tenzij dat voor hem geldt."
+    ),
+    "reasons.safety_risk": (
+        "Minstens 3 km van huis, voor de veiligheid, en hooguit 15 km van school (aanname)."
+    ),
+    "facility_types.pleeggezin": (
+        "Pleeggezin: kinderen zonder extra ondersteuning; gemiddeld 1,3 kinderen."
+    ),
+    "facility_types.gezinshuis": (
+        "Gezinshuis: extra ondersteuning in een gezinssetting; hooguit 6 kinderen."
+    ),
+    "facility_types.woongroep": (
+        "Kleine woongroep: de kinderen die een gezinssetting niet kan ondersteunen "
+        "(``intensive``), 12-17 jaar; hooguit 6, bij voorkeur 4."
+    ),
+    "norm": "Minstens één kleinschalige voorziening per 40.000 inwoners (Wereld van Aandacht).",
+    "travel": "Hoe afstanden worden gemeten (docs/travel.md).",
+    "objective": (
+        "Hoe niet geplaatste kinderen, kind-kilometers en kosten tegen elkaar worden afgewogen "
+        "(docs/model.md)."
+    ),
+    "budget": "Een plafond op de kosten van het plan (optioneel).",
+    "stock": "De huidige voorraad voorzieningen.",
+    "sites": "Waar eenheden mogen komen (de kandidaatlocaties).",
+    "placements": (
+        "De kinderen die nu in elke voorziening wonen (de jaarlijkse herbeoordeling, "
+        "docs/model.md)."
+    ),
+    "continuity": (
+        "Wat er gebeurt met kinderen die al geplaatst zijn (geen keten van herplaatsingen)."
+    ),
+    "service": "Hoe vaak een kind een plek moet vinden als de vraag schommelt (docs/model.md).",
+    "simulate": "``woonplanner simulate``: het vraagmodel van de trekkingen.",
+    "solver": "Instellingen van de solver.",
+    "output": "Wat de runmap laat zien.",
+    # settings
+    "region.source": (
+        "``demo``: de ingebouwde synthetische regio; ``cbs``: de CBS Wijk- en Buurtkaart."
+    ),
+    "region.jeugdregio": "Plan één jeugdregio (``JZ06``); alleen met CBS-gegevens.",
+    "region.gemeenten": 'Plan alleen deze gemeenten (``["GM0361"]``); leeg: de hele regio.',
+    "region.level": "Het niveau van het invoerbestand: wijken of buurten.",
+    "data.dir": (
+        "Map met open data van het CBS (``--data-dir``); de bestanden worden gevonden aan hun "
+        "gebruikelijke namen."
+    ),
+    "data.neighbourhoods": (
+        "Polygonen van de wijken of buurten (GeoJSON / GeoPackage); gaat voor het bestand dat "
+        "in ``dir`` wordt gevonden."
+    ),
+    "data.membership": "Tabel gemeente → jeugdregio (CSV).",
+    "data.jeugdregio_polygons": (
+        "Polygonen van de jeugdregio's, om zonder tabel uit de ligging te bepalen welke "
+        "gemeente bij welke jeugdregio hoort."
+    ),
+    "data.youth_care_index": (
+        "Tabel met jeugdzorg per gemeente (CSV), gebruikt als ``demand.youth_care_index`` aan "
+        "staat."
+    ),
+    "data.schools": "Scholen als punten (GeoJSON / GeoPackage) met een kolom ``type``.",
+    "demand.rate_per_1000": (
+        "Kinderen die uit huis wonen per 1.000 kinderen van 0-17 jaar. Bron: ongeveer 43.000 "
+        "van ongeveer 3,4 miljoen kinderen in 2019 (Wereld van Aandacht, 2021; CBS)."
+    ),
+    "demand.no_family_share": (
+        "Per leeftijdsgroep het aandeel van de kinderen met extra ondersteuningsbehoefte die "
+        "een gezinssetting niet kan bieden (ondersteuning ``intensive``: alleen een woongroep "
+        "past). Aanname: in de bronnen is geen cijfer gevonden; 0 onder 12 jaar (jongere "
+        "kinderen met intensieve behoeften wonen in een gezinshuis), 0,25 voor 12-17 jaar."
+    ),
+    "demand.youth_care_index": (
+        "Schaal het percentage per gemeente met haar aandeel jongeren met jeugdzorg."
+    ),
+    "demand.caseload": (
+        "Een caseloadtabel (één rij per kind, bij het inlezen opgeteld) in plaats van de schatting."
+    ),
+    "demand.keep_siblings_together": (
+        "Plaats elke groep broers en zussen uit de caseload (kolom ``sibling_group``) op één "
+        "locatie in één vorm waarvan een eenheid hen allemaal kan opnemen, of meld dat de groep "
+        "gesplitst is en waarom (docs/caseload.md)."
+    ),
+    "demand.reason_shares.*": "Aanname.",
+    "demand.extra_support_share.*": "Aanname.",
+    "reasons.*.min_km": "Kleinste afstand van het huis van het kind tot de locatie (km).",
+    "reasons.*.max_km": (
+        "Grootste afstand van de school van het kind (zonder school: zijn huis) tot de locatie "
+        "(km)."
+    ),
+    "reasons.*.types": "Woonvormen die bij deze reden passen.",
+    "facility_types.*.places": "Plaatsen per eenheid (kinderen).",
+    "facility_types.*.support_needs": "Ondersteuningsbehoeften waar deze vorm bij past.",
+    "facility_types.*.age_bands": "Leeftijdsgroepen waar deze vorm bij past.",
+    "facility_types.*.max_units_per_site": (
+        "Hooguit zoveel eenheden per wijk of buurt (``None``: alleen de grens per 1.000 "
+        "huishoudens)."
+    ),
+    "facility_types.*.max_units_per_1000_households": (
+        "Eenheden die een wijk of buurt per 1.000 huishoudens kan hebben, naar boven afgerond: "
+        "pleeggezinnen en gezinshuisouders die te werven zijn, groepen die te huisvesten zijn. "
+        "Groeit mee met de wijk of buurt, en past dus bij kleine buurten en grote landelijke "
+        "wijken."
+    ),
+    "facility_types.*.annual_cost_per_unit": (
+        "Vaste jaarlijkse kosten van een eenheid die in het plan bestaat."
+    ),
+    "facility_types.*.annual_cost_per_place": "Jaarlijkse kosten per bezette plaats (per kind).",
+    "facility_types.*.open_cost": "Eenmalige kosten van het openen (werven) van een eenheid.",
+    "facility_types.*.close_cost": "Eenmalige kosten van het sluiten van een bestaande eenheid.",
+    "norm.inhabitants_per_unit": (
+        "Inwoners per vereiste kleinschalige eenheid. Bron: Wereld van Aandacht (2021)."
+    ),
+    "norm.mode": (
+        "``hard``: moet gehaald worden; ``soft``: een tekort kost ``penalty_eur`` per eenheid."
+    ),
+    "norm.level": "``gemeente``: elke gemeente en de regio; ``region``: alleen de regio.",
+    "norm.types": "Vormen die als kleinschalige voorziening tellen.",
+    "norm.rounding": "Vereiste eenheden = afronding(inwoners / inhabitants_per_unit).",
+    "norm.penalty_eur": "Boete per ontbrekende eenheid bij ``soft``.",
+    "travel.mode": (
+        "``straight``: rechte lijn in RD New tussen de representatieve punten × omwegfactor; "
+        "``network``: kortste weg over de wegen van ``osm_file`` (osmnx, bewaard in een cache)."
+    ),
+    "travel.detour_factor": (
+        "Afstand over de weg / afstand in rechte lijn (aanname: gebruikelijk voor Nederlandse "
+        "wegen). Bij ``network`` geldt hij voor punten die terugvallen op de rechte lijn en "
+        "voor de ondergrens dichtbij."
+    ),
+    "travel.osm_file": (
+        "OpenStreetMap-uitsnede voor ``network``: OSM XML (``.osm``, ``.osm.bz2``) of een "
+        "GraphML-bestand van osmnx. Wordt nooit gedownload: lever het bestand zelf aan (bijv. "
+        "van Geofabrik, omgezet naar XML)."
+    ),
+    "travel.network_type": (
+        "Welke wegen meetellen, als netwerktype van osmnx (eenrichtingsregels gelden niet)."
+    ),
+    "travel.speed_kmh": (
+        "Snelheid die netwerk-km omzet in reisminuten; ``None``: 30 (auto), 15 (fiets) of 5 "
+        "(lopen) km/u, gemiddelden van deur tot deur in de stad (aanname)."
+    ),
+    "travel.max_snap_m": (
+        "Punten verder dan dit van het netwerk gebruiken de rechte lijn × omwegfactor (aanname)."
+    ),
+    "travel.cache_dir": (
+        "Map voor bewaarde netwerkafstanden; ``None``: ``$WOONPLANNER_CACHE_DIR``, anders "
+        "``woonplanner/travel`` in de cachemap van de gebruiker (``~/.cache`` op Linux)."
+    ),
+    "objective.mode": (
+        "``weighted``: één gewogen som; ``lexicographic``: eerst niet geplaatst, dan km, dan "
+        "kosten."
+    ),
+    "objective.unplaced_penalty_eur": (
+        "Gewicht per niet geplaatst kind: ver boven alle kosten, zodat kinderen eerst een plek "
+        "krijgen."
+    ),
+    "objective.km_weight_eur": (
+        "Euro's per jaar die de regio overheeft voor één kind één km dichter bij school (aanname)."
+    ),
+    "objective.lexicographic_tolerance": (
+        "Relatieve speling op elk eerder deel bij ``lexicographic``."
+    ),
+    "budget.annual_eur": (
+        "Totale kosten (eenheden, plaatsen, openen, sluiten) hooguit dit; ``None``: geen plafond."
+    ),
+    "stock.file": "CSV met ``neighbourhood, type, units``; de demo heeft een eigen bestand.",
+    "stock.from_run": (
+        "Een eerdere runmap waarvan de geplande eenheden de voorraad van dit jaar worden."
+    ),
+    "sites.file": (
+        "CSV met ``neighbourhood, type, max_units``: alleen de genoemde wijken of buurten mogen "
+        "een vorm uit het bestand krijgen, elk hooguit ``max_units``; vormen die het bestand "
+        "niet noemt houden de grenzen per vorm uit ``facility_types``. ``None``: elke wijk of "
+        "buurt mag elke vorm krijgen (docs/data.md)."
+    ),
+    "placements.file": (
+        "CSV met ``site, type, origin, reason, support_need, age_band, children`` (opgetelde "
+        "aantallen; ``site`` en ``origin`` zijn codes van wijken of buurten)."
+    ),
+    "placements.from_run": (
+        "Een eerdere runmap waarvan ``flows.csv`` (waar de kinderen geplaatst zijn) de "
+        "plaatsingen van dit jaar wordt; gebruik hem samen met ``stock.from_run`` van dezelfde "
+        "map."
+    ),
+    "continuity.mode": (
+        "``soft``: een geplaatst kind mag verhuizen (een herplaatsing) tegen "
+        "``replacement_penalty_eur``; ``hard``: nooit, zijn voorziening houdt de eenheden die "
+        "de plaatsen van de kinderen nodig hebben."
+    ),
+    "continuity.replacement_penalty_eur": (
+        "Gewicht van één herplaatsing in de doelfunctie, in euro's (aanname: hoog, boven de "
+        "jaarlijkse kosten van een plaats in een woongroep, zodat een voorziening waar kinderen "
+        "wonen alleen sluit als openhouden veel duurder is; onder het gewicht van een niet "
+        "geplaatst kind, zodat een kind dat moet verhuizen verhuist in plaats van zonder plek "
+        "te blijven)."
+    ),
+    "service.level": (
+        "Gewenste servicegraad: het aandeel kinderen dat in een jaar met schommelende vraag een "
+        "plek binnen de afstandsgrens vindt (bijv. 0,95). Het plan houdt dan de reserveplekken "
+        "aan die daarvoor nodig zijn (bezettingsgrenzen per voorziening uit Poisson-kwantielen "
+        "van de vraag in haar verzorgingsgebied). ``None`` (standaard): het plan is berekend op "
+        "de verwachte vraag; ``woonplanner simulate`` meldt de servicegraad die het haalt."
+    ),
+    "simulate.overdispersion": (
+        "Aanname over hoeveel meer de vraag schommelt dan bij Poisson: de kinderen van een groep "
+        "in een jaar zijn negatief-binomiaal verdeeld met variantie ``(1 + overdispersion) × "
+        "gemiddelde``; 0: Poisson."
+    ),
+    "simulate.draws": "Aantal getrokken jaren vraag (``--draws``).",
+    "simulate.seed": (
+        "Startgetal (seed) van de trekkingen (``--seed``); trekking ``r`` gebruikt ``[seed, r]``."
+    ),
+    "solver.name": (
+        '``"highs"``: HiGHS rechtstreeks (de oplossing in fasen, de snelle weg). Elke andere '
+        "naam is een solver die Pyomo's ``SolverFactory`` op hetzelfde model draait, met alle "
+        'rijen erin (``"appsi_highs"``, ``"cbc"``, ``"glpk"``, ``"gurobi"``, …); die moet '
+        "geïnstalleerd zijn."
+    ),
+    "solver.time_limit_s": (
+        "Seconden waarna het beste gevonden plan wordt opgeleverd (niet bewezen optimaal)."
+    ),
+    "solver.mip_gap": "Relatieve afstand tot het optimum (gap) waarbij de solver stopt.",
+    "solver.threads": "Threads van HiGHS; 1 houdt runs herhaalbaar.",
+    "solver.seed": "Startgetal (random seed) van HiGHS.",
+    "output.privacy_threshold": (
+        'Aantallen kinderen onder deze grens staan als "<5" in map.html en report.html.'
+    ),
+    "output.lang": "Taal van de kaart en het rapport.",
+}
+
+#: Internal references in the schema's docstrings ("(SPEC §1)", "SPEC §3: "): no page shows them.
+_INTERNAL_REFERENCE = re.compile(r"\s*\(SPEC §\d+[a-z]?\)|SPEC §\d+[a-z]?:\s*|\s*SPEC §\d+[a-z]?")
+
+
+def scenario_note(key: str, schema_text: str, lang: str = "nl") -> str:
+    """The note on a scenario setting or section for a page in ``lang``.
+
+    Dutch: :data:`SCENARIO_NOTES_NL` (the key as it is, else with ``*`` for one part of it);
+    English, or a key without a Dutch note: ``schema_text``, the schema's docstring. Either way
+    without internal references such as "SPEC §1".
+    """
+    text = schema_text
+    if check_lang(lang) == "nl":
+        parts = key.split(".")
+        keys = [key, *(".".join([*parts[:i], "*", *parts[i + 1 :]]) for i in range(len(parts)))]
+        text = next((SCENARIO_NOTES_NL[k] for k in keys if k in SCENARIO_NOTES_NL), schema_text)
+    return _INTERNAL_REFERENCE.sub("", text).strip()
 
 
 # --- formatting -----------------------------------------------------------------------------
