@@ -299,3 +299,15 @@ def test_a_table_summing_to_a_shown_total_hides_what_it_would_give_away() -> Non
     assert _hidden_parts(np.array([9.0, 2.0]), 11.0, T).tolist() == [True, True]
     # A total that pins whatever is hidden: every row hidden.
     assert _hidden_parts(np.array([2.0]), 2.0, T).tolist() == [True]
+
+
+def test_two_ranges_are_narrowed_by_the_total_but_never_to_one_value() -> None:
+    from woonplanner.privacy import balance_totals
+
+    values = dict(zip(COUNT_COLUMNS, (2668.0, 2666.7, 1.3), strict=True))
+    # JZ29: the gemeenten's placed sum to 2,665–2,668; demand 2,668 and "<5" unplaced say ≤ 2,667.
+    shown = {"children_demand": None, "children_placed": (2665, 2668), "children_unplaced": None}
+    assert balance_totals(values, shown, T)["children_placed"] == (2665, 2667)
+    # Where narrowing would leave one value, the range stays as it was.
+    shown["children_placed"] = (2667, 2670)
+    assert balance_totals(values, shown, T)["children_placed"] == (2667, 2670)

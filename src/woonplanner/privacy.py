@@ -487,6 +487,12 @@ def balance_totals(
         out[placed] = interval(d_lo - u_hi, d_lo - u_lo)
     elif exact[demand] and exact[unplaced]:  # placed "<5" or a range: unplaced as its range
         out[unplaced] = interval(d_lo - p_hi, d_lo - p_lo)
+    elif exact[demand]:
+        # Both parts ranges: each as narrow as the other allows (a reader can narrow them so
+        # too), but never to one value.
+        lo, hi = max(p_lo, d_lo - u_hi), min(p_hi, d_lo - u_lo)
+        if hi - lo >= 1:
+            out[placed] = interval(lo, hi)
     elif not exact[demand] and (exact[placed] or exact[unplaced]):
         # demand a range: an exact part and the other part's range would narrow it, or the
         # other part: the exact part is shown as the widest range the other two allow.
