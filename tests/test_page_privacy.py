@@ -308,6 +308,7 @@ def test_two_ranges_are_narrowed_by_the_total_but_never_to_one_value() -> None:
     # JZ29: the gemeenten's placed sum to 2,665–2,668; demand 2,668 and "<5" unplaced say ≤ 2,667.
     shown = {"children_demand": None, "children_placed": (2665, 2668), "children_unplaced": None}
     assert balance_totals(values, shown, T)["children_placed"] == (2665, 2667)
-    # Where narrowing would leave one value, the range stays as it was.
+    # Where narrowing would leave one value the range stays as it was (the gemeenten's and
+    # the region's figures are rounded each on its own: docs/privacy.md, what it does not promise).
     shown["children_placed"] = (2667, 2670)
     assert balance_totals(values, shown, T)["children_placed"] == (2667, 2670)
