@@ -438,3 +438,18 @@ def test_a_damaged_run_folder_is_left_out_of_the_list(tmp_path: Path) -> None:
     broken.mkdir()
     (broken / "kpis.json").write_text('{"status": "opt', encoding="utf-8")
     assert read_folder(broken) is None
+
+
+def test_the_run_pages_show_the_children_as_the_shared_pages_do(tmp_path: Path) -> None:
+    # 2,668 of which 1.3 unplaced: "2,666.7 of 2,668.0 (1.3 unplaced)" told the count; the
+    # shared pages' rule (docs/privacy.md) says "2,664–2,667 of 2,668 (<5 unplaced)".
+    folder = tmp_path / "runs" / "few"
+    folder.mkdir(parents=True)
+    (folder / "scenario.toml").write_text(load_scenario("demo").to_toml())
+    region = {"children_demand": 2668.0, "children_placed": 2666.7, "children_unplaced": 1.3}
+    (folder / "kpis.json").write_text(json.dumps({"status": "optimal", "region": region}))
+    page = _client(tmp_path).get("/runs/few/")
+    assert "2,664–2,667 of 2,668 (&lt;5 unplaced)" in page.text
+    listing = _client(tmp_path).get("/").text
+    assert "2,664–2,667 of 2,668" in listing
+    assert "2,666.7" not in page.text + listing

@@ -41,6 +41,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from woonplanner.errors import WoonplannerError
+from woonplanner.outputs.vocabulary import format_total
+from woonplanner.privacy import COUNT_COLUMNS, balance_totals
 from woonplanner.scenario import SCENARIO_DIR, Scenario, load_scenario
 from woonplanner.serve.form import (
     FORM_SECTIONS,
@@ -100,6 +102,22 @@ class Folder:
     def region(self) -> dict[str, Any]:
         """The region's figures of a run (``kpis.json``)."""
         return self.kpis.get("region", {})
+
+    @property
+    def children(self) -> dict[str, str]:
+        """The region's demand, placed and unplaced children as the run's shared pages show
+        them (whole, adding up, a small count "<5" with placed as the range it allows:
+        :func:`woonplanner.privacy.balance_totals`); empty without them."""
+        if any(self.region.get(c) is None for c in COUNT_COLUMNS):
+            return {}
+        try:
+            output = tomllib.loads(self.scenario_text).get("output", {})
+            threshold = int(output.get("privacy_threshold", 5))
+        except (tomllib.TOMLDecodeError, TypeError, ValueError):
+            threshold = 5
+        counts = {c: float(self.region[c]) for c in COUNT_COLUMNS}
+        shown = balance_totals(counts, dict.fromkeys(COUNT_COLUMNS), threshold)
+        return {c: format_total(counts[c], threshold, shown[c], "en") for c in COUNT_COLUMNS}
 
     @property
     def status(self) -> str:
