@@ -39,6 +39,7 @@ the figures are the same on one worker or many.
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from collections.abc import Callable
@@ -288,7 +289,10 @@ def simulate_chunk(sim: Simulation, start: int, stop: int) -> ChunkResult:
             unplaced[lv][k] = np.bincount(code, weights=member_short, minlength=size)
         placed_by_type[k] = np.bincount(sim.arc_type, weights=flow, minlength=len(sim.types))
         km_hist += np.bincount(km_bin, weights=flow, minlength=len(km_hist))
-        child_km[k] = float(flow @ km)
+        # fsum, not a BLAS dot: exactly rounded, so the same bits in every process (the dot's
+        # SIMD path depends on the arrays' alignment: mean_km differed in its last digit
+        # between --jobs 1 and two Dask workers).
+        child_km[k] = math.fsum(flow * km)
     return ChunkResult(
         draws=np.arange(start, stop),
         drawn=drawn,
