@@ -16,6 +16,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "woonplanner"
 #: The flow, bottom to top: a module may import only from its own layer's package or below.
 #: Within a layer, modules import nothing of one another (a package's own modules excepted).
 LAYERS: tuple[tuple[str, ...], ...] = (
+    ("_blas",),  # one BLAS thread, set before numpy loads (imports nothing of woonplanner)
     ("outcome", "schema", "fingerprint", "privacy"),  # words and rules everything shares
     ("errors",),  # each error carries its outcome
     ("parallel",),  # Dask: the batch work's tasks on local workers or a cluster

@@ -9,6 +9,7 @@ The Python API mirrors the command line::
     woonplanner.plan_map(plan)      # a Folium map (shows inline in Jupyter)
 """
 
+from woonplanner import _blas  # noqa: F401  (first: one BLAS thread, before numpy loads)
 from woonplanner.outputs.maps import plan_map
 from woonplanner.plan import Plan
 from woonplanner.runner import run
