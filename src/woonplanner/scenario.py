@@ -315,15 +315,15 @@ def _woongroep() -> FacilityTypeConfig:
 
 
 class FacilityTypesConfig(_Section):
-    """The three housing forms (SPEC §1). Costs and limits are assumptions."""
+    """The three housing forms (docs/model.md). Costs and limits are assumptions."""
 
     pleeggezin: FacilityTypeConfig = Field(default_factory=_pleeggezin)
-    """Foster family: children without extra support; 1.3 children on average (SPEC §1)."""
+    """Foster family: children without extra support; 1.3 children on average."""
     gezinshuis: FacilityTypeConfig = Field(default_factory=_gezinshuis)
-    """Family home: extra support in a family setting; at most 6 children (SPEC §1)."""
+    """Family home: extra support in a family setting; at most 6 children."""
     woongroep: FacilityTypeConfig = Field(default_factory=_woongroep)
     """Small residential group: the children a family setting cannot support (``intensive``),
-    ages 12-17; at most 6, preferably 4 (SPEC §1)."""
+    ages 12-17; at most 6, preferably 4."""
 
     @field_validator(*SMALL_SCALE_TYPES)
     @classmethod
@@ -393,7 +393,7 @@ _DEFAULT_SPEED_KMH = {"drive": 30.0, "bike": 15.0, "walk": 5.0}
 
 
 class ObjectiveConfig(_Section):
-    """How unplaced children, child-km and cost are traded off (SPEC §4)."""
+    """How unplaced children, child-km and cost are traded off (docs/model.md)."""
 
     mode: Literal["weighted", "lexicographic"] = "weighted"
     """``weighted``: one weighted sum; ``lexicographic``: unplaced, then km, then cost."""
@@ -440,7 +440,7 @@ class PlacementsConfig(_Section):
 
 
 class ContinuityConfig(_Section):
-    """What happens to children already placed (SPEC §3: no chain of re-placements)."""
+    """What happens to children already placed (no chain of re-placements)."""
 
     mode: Literal["soft", "hard"] = "soft"
     """``soft``: a placed child may be moved (a re-placement) at ``replacement_penalty_eur``;
