@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from woonplanner.outputs.pages import Markup, render
 from woonplanner.outputs.report import SIMULATE_MARKER
 from woonplanner.outputs.vocabulary import Formatter
 
@@ -184,36 +185,6 @@ def simulate_html(
         if not alpha
         else labels["negbin"].format(factor=fmt.number(1 + alpha, decimals=2))
     )
-    parts = [
-        "<!DOCTYPE html>",
-        f'<html lang="{lang}"><head><meta charset="utf-8">',
-        f"<title>{html.escape(labels['title'])}</title>",
-        "<style>body{font-family:system-ui,sans-serif;margin:2em auto;max-width:66em;"
-        "color:#222}table{border-collapse:collapse;font-size:14px;margin-bottom:1.5em}"
-        "td,th{padding:4px 8px;border-bottom:1px solid #ddd;text-align:right;"
-        "white-space:nowrap}th:first-child,td:first-child{text-align:left}"
-        "svg text{font-size:12px;fill:#333}.big{font-size:1.15em}</style></head><body>",
-        f"<h1>{html.escape(labels['title'])}</h1>",
-        f"<p>{html.escape(labels['intro'].format(draws=region['draws'], model=model))}</p>",
-        '<p class="big">'
-        + html.escape(
-            labels["headline"].format(
-                level=fmt.percent(region["service_level"]),
-                p5=fmt.percent(region["service_level_p5"]),
-                all=fmt.percent(region["share_all_placed"], decimals=0),
-            )
-        )
-        + "</p>",
-    ]
-    if report_href is not None:
-        href = html.escape(report_href)
-        parts.insert(5, f'<p><a href="{href}">{html.escape(labels["back"])}</a></p>')
-    if target is not None:
-        parts.append(f"<p>{html.escape(labels['target'].format(target=fmt.percent(target)))}</p>")
-    parts += [
-        f"<h2>{html.escape(labels['histogram'])}</h2>",
-        _histogram_svg(per_draw, labels, fmt, target=target),
-    ]
     level_columns = [
         "children_expected",
         "children_drawn_mean",
@@ -223,27 +194,62 @@ def simulate_html(
         "service_level_p5",
         "share_all_placed",
     ]
-    rows = [{"key": labels["region"], **region}]
-    parts.append(_table(rows, ["key", *level_columns], labels, fmt))
+    sections = [_section(None, [{"key": labels["region"], **region}], level_columns, labels, fmt)]
     for name in ("by_gemeente", "by_support_need"):
         items = summary.get(name)
-        if not items:
-            continue
-        level = name.removeprefix("by_")
-        parts.append(f"<h2>{html.escape(labels[name])}</h2>")
-        rows = [{"key": str(item[level]), **item} for item in items]
-        parts.append(_table(rows, ["key", *level_columns], labels, fmt))
-    parts.append(f"<h2>{html.escape(labels['by_type'])}</h2>")
+        if items:
+            level = name.removeprefix("by_")
+            rows = [{"key": str(item[level]), **item} for item in items]
+            sections.append(_section(labels[name], rows, level_columns, labels, fmt))
     rows = [{"key": fmt.type_label(item["type"]), **item} for item in summary["by_type"]]
-    type_columns = ["key", "places", "occupied_mean", "occupancy_mean", "share_full"]
-    parts.append(_table(rows, type_columns, labels, fmt))
+    type_columns = ["places", "occupied_mean", "occupancy_mean", "share_full"]
+    sections.append(_section(labels["by_type"], rows, type_columns, labels, fmt))
     km = summary["km"]
-    parts.append(f"<h2>{html.escape(labels['km'])}</h2>")
-    if km["mean_km"] is not None:
-        parts.append(f"<p>{html.escape(labels['mean_km'].format(km=fmt.km(km['mean_km'])))}</p>")
-    parts.append(_km_table(km, fmt))
-    parts.append("</body></html>")
-    return "\n".join(parts)
+    return render(
+        "simulate.html.j2",
+        lang=lang,
+        title=labels["title"],
+        css=Markup(_CSS),
+        back=None if report_href is None else {"href": report_href, "text": labels["back"]},
+        intro=labels["intro"].format(draws=region["draws"], model=model),
+        headline=labels["headline"].format(
+            level=fmt.percent(region["service_level"]),
+            p5=fmt.percent(region["service_level_p5"]),
+            all=fmt.percent(region["share_all_placed"], decimals=0),
+        ),
+        target=None if target is None else labels["target"].format(target=fmt.percent(target)),
+        histogram_title=labels["histogram"],
+        histogram=Markup(_histogram_svg(per_draw, labels, fmt, target=target)),
+        sections=sections,
+        km_title=labels["km"],
+        mean_km=None
+        if km["mean_km"] is None
+        else labels["mean_km"].format(km=fmt.km(km["mean_km"])),
+        km_rows=_km_rows(km, fmt),
+    )
+
+
+#: The page's own CSS (the rest is :file:`templates/base.html.j2`).
+_CSS = (
+    "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:66em;color:#222}"
+    "table{border-collapse:collapse;font-size:14px;margin-bottom:1.5em}"
+    "td,th{padding:4px 8px;border-bottom:1px solid #ddd;text-align:right;white-space:nowrap}"
+    "th:first-child,td:first-child{text-align:left}td.bar{text-align:left}"
+    "svg text{font-size:12px;fill:#333}.big{font-size:1.15em}"
+)
+
+
+def _section(
+    heading: str | None, rows: list[dict[str, Any]], columns: list[str], labels, fmt: Formatter
+) -> dict[str, Any]:
+    """One table of the page: its heading, head and rows as (text, css) cells."""
+    return {
+        "heading": heading,
+        "head": [(labels.get(c, c), "") for c in ["key", *columns]],
+        "rows": [
+            [(row["key"], ""), *((_cell(c, row.get(c), fmt), "") for c in columns)] for row in rows
+        ],
+    }
 
 
 def _cell(column: str, value: Any, fmt: Formatter) -> str:
@@ -264,25 +270,11 @@ def _cell(column: str, value: Any, fmt: Formatter) -> str:
     return str(value)
 
 
-def _table(rows: list[dict[str, Any]], columns: list[str], labels, fmt: Formatter) -> str:
-    head = "".join(f"<th>{html.escape(labels.get(c, c))}</th>" for c in columns)
-    body = "".join(
-        "<tr>"
-        + "".join(
-            f"<td>{html.escape(row[c] if c == 'key' else _cell(c, row.get(c), fmt))}</td>"
-            for c in columns
-        )
-        + "</tr>"
-        for row in rows
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _km_table(km: dict[str, Any], fmt: Formatter) -> str:
+def _km_rows(km: dict[str, Any], fmt: Formatter) -> list[list[tuple[Any, str]]]:
+    """The km distribution's rows: class, share and a bar (inline SVG)."""
     bins = km["bins_km"]
-    shares = km["share_by_bin"]
-    cells = []
-    for k, share in enumerate(shares):
+    rows = []
+    for k, share in enumerate(km["share_by_bin"]):
         if share <= 0:
             continue
         upper = bins[k + 1] if k + 1 < len(bins) else None
@@ -292,12 +284,12 @@ def _km_table(km: dict[str, Any], fmt: Formatter) -> str:
             else f"≥ {fmt.number(bins[k])} km"
         )
         width = round(300 * share)
-        cells.append(
-            f"<tr><td>{html.escape(label)}</td><td>{fmt.percent(share)}</td>"
-            f'<td style="text-align:left"><svg width="{width + 2}" height="12">'
-            f'<rect width="{width}" height="12" fill="#4c78a8"/></svg></td></tr>'
+        bar = Markup(
+            f'<svg width="{width + 2}" height="12"><rect width="{width}" height="12" '
+            'fill="#4c78a8"/></svg>'
         )
-    return f"<table><tbody>{''.join(cells)}</tbody></table>"
+        rows.append([(label, ""), (fmt.percent(share), ""), (bar, "bar")])
+    return rows
 
 
 def _histogram_svg(
