@@ -180,3 +180,28 @@ def test_simulate_refuses_a_folder_that_is_no_run(tmp_path):
     result = CliRunner().invoke(app, ["simulate", str(tmp_path)])
     assert result.exit_code == 2
     assert "not a woonplanner run folder" in result.output
+
+
+def test_the_page_names_gemeenten_and_support_needs_as_the_report_does():
+    from woonplanner.outputs.simulate import simulate_html
+
+    figures = {
+        "children_expected": 10.0,
+        "children_drawn_mean": 10.0,
+        "children_unplaced_mean": 0.5,
+        "children_unplaced_p95": 2.0,
+        "service_level": 0.95,
+        "service_level_p5": 0.8,
+        "share_all_placed": 0.6,
+    }
+    summary = {
+        "region": {**figures, "draws": 20},
+        "by_gemeente": [{"gemeente": "GM9904", **figures}],
+        "by_support_need": [{"support_need": "intensive", **figures}],
+        "by_type": [],
+        "km": {"mean_km": None, "bins_km": [0.0, 1.0], "share_by_bin": [1.0]},
+    }
+    page = simulate_html(summary, np.full(20, 0.95), names={"GM9904": "Elsterwolde"})
+    assert "Elsterwolde (GM9904)" in page
+    assert "intensief (geen gezinssetting)" in page
+    assert ">intensive<" not in page

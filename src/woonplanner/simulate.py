@@ -39,6 +39,7 @@ the figures are the same on one worker or many.
 
 from __future__ import annotations
 
+import json
 import math
 import sys
 import time
@@ -329,6 +330,15 @@ def chunks(draws: int, size: int = CHUNK_DRAWS) -> list[tuple[int, int]]:
     return [(s, min(s + size, draws)) for s in range(0, draws, size)]
 
 
+def _gemeente_names(run_dir: Path) -> dict[str, str]:
+    """Gemeente code → name from the run's ``kpis.json`` (empty when it has none)."""
+    try:
+        kpis = json.loads((run_dir / "kpis.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(g["code"]): str(g["name"]) for g in kpis.get("gemeenten", []) if g.get("name")}
+
+
 def run_draws(
     sim: Simulation,
     draws: int,
@@ -541,6 +551,7 @@ def simulate_run(
             privacy_threshold=scenario.output.privacy_threshold,
             target=scenario.service.level,
             report_href="../report.html" if inside else None,
+            names=_gemeente_names(run_dir),
         )
 
     write_folder(folder, fill, force=force)

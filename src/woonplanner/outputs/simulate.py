@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ import pandas as pd
 from woonplanner.outputs.pages import Markup, render
 from woonplanner.outputs.report import SIMULATE_MARKER
 from woonplanner.outputs.vocabulary import Formatter
+from woonplanner.outputs.vocabulary import labels as page_labels
 
 CSV_COLUMNS = (
     "level",
@@ -147,9 +149,11 @@ def write_simulation(
     privacy_threshold: int = 5,
     target: float | None = None,
     report_href: str | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> None:
     """Write ``simulate.json``, ``simulate.csv`` and ``simulate.html`` into ``folder``;
-    ``report_href`` is the page's link back to the run's report (none when ``None``)."""
+    ``report_href`` is the page's link back to the run's report (none when ``None``);
+    ``names`` the gemeenten's names by code, for the page."""
     text = json.dumps(summary, indent=2, ensure_ascii=False)
     (folder / "simulate.json").write_text(text + "\n", encoding="utf-8")
     simulate_table(summary).to_csv(
@@ -162,6 +166,7 @@ def write_simulation(
         privacy_threshold=privacy_threshold,
         target=target,
         report_href=report_href,
+        names=names,
     )
     (folder / "simulate.html").write_text(page, encoding="utf-8")
 
@@ -174,10 +179,22 @@ def simulate_html(
     privacy_threshold: int = 5,
     target: float | None = None,
     report_href: str | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> str:
-    """The page: headline, histogram of the per-draw service level, tables, km shares."""
+    """The page: headline, histogram of the per-draw service level, tables, km shares.
+
+    ``names``: gemeente code → name (the run's ``kpis.json``), so the table per gemeente reads
+    as the report's; support needs read in the page's language."""
     fmt = Formatter(lang=lang, threshold=privacy_threshold)
     labels = _LABELS[lang]
+    words = page_labels("report", lang=lang)
+    names = names or {}
+
+    def key(level: str, value: str) -> str:
+        if level == "gemeente":
+            return f"{names[value]} ({value})" if value in names else value
+        return words.get(f"support_{value}", value)
+
     region = summary["region"]
     alpha = summary.get("overdispersion", 0.0)
     model = (
@@ -199,7 +216,7 @@ def simulate_html(
         items = summary.get(name)
         if items:
             level = name.removeprefix("by_")
-            rows = [{"key": str(item[level]), **item} for item in items]
+            rows = [{"key": key(level, str(item[level])), **item} for item in items]
             sections.append(_section(labels[name], rows, level_columns, labels, fmt))
     rows = [{"key": fmt.type_label(item["type"]), **item} for item in summary["by_type"]]
     type_columns = ["places", "occupied_mean", "occupancy_mean", "share_full"]
