@@ -23,8 +23,8 @@ import pandas as pd
 from woonplanner.outputs.charts import curve_svg
 from woonplanner.outputs.files import write_csv, write_folder
 from woonplanner.outputs.pages import Markup, render
-from woonplanner.outputs.vocabulary import Formatter, format_total
-from woonplanner.privacy import COUNT_COLUMNS, balance_totals
+from woonplanner.outputs.vocabulary import Formatter, format_totals
+from woonplanner.privacy import COUNT_COLUMNS
 
 __all__ = ["sweep_html", "write_sweep"]
 
@@ -114,9 +114,7 @@ def _children_shown(row: pd.Series, threshold: int, lang: str) -> dict[str, str]
     equation, so that demand − placed does not give a "<5" away (docs/privacy.md)."""
     if any(pd.isna(row.get(c)) for c in COUNT_COLUMNS):
         return {}
-    values = {c: float(row[c]) for c in COUNT_COLUMNS}
-    shown = balance_totals(values, dict.fromkeys(COUNT_COLUMNS), threshold)
-    return {c: format_total(values[c], threshold, shown[c], lang) for c in COUNT_COLUMNS}
+    return format_totals({c: float(row[c]) for c in COUNT_COLUMNS}, threshold, lang=lang)
 
 
 def _table(

@@ -30,7 +30,7 @@ import pandas as pd
 
 from woonplanner.outcome import Outcome
 from woonplanner.plan import CHANGE_REASONS
-from woonplanner.privacy import COUNT_COLUMNS, page_privacy, whole
+from woonplanner.privacy import COUNT_COLUMNS, balance_totals, page_privacy, whole
 from woonplanner.schema import AGE_BANDS, FACILITY_TYPES, REASONS, SUPPORT_NEEDS
 
 __all__ = [
@@ -1175,6 +1175,23 @@ def format_total(
     return f"{format_number(least, lang)}–{format_number(most, lang)}"
 
 
+def format_totals(
+    values: Mapping[str, float],
+    threshold: int,
+    shown: Mapping[str, tuple[int, int | None] | None] | None = None,
+    lang: str = "en",
+) -> dict[str, str]:
+    """Demand, placed and unplaced children (:data:`~woonplanner.privacy.COUNT_COLUMNS` of
+    ``values``) as every page shows them: one equation (:func:`woonplanner.privacy.
+    balance_totals`), whole, adding up, a small count "<5" with placed as the range it allows.
+    ``shown``: the page rule's decision (``PagePrivacy.region``, balanced there already);
+    without it the totals are balanced here (a page without neighbourhood figures: sweep, the
+    workbench)."""
+    if shown is None:
+        shown = balance_totals(values, dict.fromkeys(COUNT_COLUMNS), threshold)
+    return {c: format_total(values[c], threshold, shown[c], lang) for c in COUNT_COLUMNS}
+
+
 def region_counts(
     neighbourhoods: pd.DataFrame, flows: pd.DataFrame | None, threshold: int, lang: str = "en"
 ) -> dict[str, str]:
@@ -1182,15 +1199,8 @@ def region_counts(
     rule, :func:`woonplanner.privacy.page_privacy`): for the command line's summary, so that it
     says what the report says and its figures add up."""
     rule = page_privacy(neighbourhoods, flows, threshold)
-    return {
-        column: format_total(
-            float(neighbourhoods[column].astype(float).fillna(0.0).sum()),
-            threshold,
-            rule.region[column],
-            lang,
-        )
-        for column in COUNT_COLUMNS
-    }
+    values = {c: float(neighbourhoods[c].astype(float).fillna(0.0).sum()) for c in COUNT_COLUMNS}
+    return format_totals(values, threshold, rule.region, lang)
 
 
 def place_name(manifest: Mapping[str, Any] | None) -> str | None:

@@ -41,8 +41,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from woonplanner.errors import WoonplannerError
-from woonplanner.outputs.vocabulary import format_total
-from woonplanner.privacy import COUNT_COLUMNS, balance_totals
+from woonplanner.outputs.vocabulary import format_totals
+from woonplanner.privacy import COUNT_COLUMNS
 from woonplanner.scenario import SCENARIO_DIR, Scenario, load_scenario
 from woonplanner.serve.form import (
     FORM_SECTIONS,
@@ -107,7 +107,7 @@ class Folder:
     def children(self) -> dict[str, str]:
         """The region's demand, placed and unplaced children as the run's shared pages show
         them (whole, adding up, a small count "<5" with placed as the range it allows:
-        :func:`woonplanner.privacy.balance_totals`); empty without them."""
+        :func:`woonplanner.outputs.vocabulary.format_totals`); empty without them."""
         if any(self.region.get(c) is None for c in COUNT_COLUMNS):
             return {}
         try:
@@ -115,9 +115,7 @@ class Folder:
             threshold = int(output.get("privacy_threshold", 5))
         except (tomllib.TOMLDecodeError, TypeError, ValueError):
             threshold = 5
-        counts = {c: float(self.region[c]) for c in COUNT_COLUMNS}
-        shown = balance_totals(counts, dict.fromkeys(COUNT_COLUMNS), threshold)
-        return {c: format_total(counts[c], threshold, shown[c], "en") for c in COUNT_COLUMNS}
+        return format_totals({c: float(self.region[c]) for c in COUNT_COLUMNS}, threshold)
 
     @property
     def status(self) -> str:
