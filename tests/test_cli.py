@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 import warnings
 
@@ -190,6 +191,8 @@ def test_validate_checks_without_writing(cli, tmp_path, monkeypatch):
     result = invoke(cli, "validate", "demo")
     assert result.exit_code == 0, result.output
     assert "is valid: 56 neighbourhoods in 4 gemeenten" in result.output
+    # A count of children as the pages show it: whole (it said "123.4 children").
+    assert re.search(r", (\d[\d,]*|<5) children needing a place\.", result.output)
     assert list(tmp_path.iterdir()) == []
     one = invoke(cli, "validate", "demo", *SMALL)
     assert "neighbourhoods in 1 gemeente," in one.output

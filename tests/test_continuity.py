@@ -12,6 +12,7 @@ from woonplanner.errors import InfeasibleError, InputDataError
 from woonplanner.model import solve
 from woonplanner.plan import replaced_children
 from woonplanner.problem import Problem
+from woonplanner.runner import prepare
 from woonplanner.scenario import load_scenario
 from woonplanner.youthcare import continuity_arcs, subtract_placements
 
@@ -193,5 +194,30 @@ def test_hard_continuity_names_the_facility_that_cannot_hold_its_children(tmp_pa
         "demo",
         overrides=[REGION, f'placements.file="{placements}"', 'continuity.mode="hard"'],
     )
-    with pytest.raises(InfeasibleError, match=r"woongroep in WK990204: 50\.0 children live there"):
+    with pytest.raises(
+        InfeasibleError, match=r"woongroep in WK990204: the children who live"
+    ) as err:
         woonplanner.run(scenario)
+    # An error message names the site, never its count of children (docs/privacy.md).
+    assert "50" not in str(err.value)
+
+
+def test_the_progress_lines_say_placed_children_as_the_pages_do(tmp_path):
+    """The run's lines said "2.0 placed children are above the estimated demand …" and
+    "… 2.0 placed now": counts of real children, below the privacy threshold, in a log. They say
+    "<5" now, as every page would."""
+    placements = tmp_path / "placements.csv"
+    placements.write_text(
+        "site,type,origin,reason,support_need,age_band,children\n"
+        "WK990204,woongroep,WK990201,safety_risk,intensive,12_17,2\n",
+        encoding="utf-8",
+    )
+    scenario = woonplanner.load_scenario(
+        "demo", overrides=[REGION, f'placements.file="{placements}"']
+    )
+    lines: list[str] = []
+    prepare(scenario, progress=lines.append)
+    text = "\n".join(lines)
+    assert "<5 placed now" in text
+    assert "warning: <5 placed children are above the estimated demand" in text
+    assert "2.0" not in text

@@ -212,3 +212,23 @@ def test_the_page_does_not_let_demand_minus_placed_give_a_small_count_away():
     _head, rows = _table(table, fmt.labels, fmt)
     cells = [text for text, _css in rows[0]]
     assert cells[5:8] == ["512", "508–511", "<5"]
+
+
+def test_the_command_line_says_the_unplaced_children_as_the_page_does():
+    """The line per value said "2.4 unplaced": an expected count below the privacy threshold
+    (docs/privacy.md). It now says what the sweep page says: "<5", or the whole number."""
+    from woonplanner.sweep import _line
+
+    row = {
+        "status": "optimal",
+        "mip_gap": 0.0,
+        "cost_eur": 1e6,
+        "mean_km": 2.0,
+        "children_demand": 53.0,
+        "children_placed": 50.6,
+        "children_unplaced": 2.4,
+    }
+    assert _line("[1/2] x=1", row, 5).endswith(", <5 unplaced")
+    many = {**row, "children_placed": 36.4, "children_unplaced": 16.6}
+    assert _line("[2/2] x=2", many, 5).endswith(", 17 unplaced")
+    assert "2.4" not in _line("[1/2] x=1", row, 5)

@@ -251,6 +251,7 @@ def validate(
     data_dir: DataDirOption = None,
 ) -> None:
     """Check a scenario and its data; solve nothing, write nothing."""
+    from woonplanner.outputs.vocabulary import format_total
     from woonplanner.region import load_region
     from woonplanner.runner import read_demand
 
@@ -263,11 +264,13 @@ def validate(
         return
     nb = region.neighbourhoods
     n_gemeenten = nb["gemeente"].nunique()
+    # As the pages show a count of children: whole, "<5" below the threshold.
+    needing = format_total(float(demand["children"].sum()), sc.output.privacy_threshold, None, "en")
     typer.echo(
         f"Scenario {sc.name!r} is valid: {len(nb)} neighbourhoods in {n_gemeenten} "
         f"gemeente{'' if n_gemeenten == 1 else 'n'}, {int(nb['inhabitants'].sum()):,} inhabitants, "
         f"{int(region.stock['units'].sum())} units of stock, "
-        f"{demand['children'].sum():.1f} children needing a place."
+        f"{needing} children needing a place."
     )
 
 

@@ -73,9 +73,9 @@ def placed_beyond_limits(problem: Problem) -> list[str]:
         most = float(options.at[o, "max_units"] * options.at[o, "capacity"])
         if children > most + 1e-6:
             reasons.append(
-                f"{options.at[o, 'type']} in {options.at[o, 'site']}: {children:.1f} children "
-                f'live there now and must stay (continuity.mode = "hard"), but at most '
-                f"{most:g} places can be there; give the site more units or set "
+                f"{options.at[o, 'type']} in {options.at[o, 'site']}: the children who live "
+                f'there now must stay (continuity.mode = "hard"), and they are more than the '
+                f"{most:g} places that can be there at most; give the site more units or set "
                 'continuity.mode = "soft"'
             )
     return reasons

@@ -28,7 +28,7 @@ from woonplanner.model import SolveResult, SolverUnavailableError, check_solver,
 from woonplanner.outputs.files import check_out_dir, make_manifest, write_run
 from woonplanner.outputs.maps import plan_map
 from woonplanner.outputs.report import write_report
-from woonplanner.outputs.vocabulary import region_counts
+from woonplanner.outputs.vocabulary import format_total, region_counts
 from woonplanner.plan import Plan, make_plan
 from woonplanner.privacy import is_children
 from woonplanner.problem import Problem
@@ -167,9 +167,16 @@ def prepare(
     anchors = school_anchors(points, region.schools)
     demand, siblings, region = read_demand(scenario, region)
     demand, raised = subtract_placements(demand, region.placements)
+    threshold = scenario.output.privacy_threshold
+
+    def children(count: float) -> str:
+        # A count of children as the pages show it (whole, "<5" below the threshold): these
+        # lines reach logs, and placements are counts of real children.
+        return format_total(float(count), threshold, None, "en")
+
     if len(raised):
         progress(
-            f"  warning: {raised['children'].sum():.1f} placed children are above the "
+            f"  warning: {children(raised['children'].sum())} placed children are above the "
             f"estimated demand of their segment in {raised['origin'].nunique()} "
             "neighbourhoods; the estimate is raised to the placements"
         )
@@ -178,11 +185,11 @@ def prepare(
     progress(
         f"  {len(region.neighbourhoods)} neighbourhoods in "
         f"{n_gemeenten} gemeente{'' if n_gemeenten == 1 else 'n'}, "
-        f"{demand['children'].sum():.1f} children needing a"
+        f"{children(demand['children'].sum())} children needing a"
         + (" new" if region.placements is not None else "")
         + " place"
         + (
-            f" and {region.placements['children'].sum():.1f} placed now"
+            f" and {children(region.placements['children'].sum())} placed now"
             if region.placements is not None
             else ""
         )

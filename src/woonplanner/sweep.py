@@ -33,7 +33,9 @@ from typing import Any
 import pandas as pd
 
 from woonplanner.errors import InfeasibleError, NoSolutionError, ScenarioError, raise_if_problems
+from woonplanner.outputs.vocabulary import format_totals
 from woonplanner.parallel import check_jobs, run_tasks
+from woonplanner.privacy import COUNT_COLUMNS
 from woonplanner.scenario import Scenario, load_scenario, parse_value
 
 __all__ = ["SWEEP_COLUMNS", "parse_vary", "sweep"]
@@ -152,7 +154,7 @@ def sweep(
         args.append((key, value, sc, where, progress if jobs == 1 and not scheduler else None))
 
     def finished(k: int, row: dict[str, Any]) -> None:
-        progress(_line(args[k][3], row))
+        progress(_line(args[k][3], row, args[k][2].output.privacy_threshold))
 
     rows = run_tasks(
         _sweep_value,
@@ -211,7 +213,9 @@ def _sweep_value(
     }
 
 
-def _line(where: str, row: dict[str, Any]) -> str:
+def _line(where: str, row: dict[str, Any], threshold: int) -> str:
+    """The command line's line for one value: the unplaced children as the sweep page shows
+    them (whole, "<5" below the privacy threshold), never the expected count."""
     if "cost_eur" not in row:
         return f"{where}: {row['status']} — {row['message']}"
     gap = row["mip_gap"]
@@ -219,5 +223,10 @@ def _line(where: str, row: dict[str, Any]) -> str:
         f"{where}: {row['status']}"
         + (f" (gap {100 * gap:.3f} %)" if row["status"] != "optimal" and gap is not None else "")
         + f", cost {row['cost_eur']:,.0f}, mean {row['mean_km'] or 0:.2f} km, "
-        f"{row['children_unplaced']:.1f} unplaced"
+        f"{_unplaced_shown(row, threshold)} unplaced"
     )
+
+
+def _unplaced_shown(row: dict[str, Any], threshold: int) -> str:
+    counts = {c: float(row[c] or 0.0) for c in COUNT_COLUMNS}
+    return format_totals(counts, threshold, lang="en")["children_unplaced"]
