@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from outputs_helpers import html_tables
+from outputs_helpers import VARIANTS, html_tables
 from test_maps import SCRIPT_NAME, make_tiny_plan
 
 from woonplanner.outputs.files import write_run
@@ -69,6 +69,42 @@ def test_not_proven_optimal_says_so_with_the_gap(plan: Plan) -> None:
     text = report_html(late)
     assert "niet bewezen optimaal, gap 2,3 % (solverstatus: time_limit)" in text
     assert "not proven optimal, gap 2.3 %" in report_html(late, lang="en")
+
+
+def test_unplaced_children_of_an_unproven_plan_are_not_called_unplaceable(plan: Plan) -> None:
+    """A plan cut short by the time limit (a buurt-level plan at 300 s: gap 100 %) left
+    hundreds of children without a place, and the report said they "cannot be placed within
+    the scenario's norms": only a proven plan shows that."""
+    late = dataclasses.replace(plan, kpis={**plan.kpis, "status": "time_limit", "mip_gap": 1.0})
+    for lang, says, not_said in (
+        ("nl", "hebben in dit plan geen plek", "kunnen binnen de normen van het scenario geen"),
+        ("en", "have no place in this plan", "cannot be placed within the scenario"),
+    ):
+        text = report_html(late, lang=lang)
+        assert says in text
+        assert "solver.time_limit_s" in text
+        assert not_said not in text
+        assert not_said in report_html(plan, lang=lang)
+
+
+def test_the_command_line_does_not_call_the_unplaced_of_an_unproven_plan_unplaceable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The run's line said "… cannot be placed within the norms" whatever the status."""
+    import woonplanner
+    from woonplanner import runner
+
+    solved = runner.solve
+
+    def cut_short(*args, **kwargs):
+        return dataclasses.replace(solved(*args, **kwargs), status="time_limit")
+
+    scenario = woonplanner.load_scenario("demo", overrides=VARIANTS["basis"])
+    for status_of, says in ((solved, "cannot be placed"), (cut_short, "have no place in this")):
+        monkeypatch.setattr(runner, "solve", status_of)
+        lines: list[str] = []
+        runner.run(scenario, progress=lines.append)
+        assert any(says in line for line in lines), lines
 
 
 def test_every_gemeente_has_a_norm_row() -> None:

@@ -115,10 +115,16 @@ def run(
     unplaced = plan.kpis["region"]["children_unplaced"]
     if is_children(unplaced):  # the pages' rule: rounds to at least one child
         count = region_counts(plan.neighbourhoods, plan.flows, scenario.output.privacy_threshold)
-        progress(
-            f"  {count['children_unplaced']} of the children cannot be placed within the norms "
-            "(see kpis.json)"
-        )
+        if result.optimal:
+            progress(
+                f"  {count['children_unplaced']} of the children cannot be placed within the "
+                "norms (see kpis.json)"
+            )
+        else:  # cut short: a better plan may place some of them
+            progress(
+                f"  {count['children_unplaced']} of the children have no place in this plan, "
+                "which is not proven optimal: a longer solver.time_limit_s may place some"
+            )
     if out is None:
         return _with(plan, scenario, region, problem, result, timings, distances.info.as_dict())
 

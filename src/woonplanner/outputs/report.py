@@ -9,7 +9,8 @@ this order:
    annual and one-off cost, and the norm; then the same per gemeente (children by their home
    gemeente, costs by where the facilities are, as in ``kpis.json``);
 3. the children who cannot be placed within the norms, and why (always shown, also when there
-   are none);
+   are none; a plan not proven optimal says its children have no place *in this plan*: a better
+   one may place some);
 4. per gemeente the 1-per-40,000 check;
 5. per type existing / opened / closed / units / places / occupied, then per gemeente and type
    with the annual and one-off cost;
@@ -441,7 +442,11 @@ def _unplaced(plan: Plan, fmt: Formatter) -> str:
         return _part("para", labels["all_placed"], "callout")
     privacy = _privacy(plan, fmt)
     count = fmt.total(total, privacy.region["children_unplaced"])
-    parts = [_part("para", labels["some_unplaced"].format(count=count), "callout bad")]
+    # Only a proven plan shows that these children cannot be placed; a plan cut short by the
+    # time limit may leave children a better plan would place.
+    proven = plan.kpis.get("status") == "optimal"
+    text = labels["some_unplaced" if proven else "some_unplaced_unproven"].format(count=count)
+    parts = [_part("para", text, "callout bad")]
     scenario = plan.scenario
     if scenario is not None:
         parts.append(_part("para", _why_text(scenario, fmt)))
