@@ -6,14 +6,22 @@ and bound when it starts from a plan), one after the other, so that the variants
 see the same machine load within seconds of each other. CPU seconds (``time.process_time``)
 are printed beside wall seconds: on a shared machine the wall clock measures the load.
 
+``--seeds`` solves each variant once per HiGHS random seed (the solve's ``seed``) and ends
+with one line per region and variant: how many seeds proved it, and the least, median and most
+CPU seconds. The seed alone moves a branch and bound's time a lot (JZ38 Zeeland: 42 to 189 CPU
+seconds over seeds 0–2, benchmarks/RESULTS.md): a variant is better only when its spread over
+seeds is, not when one run is.
+
 Usage::
 
     python benchmarks/mip_options.py --regions JZ02,JZ38,JZ13,JZ07,JZ08 --time-limit 300
+    python benchmarks/mip_options.py --regions JZ38 --variants default --seeds 0,1,2
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -44,27 +52,43 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=300.0)
     parser.add_argument("--mip-gap", type=float, default=0.001)
     parser.add_argument("--data-dir", type=Path, default=DATA_DIR)
+    parser.add_argument("--seeds", default="0", help="HiGHS random seeds, comma-separated")
     args = parser.parse_args()
+    seeds = [int(s) for s in args.seeds.split(",")]
 
     import importlib
 
     solve_module = importlib.import_module("woonplanner.model.solve")
 
-    print("code,variant,status,gap_pct,objective,solve_s,cpu_s", flush=True)
+    print("code,variant,seed,status,gap_pct,objective,solve_s,cpu_s", flush=True)
+    spread: dict[tuple[str, str], list[tuple[bool, float]]] = {}
     for code in args.regions.split(","):
         prepared = prepare(code, args.data_dir, args.time_limit, args.mip_gap)
         for name in args.variants.split(","):
             solve_module.MIP_FROM_START_OPTIONS = VARIANTS[name]
-            cpu = time.process_time()
-            result = solve_module.solve(
-                prepared["problem"], time_limit=args.time_limit, mip_gap=args.mip_gap
-            )
-            cpu_s = time.process_time() - cpu
-            gap = "" if result.gap is None else f"{100 * result.gap:.3f}"
+            for seed in seeds:
+                cpu = time.process_time()
+                result = solve_module.solve(
+                    prepared["problem"],
+                    time_limit=args.time_limit,
+                    mip_gap=args.mip_gap,
+                    seed=seed,
+                )
+                cpu_s = time.process_time() - cpu
+                gap = "" if result.gap is None else f"{100 * result.gap:.3f}"
+                print(
+                    f"{code},{name},{seed},{result.status},{gap},{result.objective:.6g},"
+                    f"{result.solve_s:.1f},{cpu_s:.1f}",
+                    flush=True,
+                )
+                spread.setdefault((code, name), []).append((result.optimal, cpu_s))
+    if len(seeds) > 1:
+        print("\ncode,variant,proven,cpu_s_min,cpu_s_median,cpu_s_max")
+        for (code, name), runs in spread.items():
+            cpu = [c for _, c in runs]
             print(
-                f"{code},{name},{result.status},{gap},{result.objective:.6g},"
-                f"{result.solve_s:.1f},{cpu_s:.1f}",
-                flush=True,
+                f"{code},{name},{sum(ok for ok, _ in runs)}/{len(runs)},{min(cpu):.1f},"
+                f"{statistics.median(cpu):.1f},{max(cpu):.1f}"
             )
 
 
