@@ -285,10 +285,10 @@ _REPORT: dict[str, dict[str, str]] = {
         ),
         "some_unplaced_unproven": (
             "{count} kinderen hebben in dit plan geen plek. Het plan is niet bewezen optimaal "
-            "(de berekening stopte bij haar tijdslimiet): een beter plan kan een deel van hen "
-            "wel plaatsen. Wat hieronder staat, is wat een kind kan tegenhouden, geen bewijs dat "
-            "deze kinderen geen plek kunnen krijgen. Geef de berekening meer tijd "
-            "(solver.time_limit_s) om het te weten."
+            "(de berekening stopte voor het bewijs, meestal bij haar tijdslimiet): een beter plan "
+            "kan een deel van hen wel plaatsen. Wat hieronder staat, is wat een kind kan "
+            "tegenhouden, geen bewijs dat deze kinderen geen plek kunnen krijgen. Geef de "
+            "berekening meer tijd (solver.time_limit_s) om het te weten."
         ),
         "unplaced_why": (
             "Een kind blijft alleen zonder plek als binnen de afstandsgrens van zijn reden geen "
@@ -452,9 +452,10 @@ _REPORT: dict[str, dict[str, str]] = {
         ),
         "some_unplaced_unproven": (
             "{count} children have no place in this plan. The plan is not proven optimal (the "
-            "solve stopped at its time limit): a better plan may place some of them. What "
-            "follows is what can hold a child back, not proof that these children cannot be "
-            "placed. Give the solve more time (solver.time_limit_s) to know."
+            "solve stopped before the proof, most often at its time limit): a better plan may "
+            "place some of them. What follows is what can hold a child back, not proof that "
+            "these children cannot be placed. Give the solve more time (solver.time_limit_s) to "
+            "know."
         ),
         "unplaced_why": (
             "A child is left without a place only when no suitable place can be made within the "
