@@ -35,6 +35,8 @@ VARIANTS: dict[str, dict[str, bool | int | float | str]] = {
     "default": {},
     "no_sub_mip": {"mip_heuristic_run_rins": False, "mip_heuristic_run_rens": False},
     "effort_0.01": {"mip_heuristic_effort": 0.01},
+    "effort_0.2": {"mip_heuristic_effort": 0.2},
+    "effort_0.5": {"mip_heuristic_effort": 0.5},
     "no_root_rc": {"mip_heuristic_run_root_reduced_cost": False},
     "no_sub_mip_rc": {
         "mip_heuristic_run_rins": False,
