@@ -85,6 +85,9 @@ def test_unplaced_children_of_an_unproven_plan_are_not_called_unplaceable(plan: 
         assert "solver.time_limit_s" in text
         assert not_said not in text
         assert not_said in report_html(plan, lang=lang)
+    # What holds a child back is a rule of proven plans, and says so.
+    assert "In een bewezen optimaal plan blijft een kind alleen zonder plek" in report_html(late)
+    assert "Een kind blijft alleen zonder plek" in report_html(plan)
 
 
 def test_the_command_line_does_not_call_the_unplaced_of_an_unproven_plan_unplaceable(

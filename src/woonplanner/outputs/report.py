@@ -449,7 +449,7 @@ def _unplaced(plan: Plan, fmt: Formatter) -> str:
     parts = [_part("para", text, "callout bad")]
     scenario = plan.scenario
     if scenario is not None:
-        parts.append(_part("para", _why_text(scenario, fmt)))
+        parts.append(_part("para", _why_text(scenario, fmt, proven)))
     by_reason = _unplaced_by_reason(plan)
     if by_reason is not None:
         # The rows sum to the total above: one equation of the page rule (docs/privacy.md).
@@ -1038,7 +1038,8 @@ def _unplaced_by_reason(plan: Plan) -> pd.DataFrame | None:
     return table[["reason", "support_need", "children"]].reset_index(drop=True)
 
 
-def _why_text(scenario: Any, fmt: Formatter) -> str:
+def _why_text(scenario: Any, fmt: Formatter, proven: bool) -> str:
+    """What can hold a child back: for a plan not proven optimal, as a rule of proven plans."""
     labels = fmt.labels
     limits = []
     for kind in FACILITY_TYPES:
@@ -1052,7 +1053,8 @@ def _why_text(scenario: Any, fmt: Formatter) -> str:
     budget = ""
     if scenario.budget.annual_eur is not None:
         budget = labels["unplaced_budget"].format(budget=fmt.money(scenario.budget.annual_eur))
-    return labels["unplaced_why"].format(limits="; ".join(limits) or "–", budget=budget)
+    lead = labels["why_lead" if proven else "why_lead_unproven"]
+    return labels["unplaced_why"].format(lead=lead, limits="; ".join(limits) or "–", budget=budget)
 
 
 def _reason_rule(scenario: Any, reason: str, fmt: Formatter) -> str:

@@ -290,8 +290,10 @@ _REPORT: dict[str, dict[str, str]] = {
             "tegenhouden, geen bewijs dat deze kinderen geen plek kunnen krijgen. Geef de "
             "berekening meer tijd (solver.time_limit_s) om het te weten."
         ),
+        "why_lead": "Een kind blijft",
+        "why_lead_unproven": "In een bewezen optimaal plan blijft een kind",
         "unplaced_why": (
-            "Een kind blijft alleen zonder plek als binnen de afstandsgrens van zijn reden geen "
+            "{lead} alleen zonder plek als binnen de afstandsgrens van zijn reden geen "
             "passende plek te maken is: er ligt geen {area} binnen die afstand, of de {areas} "
             "binnen die afstand zitten aan hun limiet ({limits}){budget}."
         ),
@@ -457,8 +459,10 @@ _REPORT: dict[str, dict[str, str]] = {
             "these children cannot be placed. Give the solve more time (solver.time_limit_s) to "
             "know."
         ),
+        "why_lead": "A child is left",
+        "why_lead_unproven": "In a proven optimal plan a child is left",
         "unplaced_why": (
-            "A child is left without a place only when no suitable place can be made within the "
+            "{lead} without a place only when no suitable place can be made within the "
             "distance band of its reason: no {area} lies within that distance, or the "
             "{areas} within it are at their limit ({limits}){budget}."
         ),
