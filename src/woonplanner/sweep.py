@@ -33,9 +33,8 @@ from typing import Any
 import pandas as pd
 
 from woonplanner.errors import InfeasibleError, NoSolutionError, ScenarioError, raise_if_problems
-from woonplanner.outputs.vocabulary import format_totals
+from woonplanner.outputs.vocabulary import figures_shown
 from woonplanner.parallel import check_jobs, run_tasks
-from woonplanner.privacy import COUNT_COLUMNS
 from woonplanner.scenario import Scenario, load_scenario, parse_value
 
 __all__ = ["SWEEP_COLUMNS", "parse_vary", "sweep"]
@@ -223,10 +222,5 @@ def _line(where: str, row: dict[str, Any], threshold: int) -> str:
         f"{where}: {row['status']}"
         + (f" (gap {100 * gap:.3f} %)" if row["status"] != "optimal" and gap is not None else "")
         + f", cost {row['cost_eur']:,.0f}, mean {row['mean_km'] or 0:.2f} km, "
-        f"{_unplaced_shown(row, threshold)} unplaced"
+        f"{figures_shown(row, threshold).get('children_unplaced', '–')} unplaced"
     )
-
-
-def _unplaced_shown(row: dict[str, Any], threshold: int) -> str:
-    counts = {c: float(row[c] or 0.0) for c in COUNT_COLUMNS}
-    return format_totals(counts, threshold, lang="en")["children_unplaced"]

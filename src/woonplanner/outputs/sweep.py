@@ -23,8 +23,7 @@ import pandas as pd
 from woonplanner.outputs.charts import curve_svg
 from woonplanner.outputs.files import write_csv, write_folder
 from woonplanner.outputs.pages import Markup, render
-from woonplanner.outputs.vocabulary import Formatter, format_totals
-from woonplanner.privacy import COUNT_COLUMNS
+from woonplanner.outputs.vocabulary import Formatter, figures_shown
 
 __all__ = ["sweep_html", "write_sweep"]
 
@@ -109,14 +108,6 @@ def sweep_html(table: pd.DataFrame, key: str, *, scenario: Any = None) -> str:
     )
 
 
-def _children_shown(row: pd.Series, threshold: int, lang: str) -> dict[str, str]:
-    """A plan's demand, placed and unplaced children as the page rule shows them: one
-    equation, so that demand − placed does not give a "<5" away (docs/privacy.md)."""
-    if any(pd.isna(row.get(c)) for c in COUNT_COLUMNS):
-        return {}
-    return format_totals({c: float(row[c]) for c in COUNT_COLUMNS}, threshold, lang=lang)
-
-
 def _table(
     table: pd.DataFrame, labels: Mapping[str, str], fmt: Formatter
 ) -> tuple[list[tuple[str, str]], list[list[tuple[str, str]]]]:
@@ -143,7 +134,7 @@ def _table(
     # A value without a plan has only its value and status.
     rows = []
     for _, row in table.iterrows():
-        shown = _children_shown(row, fmt.threshold, fmt.lang)
+        shown = figures_shown(row, fmt.threshold, fmt.lang)
         rows.append(
             [
                 ("" if pd.isna(row[c]) else shown.get(c) or show(row[c]), cls)

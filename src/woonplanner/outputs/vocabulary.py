@@ -1210,6 +1210,14 @@ def format_totals(
     return {c: format_total(values[c], threshold, shown[c], lang) for c in COUNT_COLUMNS}
 
 
+def figures_shown(figures: Mapping[str, Any], threshold: int, lang: str = "en") -> dict[str, str]:
+    """:func:`format_totals` of a plan's region figures as a table or file holds them (a
+    ``kpis.json`` region, a sweep row): empty when any of the three counts is missing."""
+    if any(pd.isna(figures.get(c)) for c in COUNT_COLUMNS):
+        return {}
+    return format_totals({c: float(figures[c]) for c in COUNT_COLUMNS}, threshold, lang=lang)
+
+
 def region_counts(
     neighbourhoods: pd.DataFrame, flows: pd.DataFrame | None, threshold: int, lang: str = "en"
 ) -> dict[str, str]:

@@ -41,8 +41,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from woonplanner.errors import WoonplannerError
-from woonplanner.outputs.vocabulary import format_totals
-from woonplanner.privacy import COUNT_COLUMNS
+from woonplanner.outputs.vocabulary import figures_shown
 from woonplanner.scenario import SCENARIO_DIR, Scenario, load_scenario
 from woonplanner.serve.form import (
     FORM_SECTIONS,
@@ -107,15 +106,13 @@ class Folder:
     def children(self) -> dict[str, str]:
         """The region's demand, placed and unplaced children as the run's shared pages show
         them (whole, adding up, a small count "<5" with placed as the range it allows:
-        :func:`woonplanner.outputs.vocabulary.format_totals`); empty without them."""
-        if any(self.region.get(c) is None for c in COUNT_COLUMNS):
-            return {}
+        :func:`woonplanner.outputs.vocabulary.figures_shown`); empty without them."""
         try:
             output = tomllib.loads(self.scenario_text).get("output", {})
             threshold = int(output.get("privacy_threshold", 5))
         except (tomllib.TOMLDecodeError, TypeError, ValueError):
             threshold = 5
-        return format_totals({c: float(self.region[c]) for c in COUNT_COLUMNS}, threshold)
+        return figures_shown(self.region, threshold)
 
     @property
     def status(self) -> str:
