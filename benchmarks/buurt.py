@@ -24,8 +24,11 @@ Columns of the table:
 ``cols_solved``, ``lp_columns``, ``rows_solved``, ``solve_s``, ``solve_cpu_s``, ``status``, ``gap``
     with ``--solve SECONDS`` only: :func:`woonplanner.model.solve` with that time limit: the
     columns after merging identical groups, the columns its LP relaxation held at the end
-    (arcs priced, :mod:`woonplanner.model.pricing`), the rows handed to HiGHS, wall clock
-    (which the limit counts) and this process's CPU seconds.
+    (arcs priced, :mod:`woonplanner.model.pricing`; 0 when it did not finish), the rows handed
+    to HiGHS, wall clock (which the limit counts) and this process's CPU seconds.
+``objective``, ``bound``, ``unplaced``
+    with ``--solve``: the plan's objective and the proven bound (millions; ``-`` without one)
+    and the children the plan leaves without a place (synthetic buurten: not personal data).
 ``plain_s``, ``plain_status``, ``plain_gap``, ``ratio``
     with ``--solve`` and ``--plain``: plain HiGHS on the same model (every row, one run; see
     ``benchmarks/regions.py``) with the same limit, and its seconds over woonplanner's.
@@ -79,6 +82,9 @@ SOLVE_COLUMNS = (
     "solve_cpu_s",
     "status",
     "gap",
+    "objective",
+    "bound",
+    "unplaced",
 )
 PLAIN_COLUMNS = ("plain_s", "plain_status", "plain_gap", "ratio")
 
@@ -133,6 +139,9 @@ def measure(
             solve_cpu_s=time.process_time() - cpu,
             status=result.status,
             gap=result.gap,
+            objective=result.objective,
+            bound=result.bound,
+            unplaced=result.parts.get("unplaced_children"),
         )
         if plain:
             from regions import solve_plain
@@ -173,6 +182,10 @@ def _fmt(value: Any, column: str) -> str:
         return f"{100 * value:.2f} %"
     if column == "ratio":
         return f"{value:.2f}"
+    if column in ("objective", "bound"):
+        return f"{value / 1e6:,.1f} M"
+    if column == "unplaced":
+        return f"{value:,.1f}"
     if column == "peak_mib":
         return f"{value:,.0f}"
     if column.endswith("_s"):

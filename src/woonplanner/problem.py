@@ -30,6 +30,10 @@ index: ``demand`` (> 0) and ``may_be_unplaced`` (bool; when false the group must
 full); optionally ``single_source`` (bool, absent = false): the group goes whole to one option
 (its assignment columns are binary, and it is never merged with another group).
 
+``area`` (optional, in ``options`` and ``groups``): the area a site or an origin lies in, such
+as the wijk of a buurt; a coarser instance of the problem is made by areas
+(:mod:`woonplanner.model.coarse`). Absent: no coarse stage.
+
 ``arcs``: one row per allowed assignment ``a`` of a group to an option, integer row index:
 ``group``, ``option`` (row indices), ``cost`` (money for serving the *whole* group there, so a
 share ``x`` costs ``cost * x``), ``km`` (distance per child; the child-distance objective is
@@ -63,6 +67,9 @@ OPTION_COLUMNS = (
 )
 GROUP_COLUMNS = ("demand", "may_be_unplaced")
 ARC_COLUMNS = ("group", "option", "cost", "km")
+#: Optional column of ``options`` and ``groups``: the area a site or an origin lies in (for
+#: youth care at buurt level: its wijk). Two solve stages use it (:mod:`woonplanner.model.coarse`).
+AREA = "area"
 
 
 @dataclass(frozen=True)
@@ -317,5 +324,7 @@ def merge_identical_groups(problem: Problem) -> MergedGroups:
     )
     if "single_source" in groups.columns:
         new_groups["single_source"] = single[first]
+    if AREA in groups.columns:
+        new_groups[AREA] = groups[AREA].to_numpy()[first]
     reduced = replace(problem, groups=new_groups, arcs=new_arcs)
     return MergedGroups(reduced, merged, arc_map)

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from woonplanner.errors import InputDataError
-from woonplanner.problem import Objective, Problem, UnitConstraint
+from woonplanner.problem import AREA, Objective, Problem, UnitConstraint
 from woonplanner.scenario import FacilityTypeConfig, Scenario
 from woonplanner.schema import FACILITY_TYPES
 from woonplanner.service import with_service_level
@@ -121,6 +121,9 @@ def build_problem(
     if len(sibling_rows):
         # Read back by the plan: the groups split because no unit within reach holds them.
         groups.attrs["sibling_groups_without_unit"] = int((~sibling_rows["suited"]).sum())
+    area = wijk_of(neighbourhoods)
+    options = options.assign(**{AREA: options["site"].map(area).to_numpy()})
+    groups = groups.assign(**{AREA: groups["origin"].map(area).to_numpy()})
     problem = Problem(
         options=options,
         groups=groups,
@@ -143,6 +146,21 @@ def build_problem(
     return with_service_level(
         problem, scenario.service.level, overdispersion=scenario.simulate.overdispersion
     )
+
+
+def wijk_of(neighbourhoods: pd.DataFrame) -> pd.Series:
+    """The wijk of each neighbourhood, by code: a ``wijk`` column where the table has one,
+    else a CBS buurt code's wijk (``BU03630105`` and the synthetic ``BU036301S05`` lie in
+    ``WK036301``); any other code (a wijk, the demo's) is its own area. The solve makes a
+    coarse instance of the areas when they are fewer than the sites
+    (:mod:`woonplanner.model.coarse`)."""
+    codes = neighbourhoods["code"].astype(str)
+    buurt = codes.str.match(r"^BU\d{6}")
+    area = codes.where(~buurt, "WK" + codes.str.slice(2, 8))
+    if "wijk" in neighbourhoods.columns:
+        given = neighbourhoods["wijk"].astype("string")
+        area = given.where(given.notna(), area).astype(str)
+    return pd.Series(area.to_numpy(), index=codes.to_numpy())
 
 
 def largest_band_km(scenario: Scenario) -> float:

@@ -3,6 +3,8 @@ r"""Solve a :class:`~woonplanner.problem.Problem` and return plain arrays.
 The solve is a short sequence of named stages, each a function with explicit inputs and
 outputs (:func:`solve` reads top to bottom):
 
+0. :func:`coarse_stage` — where the problem has areas (the buurt level): a plan and a bound
+   from the coarse instance of :mod:`woonplanner.model.coarse`, before the fine LP;
 1. :func:`separation_lp` — the LP relaxation, adding the rows of the lazy families (strong
    linking, reach capacity) it violates until it violates none, on the arcs it needs (priced
    by their reduced cost, :mod:`woonplanner.model.pricing`);
@@ -44,6 +46,7 @@ from highspy.highs import HighsCallbackEvent
 from scipy import sparse
 
 from woonplanner.model.build import formulate, uncapacitated_options
+from woonplanner.model.coarse import coarsen, fine_units
 from woonplanner.model.formulation import Constraints, Formulation
 from woonplanner.model.highs_model import MatrixModel, add_rows, new_highs, pass_model, to_matrix
 from woonplanner.model.pricing import INITIAL_PER_GROUP, PricedLp, first_per_group
@@ -339,8 +342,12 @@ def _solve_highs(
     stage = replace(stage, deadline=None if time_limit is None else start + time_limit)
     say = progress or (lambda _message: None)
     costs = formulation.objective()
+    weighted = problem.objective.mode == "weighted"
+    coarse = coarse_stage(stage, problem, progress, start) if weighted else None
     x_lp = x_start = relaxation = None
-    if lazy and base.integer.any() and (separate or not separate_linking):
+    if stage.remaining() <= 0 and coarse is not None:
+        pass  # the coarse stage used the whole time limit: its plan is the answer
+    elif lazy and base.integer.any() and (separate or not separate_linking):
         arc_group = problem.arcs["group"].to_numpy() if price_arcs else None
         stage, relaxation = separation_lp(
             stage, lazy if separate else [], at_once, arc_group if separate else None
@@ -348,7 +355,6 @@ def _solve_highs(
         if relaxation is not None:
             x_lp = relaxation.x
             say(f"  LP relaxation: bound {costs @ x_lp:,.0f} ({time.perf_counter() - start:.1f} s)")
-    weighted = problem.objective.mode == "weighted"
     if relaxation is not None and weighted:
         x_start = lp_guided_start(stage, problem, relaxation, progress=progress, since=start)
         if x_start is not None:
@@ -357,18 +363,29 @@ def _solve_highs(
                 f"  first plan {costs @ x_start:,.0f}, {100 * (gap or 0.0):.2f} % above the LP "
                 f"bound ({time.perf_counter() - start:.1f} s)"
             )
+    bound = None if x_lp is None else float(costs @ x_lp)
+    if coarse is not None:
+        x_start = _better(costs, x_start, coarse.x)
+        if coarse.bound is not None and (bound is None or coarse.bound > bound):
+            bound = coarse.bound
     if not weighted:
         run = _highs_mip(stage, progress, start)
         outcome = lexicographic(formulation, run, problem.objective.lexicographic_tolerance)
-    elif (proven := proven_start(costs, x_lp, x_start, mip_gap, log)) is not None:
+    elif (proven := proven_start(costs, bound, x_start, mip_gap, log)) is not None:
         outcome = proven
         say(f"  the first plan is within the {100 * mip_gap:g} % gap: no branch and bound")
     elif x_start is not None and stage.remaining() <= 0:
-        # The start used the whole time limit: its plan, with the LP bound (a branch and
-        # bound of no time would report a weaker one).
-        outcome = Outcome("time_limit", x_start, float(costs @ x_start), float(costs @ x_lp))
+        # The start used the whole time limit: its plan, with the LP's or the coarse bound
+        # (a branch and bound of no time would report a weaker one).
+        outcome = Outcome("time_limit", x_start, float(costs @ x_start), bound)
     else:
         outcome = full_mip(stage, costs, x_start, progress, start)
+        if x_start is not None and outcome.x is None and outcome.status != "infeasible":
+            # Cut short before HiGHS took the start up (at buurt level its presolve alone can
+            # outlast the time left): the start is the plan.
+            outcome = replace(outcome, x=x_start, objective=float(costs @ x_start))
+        if bound is not None and outcome.x is not None and outcome.status != "optimal":
+            outcome = replace(outcome, bound=max(bound, outcome.bound or -math.inf))
     if outcome.status == "optimal" and weighted:
         run = _highs_mip(stage, None, start)
         outcome = keep_stock(formulation, problem, outcome, run, mip_gap) or outcome
@@ -641,6 +658,143 @@ def lp_guided_start(
     return None
 
 
+#: The coarse stage solves the coarse instance to this gap (or the solve's own, if looser): its
+#: plan is a start and its bound a floor, not the answer.
+COARSE_GAP = 5e-3
+#: Repair rounds of the plan the coarse stage puts on the fine options (:func:`coarse_start`).
+COARSE_REPAIR_ROUNDS = 3
+#: A repair round adds a unit where its LP raises the option's units by more than this.
+COARSE_REPAIR_RAISE = 0.25
+#: After the repairs a unit the plan fills to less than this share of its places is dropped
+#: (when the plan without it is better).
+COARSE_DROP_BELOW = 0.25
+
+
+@dataclass(frozen=True)
+class CoarseStart:
+    """What the coarse stage gives the fine solve: a plan (``None``: none) and a bound."""
+
+    x: np.ndarray | None
+    bound: float | None
+
+
+def coarse_stage(
+    stage: Stage,
+    problem: Problem,
+    progress: Callable[[str], None] | None,
+    since: float,
+) -> CoarseStart | None:
+    """A first plan and a bound from the coarse instance (:mod:`woonplanner.model.coarse`),
+    before the fine LP: ``None`` when the problem has no coarse instance.
+
+    The coarse instance (the size of the wijk level) is solved to :data:`COARSE_GAP` with
+    every stage of :func:`solve`; its proven bound bounds the fine optimum (it is a
+    relaxation). Its units go to the fine options (:func:`~woonplanner.model.coarse.fine_units`)
+    and :func:`coarse_start` makes a fine plan of them.
+    """
+    coarse = coarsen(problem)
+    if coarse is None:
+        return None
+    say = progress or (lambda _message: None)
+    c = coarse.problem
+    say(
+        f"  coarse instance: {c.n_options:,} options, {c.n_groups:,} groups, {c.n_arcs:,} arcs "
+        f"(fine: {problem.n_options:,}, {problem.n_groups:,}, {problem.n_arcs:,})"
+    )
+    remaining = stage.remaining()
+    result = solve(
+        c,
+        time_limit=None if remaining == math.inf else max(remaining, 0.01),
+        mip_gap=max(stage.mip_gap, COARSE_GAP),
+        threads=stage.threads,
+        seed=stage.seed,
+        log=stage.log,
+    )
+    if result.status == "interrupted":
+        stage.interrupted[0] = True
+    bound = result.bound if result.status in ("optimal", "time_limit") else None
+    if not result.has_solution:
+        return CoarseStart(None, bound)
+    say(
+        f"  coarse plan {result.objective:,.0f}, bound {bound or 0:,.0f} "
+        f"({time.perf_counter() - since:.1f} s)"
+    )
+    units = fine_units(problem, coarse, result.units, result.assign)
+    return CoarseStart(coarse_start(stage, problem, units), bound)
+
+
+def coarse_start(stage: Stage, problem: Problem, units: np.ndarray) -> np.ndarray | None:
+    """A fine plan with these ``units``: the assignment LP with every option's units fixed
+    (a transportation problem on the arcs to options that have units), then up to
+    :data:`COARSE_REPAIR_ROUNDS` repair rounds while they make the plan better: an LP in which
+    the units of the options that children left unplaced could reach may rise to their maximum
+    (with the linking rows of those arcs), and each option whose units it raises by more than
+    :data:`COARSE_REPAIR_RAISE` gets them rounded up; then the fixed LP again. Last, the units
+    the plan leaves empty, then those it fills to less than :data:`COARSE_DROP_BELOW`, are
+    dropped when that makes the plan better. Every plan is
+    feasible for the full model (integer units, every row holds). ``None`` when the fixed LP
+    has no plan (a child that must be placed cannot reach any unit)."""
+    formulation, base = stage.formulation, stage.base
+    cols = formulation.columns
+    costs = formulation.objective()
+    unit_col = np.arange(base.n_cols)[cols["units"]]
+    arc_col = np.arange(base.n_cols)[cols["assign"]]
+    group = problem.arcs["group"].to_numpy()
+    option = problem.arcs["option"].to_numpy()
+    most = problem.options["max_units"].to_numpy(dtype=float)
+    continuous = np.zeros(base.n_cols, dtype=bool)
+
+    def fixed(units: np.ndarray) -> np.ndarray | None:
+        lower, upper = base.col_lower.copy(), base.col_upper.copy()
+        lower[unit_col] = upper[unit_col] = units
+        upper[arc_col[units[option] <= 0]] = 0.0
+        return stage.run(stage.highs(col_lower=lower, col_upper=upper, integer=continuous)).x
+
+    x = fixed(units)
+    if x is None:
+        return None
+    linking = next((c for c in formulation.constraints if c.name == "linking"), None)
+    for _ in range(COARSE_REPAIR_ROUNDS):
+        short = np.zeros(problem.n_groups, dtype=bool)
+        short[formulation.family("unplaced").of] = x[cols["unplaced"]] > LINKING_TOLERANCE
+        extra = short[group] & (units[option] < most[option])
+        if not extra.any() or stage.remaining() <= 0:
+            break
+        lower, upper = base.col_lower.copy(), base.col_upper.copy()
+        lower[unit_col] = units
+        upper[arc_col[(units[option] <= 0) & ~extra]] = 0.0
+        rows = () if linking is None else (linking.subset(np.flatnonzero(extra[linking.of])),)
+        highs = stage.highs(col_lower=lower, col_upper=upper, integer=continuous, extra=rows)
+        y = stage.run(highs).x
+        if y is None:
+            break
+        raised = y[unit_col] - units > COARSE_REPAIR_RAISE
+        if not raised.any():
+            break
+        more = units.copy()
+        more[raised] = np.minimum(most[raised], np.ceil(y[unit_col][raised] - 1e-6))
+        x_more = fixed(more)
+        if x_more is None or costs @ x_more >= costs @ x:
+            break
+        units, x = more, x_more
+    # Then the units the plan hardly fills: first those wholly empty, then those filled less
+    # than COARSE_DROP_BELOW of a unit's places — each step kept only when the plan gets better.
+    places = problem.usable_capacity()
+    children = problem.groups["demand"].to_numpy(dtype=float)[group]
+    for spare_share in (1.0, 1.0 - COARSE_DROP_BELOW):
+        if stage.remaining() <= 0:
+            break
+        load = np.bincount(option, weights=children * x[arc_col], minlength=problem.n_options)
+        spare = np.floor((places * units - load) / np.maximum(places, 1e-9) + 1.0 - spare_share)
+        fewer = units - np.clip(spare, 0.0, units)
+        if not (fewer < units).any():
+            continue
+        x_fewer = fixed(fewer)
+        if x_fewer is not None and costs @ x_fewer < costs @ x:
+            units, x = fewer, x_fewer
+    return x
+
+
 #: The start's MIP keeps, besides the arcs the LP uses, each group's this many arcs of least
 #: reduced cost (:func:`start_arcs`).
 START_ARCS_PER_GROUP = 20
@@ -660,22 +814,23 @@ def start_arcs(problem: Problem, share: np.ndarray, reduced_cost: np.ndarray) ->
 
 def proven_start(
     costs: np.ndarray,
-    x_lp: np.ndarray | None,
+    bound: float | None,
     x_start: np.ndarray | None,
     mip_gap: float,
     log: Sequence[IO[str]],
 ) -> Outcome | None:
-    """The start as the optimal plan, when the LP relaxation already proves it within the gap.
+    """The start as the optimal plan, when a bound already proves it within the gap.
 
     The last LP of :func:`separation_lp` is a relaxation of the full model (it has a subset of
-    its rows), so its value is a valid lower bound. When the start is within ``mip_gap`` of
-    it, HiGHS' branch and bound would only solve that LP again to find the same: 14 of 28
-    jeugdregio's measured (JZ13 Amsterdam: 0.030 %). Returns ``None`` when it is not, or when
-    there is no start.
+    its rows), so its value is a valid lower bound; so is the coarse instance's
+    (:func:`coarse_stage`). When the start is within ``mip_gap`` of the better one, HiGHS'
+    branch and bound would only solve that LP again to find the same: 14 of 28 jeugdregio's
+    measured (JZ13 Amsterdam: 0.030 %). Returns ``None`` when it is not, or when there is no
+    start or no bound.
     """
-    if x_lp is None or x_start is None:
+    if bound is None or x_start is None:
         return None
-    objective, bound = float(costs @ x_start), float(costs @ x_lp)
+    objective = float(costs @ x_start)
     gap = _gap(objective, bound)
     if gap is None or gap > mip_gap:
         return None
@@ -685,6 +840,13 @@ def proven_start(
             f"bound ({bound:.10g}): optimal at the {100 * mip_gap:g} % gap, no branch and bound\n"
         )
     return Outcome("optimal", x_start, objective, bound)
+
+
+def _better(costs: np.ndarray, x: np.ndarray | None, y: np.ndarray | None) -> np.ndarray | None:
+    """The plan of the two of lower objective (``x`` when equal; ``None`` when neither)."""
+    if x is None or y is None:
+        return y if x is None else x
+    return y if costs @ y < costs @ x else x
 
 
 def full_mip(
