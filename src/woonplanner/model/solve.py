@@ -715,10 +715,8 @@ def coarse_stage(
     bound = result.bound if result.status in ("optimal", "time_limit") else None
     if not result.has_solution:
         return CoarseStart(None, bound)
-    say(
-        f"  coarse plan {result.objective:,.0f}, bound {bound or 0:,.0f} "
-        f"({time.perf_counter() - since:.1f} s)"
-    )
+    floor = "no bound" if bound is None else f"bound {bound:,.0f}"
+    say(f"  coarse plan {result.objective:,.0f}, {floor} ({time.perf_counter() - since:.1f} s)")
     units = fine_units(problem, coarse, result.units, result.assign)
     return CoarseStart(coarse_start(stage, problem, units), bound)
 
