@@ -241,3 +241,40 @@ def test_wijk_of_buurt_codes():
     ]
     table["wijk"] = [None, "WK999999", None, None]
     assert wijk_of(table).tolist() == ["WK036301", "WK999999", "WK036301", "N01"]
+
+
+def test_when_the_lp_does_not_finish_the_coarse_plan_and_bound_are_the_answer(monkeypatch):
+    """The buurt LP outlasting the time limit, imitated: the separation LP returns no
+    relaxation and the clock is up. The result is the coarse stage's plan, with the coarse
+    bound, which lies at or below the true optimum."""
+    problem = areas_problem(2, existing=True)
+    best = solve(problem, mip_gap=0.0)
+    out_of_time = [False]
+    real_remaining = stages.Stage.remaining
+
+    def remaining(self):
+        return 0.0 if out_of_time[0] else real_remaining(self)
+
+    def no_lp(stage, *args, **kwargs):
+        out_of_time[0] = True
+        return stage, None
+
+    monkeypatch.setattr(stages.Stage, "remaining", remaining)
+    monkeypatch.setattr(stages, "separation_lp", no_lp)
+    result = solve(problem, mip_gap=1e-9, time_limit=3600)
+    assert out_of_time[0]  # the coarse stage ran before the LP
+    assert result.status == "time_limit"
+    assert result.has_solution
+    assert result.bound is not None
+    assert result.bound <= best.objective + 1e-6
+    assert result.objective >= best.objective - 1e-6
+    assert result.gap == pytest.approx((result.objective - result.bound) / result.objective)
+
+
+def test_the_coarse_stage_is_deterministic():
+    """Two solves of a problem with areas give the same plan to the last bit."""
+    problem = areas_problem(3, existing=True)
+    first, second = solve(problem, mip_gap=1e-3), solve(problem, mip_gap=1e-3)
+    assert first.objective == second.objective
+    assert np.array_equal(first.units, second.units)
+    assert np.array_equal(first.assign, second.assign)
