@@ -440,6 +440,10 @@ def test_buurt_level_plan_from_a_split_folder(tiny: Path, tmp_path: Path) -> Non
     layers = gpd.list_layers(out / "plan.gpkg")["name"].tolist()
     assert "neighbourhoods" in layers
     assert len(gpd.read_file(out / "plan.gpkg", layer="neighbourhoods")) == n_buurten
+    # Made-up figures say so: the pages' titles name the buurten synthetic.
+    assert json.loads((out / "manifest.json").read_text())["synthetic_buurten"] is True
+    for page in ("report.html", "map.html"):
+        assert "synthetische buurten, geen CBS-cijfers" in (out / page).read_text()
 
 
 def test_buurt_level_plan_from_a_pdok_geopackage(
@@ -536,3 +540,15 @@ def test_real_region_split_adds_up(tmp_path: Path) -> None:
     every = cbs.load_neighbourhoods(NL)
     total = buurten.buurten_per_wijk(every["inhabitants"], every.geometry.area / 1e6).sum()
     assert 14_000 <= total <= 15_500
+
+
+def test_synthetic_codes_and_the_place_name() -> None:
+    """Synthetic buurt codes are told from real ones; a run of them is named so on its pages."""
+    from woonplanner.outputs.vocabulary import place_name
+
+    codes = pd.Series(["BU005900S01", "BU005900S123", "BU00590003", "WK005900", "N01"])
+    assert buurten.synthetic_codes(codes).tolist() == [True, True, False, False, False]
+    manifest = {"region": "JZ02", "region_name": "Friesland", "synthetic_buurten": True}
+    assert place_name(manifest) == "Friesland (synthetische buurten, geen CBS-cijfers)"
+    assert place_name(manifest, "en") == "Friesland (synthetic buurten, not CBS figures)"
+    assert place_name({"region": "JZ02"}) == "JZ02"

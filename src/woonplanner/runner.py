@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from woonplanner.data.buurten import synthetic_codes
 from woonplanner.data.caseload import read_caseload_with_siblings
 from woonplanner.demand import estimate_demand
 from woonplanner.diagnosis import raise_without_plan
@@ -328,6 +329,8 @@ def _with(
     manifest["region"] = region.name
     if region.title:
         manifest["region_name"] = region.title
+    if synthetic_codes(region.neighbourhoods["code"]).any():
+        manifest["synthetic_buurten"] = True
     manifest["travel"] = travel
     return Plan(
         neighbourhoods=plan.neighbourhoods,

@@ -33,7 +33,7 @@ from typing import Any
 import pandas as pd
 
 from woonplanner.errors import InfeasibleError, NoSolutionError, ScenarioError, raise_if_problems
-from woonplanner.outputs.vocabulary import figures_shown
+from woonplanner.outputs.vocabulary import figures_shown, place_name
 from woonplanner.parallel import check_jobs, run_tasks
 from woonplanner.scenario import Scenario, load_scenario, parse_value
 
@@ -201,7 +201,7 @@ def _sweep_value(
         }
     region = plan.kpis["region"]
     return {
-        "region_name": (plan.manifest or {}).get("region_name"),  # the page's title, not a column
+        "region_name": place_name(plan.manifest),  # the page's title, not a column
         "key": key,
         "value": value,
         "status": plan.kpis["status"],

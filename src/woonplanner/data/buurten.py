@@ -115,6 +115,12 @@ def buurten_per_wijk(
     return np.maximum(1, np.round(mean_per_wijk * size)).astype(np.int64)
 
 
+def synthetic_codes(codes: pd.Series) -> pd.Series:
+    """True for the codes of synthetic buurten (``BU005900S01``: the wijk's six digits, ``S``,
+    the buurt's number); a real CBS buurtcode has eight digits and never matches."""
+    return codes.astype(str).str.fullmatch(r"BU\d{6}S\d+")
+
+
 def _rng(seed: int, code: str) -> np.random.Generator:
     """The random stream of one wijk: from the seed and the wijk code only."""
     return np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(code.encode())]))

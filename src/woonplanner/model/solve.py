@@ -350,7 +350,12 @@ def _solve_highs(
     elif lazy and base.integer.any() and (separate or not separate_linking):
         arc_group = problem.arcs["group"].to_numpy() if price_arcs else None
         stage, relaxation = separation_lp(
-            stage, lazy if separate else [], at_once, arc_group if separate else None
+            stage,
+            lazy if separate else [],
+            at_once,
+            arc_group if separate else None,
+            progress=progress,
+            since=start,
         )
         if relaxation is not None:
             x_lp = relaxation.x
@@ -436,6 +441,9 @@ def separation_lp(
     lazy: Sequence[Constraints],
     at_once: Sequence[np.ndarray],
     arc_group: np.ndarray | None = None,
+    *,
+    progress: Callable[[str], None] | None = None,
+    since: float = 0.0,
 ) -> tuple[Stage, Relaxation | None]:
     """The LP relaxation, with the rows of the lazy families (the strong-linking rows
     ``x_a <= u_o``, the reach capacity rows) it violates added: the families' own rows,
@@ -465,6 +473,9 @@ def separation_lp(
     next to nothing there and separation takes a round per customer move (pmed11: 63 rounds,
     30 s, against 13 s for HiGHS on the whole model). When every row is of that kind
     :func:`solve` builds the model with them and does not separate.
+
+    ``progress`` hears, at most every :data:`PROGRESS_INTERVAL_S` seconds, how far the rounds
+    are (at buurt level the LP takes minutes).
 
     Returns the stage with the rows added (in the order added: later HiGHS instances get the
     same rows in the same order) and the final LP's solution and reduced costs (``None`` when
@@ -506,7 +517,14 @@ def separation_lp(
 
     lp.add_rows(due())
     x = relaxation = None
-    for _ in range(LINKING_ROUNDS):
+    said = time.perf_counter()
+    for round_ in range(LINKING_ROUNDS):
+        if progress is not None and time.perf_counter() - said >= PROGRESS_INTERVAL_S:
+            said = time.perf_counter()
+            progress(
+                f"  LP relaxation: round {round_ + 1}, {lp.n_active:,} columns "
+                f"({said - since:.0f} s)"
+            )
         outcome = stage.run(lp.highs)
         if outcome.status == "infeasible" and lp.add_all():
             lp.add_rows(due())
@@ -699,7 +717,8 @@ def coarse_stage(
     c = coarse.problem
     say(
         f"  coarse instance: {c.n_options:,} options, {c.n_groups:,} groups, {c.n_arcs:,} arcs "
-        f"(fine: {problem.n_options:,}, {problem.n_groups:,}, {problem.n_arcs:,})"
+        f"(the full one, identical groups merged: {problem.n_options:,}, {problem.n_groups:,}, "
+        f"{problem.n_arcs:,})"
     )
     remaining = stage.remaining()
     result = solve(
@@ -718,7 +737,15 @@ def coarse_stage(
     floor = "no bound" if bound is None else f"bound {bound:,.0f}"
     say(f"  coarse plan {result.objective:,.0f}, {floor} ({time.perf_counter() - since:.1f} s)")
     units = fine_units(problem, coarse, result.units, result.assign)
-    return CoarseStart(coarse_start(stage, problem, units), bound)
+    x = coarse_start(stage, problem, units)
+    if x is not None:
+        objective = float(stage.formulation.objective() @ x)
+        gap = "" if bound is None else f", {100 * (_gap(objective, bound) or 0.0):.2f} % above it"
+        say(
+            f"  first plan from the coarse one {objective:,.0f}{gap} "
+            f"({time.perf_counter() - since:.1f} s); the full LP relaxation next"
+        )
+    return CoarseStart(x, bound)
 
 
 def coarse_start(stage: Stage, problem: Problem, units: np.ndarray) -> np.ndarray | None:
@@ -1021,6 +1048,11 @@ def _reporting(
         if math.isfinite(out.mip_primal_bound) and what != "branch and bound":
             # The start's MIP is a restricted one: its own bound is not the model's.
             say(f"  {what}: best so far {out.mip_primal_bound:,.0f} after {now - since:.0f} s")
+        elif math.isfinite(out.mip_primal_bound) and not math.isfinite(out.mip_dual_bound):
+            say(
+                f"  {what}: plan {out.mip_primal_bound:,.0f}, no bound yet after "
+                f"{now - since:.0f} s"
+            )
         elif math.isfinite(out.mip_primal_bound):
             say(
                 f"  {what}: gap {100 * out.mip_gap:.3f} % after {now - since:.0f} s "

@@ -323,7 +323,7 @@ def compare_figure(runs: Sequence[RunFolder], table: pd.DataFrame, *, lang: str 
     fmt = Formatter(lang=lang, threshold=threshold, page="compare", level=level)
     n = len(runs)
     columns = 3 if n == 3 else 2
-    place = _place_name(runs)
+    place = _place_name(runs, lang)
     heading = labels["title"] + (f" — {place}" if place else "")
     figure = Figure(title=esc(heading))
     # Leaflet first, so the page's CSS overrides Leaflet's own.
@@ -401,14 +401,14 @@ def compare_figure(runs: Sequence[RunFolder], table: pd.DataFrame, *, lang: str 
     return figure
 
 
-def _place_name(runs: Sequence[RunFolder]) -> str | None:
+def _place_name(runs: Sequence[RunFolder], lang: str) -> str | None:
     """The region's name ("Rijnmond") from the runs' manifests, when they agree on one."""
     names = set()
     for run in runs:
         manifest = _manifest(run)
         if manifest is None:
             return None
-        names.add(vocab.place_name(manifest))
+        names.add(vocab.place_name(manifest, lang))
     return names.pop() if len(names) == 1 else None
 
 

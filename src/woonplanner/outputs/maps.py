@@ -1262,7 +1262,7 @@ def _title_html(
 
 def _heading(plan: Plan, labels: Mapping[str, str]) -> str:
     """Like the report: the region's name after the generic title."""
-    region = vocab.place_name(plan.manifest)
+    region = vocab.place_name(plan.manifest, labels["html_lang"])
     return f"{labels['title']} — {region}" if region else labels["title"]
 
 

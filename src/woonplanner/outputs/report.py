@@ -1091,7 +1091,7 @@ def _status_text(plan: Plan, fmt: Formatter) -> tuple[bool, str]:
 
 
 def _page_title(plan: Plan, labels: Mapping[str, str]) -> str:
-    region = place_name(plan.manifest)
+    region = place_name(plan.manifest, labels["html_lang"])
     return f"{labels['title']} — {region}" if region else labels["title"]
 
 

@@ -1229,12 +1229,25 @@ def region_counts(
     return format_totals(values, threshold, rule.region, lang)
 
 
-def place_name(manifest: Mapping[str, Any] | None) -> str | None:
+#: What a page adds to the region's name when its neighbourhoods are synthetic buurten
+#: (``woonplanner data split-buurten``): made-up figures always say so.
+SYNTHETIC_BUURTEN = {
+    "nl": "synthetische buurten, geen CBS-cijfers",
+    "en": "synthetic buurten, not CBS figures",
+}
+
+
+def place_name(manifest: Mapping[str, Any] | None, lang: str = "nl") -> str | None:
     """What a page calls the region of a run: its name (``region_name``, "Rijnmond") when the
-    data had one, else its code; None for a manifest without a region."""
+    data had one, else its code, marked when the neighbourhoods are synthetic buurten
+    (``synthetic_buurten`` in the manifest); None for a manifest without a region."""
     manifest = manifest or {}
     name = manifest.get("region_name") or manifest.get("region")
-    return str(name) if name else None
+    if not name:
+        return None
+    if manifest.get("synthetic_buurten"):
+        return f"{name} ({SYNTHETIC_BUURTEN[lang]})"
+    return str(name)
 
 
 def format_number(value: Any, lang: str = "nl", *, decimals: int = 0) -> str:
