@@ -92,6 +92,10 @@ def test_random_sums_never_pin_a_small_cell() -> None:
 
 def test_one_rounding_and_one_rule_for_unplaced() -> None:
     assert [whole(v) for v in (0.018, 0.49, 0.5, 6.5, 2.5)] == [0, 0, 1, 7, 3]
+    # A half in floating point is a half: 45 foster families' places, added one by one, read
+    # as their occupancy of 58.5 does (Waadhoeke's 58 places with 59 children, 2026-12-03).
+    assert sum([1.3] * 45) < 58.5
+    assert whole(sum([1.3] * 45)) == whole(58.5 + 1e-12) == 59
     assert not is_children(0.018)
     assert is_children(0.5)
     # 6.5 places and 6.5 occupied read the same (Python's round would give 6 and format 7).

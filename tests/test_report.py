@@ -253,6 +253,23 @@ def test_unplaced_children_are_explained_by_reason(plan: Plan) -> None:
     assert any("binnen 5,0 km van school" in r[3] for r in rows[1:])
 
 
+def test_the_rule_of_unplaced_children_lists_only_the_forms_that_fit_them(plan: Plan) -> None:
+    """A row's rule names the types its reason allows that take its support need: for
+    children who need intensive support only the woongroep, whatever their reason allows."""
+    from woonplanner.outputs.report import _reason_rule
+
+    scenario = plan.scenario
+    assert scenario is not None
+    fmt = Formatter(lang="nl", threshold=5, page="report")
+    allowed = scenario.reasons.orphaned.types
+    assert len(allowed) > 1  # the reason allows more than one form
+    intensive = _reason_rule(scenario, "orphaned", "intensive", fmt)
+    assert intensive.endswith("passende vormen: Woongroep")
+    none = _reason_rule(scenario, "orphaned", "none", fmt)
+    assert "Pleeggezin" in none
+    assert "Woongroep" not in none
+
+
 def test_all_placed_says_so() -> None:
     plan = make_tiny_plan()
     nb = plan.neighbourhoods.assign(children_unplaced=0.0)

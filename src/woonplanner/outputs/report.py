@@ -462,7 +462,7 @@ def _unplaced(plan: Plan, fmt: Formatter) -> str:
                 _num(fmt.count(row.children, hidden=hidden)),
             ]
             if scenario is not None:
-                cells.append(esc(_reason_rule(scenario, row.reason, fmt)))
+                cells.append(esc(_reason_rule(scenario, row.reason, row.support_need, fmt)))
             rows.append(cells)
         headers: list[str | tuple[str, str]] = [
             labels["reason"],
@@ -1057,14 +1057,20 @@ def _why_text(scenario: Any, fmt: Formatter, proven: bool) -> str:
     return labels["unplaced_why"].format(lead=lead, limits="; ".join(limits) or "–", budget=budget)
 
 
-def _reason_rule(scenario: Any, reason: str, fmt: Formatter) -> str:
+def _reason_rule(scenario: Any, reason: str, support_need: str, fmt: Formatter) -> str:
+    """The rule of a row of unplaced children: the reason's distance band and the types that
+    reason allows *and* that take the row's support need (a teenager who needs intensive
+    support fits only a woongroep, whatever the reason allows)."""
     labels = fmt.labels
     rule = getattr(scenario.reasons, reason)
     if rule.min_km > 0:
         band = labels["band_min_max"].format(min=fmt.km(rule.min_km), max=fmt.km(rule.max_km))
     else:
         band = labels["band_max"].format(max=fmt.km(rule.max_km))
-    types = ", ".join(fmt.type_label(t, short=True) for t in rule.types)
+    fitting = [
+        t for t in rule.types if support_need in getattr(scenario.facility_types, t).support_needs
+    ]
+    types = ", ".join(fmt.type_label(t, short=True) for t in fitting or rule.types)
     return labels["rule_text"].format(band=band, types=types)
 
 
