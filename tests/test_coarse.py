@@ -269,6 +269,8 @@ def test_when_the_lp_does_not_finish_the_coarse_plan_and_bound_are_the_answer(mo
     assert result.bound <= best.objective + 1e-6
     assert result.objective >= best.objective - 1e-6
     assert result.gap == pytest.approx((result.objective - result.bound) / result.objective)
+    assert result.bound_from == "coarse"
+    assert best.bound_from == "solver"  # with the LP and the branch and bound
 
 
 def test_the_coarse_stage_is_deterministic():

@@ -253,6 +253,15 @@ def test_unplaced_children_are_explained_by_reason(plan: Plan) -> None:
     assert any("binnen 5,0 km van school" in r[3] for r in rows[1:])
 
 
+def test_a_bound_from_the_coarse_instance_is_named(plan: Plan) -> None:
+    """A buurt plan measured against the coarse instance's bound says so beside its gap."""
+    kpis = {**plan.kpis, "status": "time_limit", "mip_gap": 0.1763, "bound_from": "coarse"}
+    text = report_html(dataclasses.replace(plan, kpis=kpis))
+    assert "niet bewezen optimaal, gap 17,6 %" in text
+    assert "ondergrens van een grovere berekening (per wijk en vorm" in text
+    assert "grovere berekening" not in report_html(plan)
+
+
 def test_the_rule_of_unplaced_children_lists_only_the_forms_that_fit_them(plan: Plan) -> None:
     """A row's rule names the types its reason allows that take its support need: for
     children who need intensive support only the woongroep, whatever their reason allows."""

@@ -514,6 +514,7 @@ def _kpis(
         "mip_gap": result.gap,
         "objective": result.objective,
         "bound": result.bound,
+        **({"bound_from": "coarse"} if result.bound_from == "coarse" else {}),
         "region": {
             "children_demand": float(nb["children_demand"].sum()),
             "children_placed": placed,

@@ -101,6 +101,12 @@ def run(
         # The solver's word as words ("time limit"), not as a code (time_limit).
         f"{result.status.replace('_', ' ')}"
         + (f", gap {100 * result.gap:.2f} %" if result.gap is not None else "")
+        + (
+            " (against the coarse instance's bound: the full LP relaxation did not finish in "
+            "the time limit)"
+            if result.bound_from == "coarse" and result.status != "optimal"
+            else ""
+        )
     )
     raise_without_plan(result, problem, scenario)
 

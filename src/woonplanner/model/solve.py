@@ -92,6 +92,10 @@ class SolveResult:
     #: Columns of the LP relaxation when it ended (fewer than ``columns`` where arcs were
     #: priced, :mod:`woonplanner.model.pricing`; 0 when no LP was solved first).
     lp_columns: int = 0
+    #: Where ``bound`` comes from: ``"solver"`` (the LP relaxation or the branch and bound)
+    #: or ``"coarse"`` (the coarse instance's, :func:`coarse_stage`: weaker, and more time
+    #: narrows the gap only once the full LP relaxation finishes).
+    bound_from: str = "solver"
 
     @property
     def optimal(self) -> bool:
@@ -398,7 +402,14 @@ def _solve_highs(
     n_rows = base.n_rows + sum(c.n_rows for c in stage.added)
     result = _result(formulation, problem, outcome, build_s, solve_s)
     lp_columns = 0 if relaxation is None else relaxation.columns
-    return replace(result, columns=base.n_cols, rows=n_rows, lp_columns=lp_columns)
+    from_coarse = coarse is not None and coarse.bound is not None and outcome.bound == coarse.bound
+    return replace(
+        result,
+        columns=base.n_cols,
+        rows=n_rows,
+        lp_columns=lp_columns,
+        bound_from="coarse" if from_coarse else "solver",
+    )
 
 
 def lazy_families(

@@ -1093,7 +1093,10 @@ def _status_text(plan: Plan, fmt: Formatter) -> tuple[bool, str]:
         if gap_ok
         else labels["not_optimal_no_gap"]
     )
-    return True, f"{text} ({labels['solver_status']}: {status})"
+    text = f"{text} ({labels['solver_status']}: {status})"
+    if plan.kpis.get("bound_from") == "coarse":
+        text += f". {labels['bound_from_coarse']}"
+    return True, text
 
 
 def _page_title(plan: Plan, labels: Mapping[str, str]) -> str:

@@ -283,6 +283,12 @@ _REPORT: dict[str, dict[str, str]] = {
             "plan verbergt hen niet: hieronder staat om welke kinderen het gaat en welke regel "
             "hen tegenhoudt."
         ),
+        "bound_from_coarse": (
+            "De gap is gemeten tegen de ondergrens van een grovere berekening (per wijk en vorm, "
+            "een versoepeling van het buurtplan): het beste buurtplan ligt ergens daartussen. De "
+            "LP-relaxatie van de buurten, die de ondergrens dichter bij het plan brengt, was niet "
+            "klaar binnen de tijdslimiet"
+        ),
         "some_unplaced_unproven": (
             "{count} kinderen hebben in dit plan geen plek. Het plan is niet bewezen optimaal "
             "(de berekening stopte voor het bewijs, meestal bij haar tijdslimiet): een beter plan "
@@ -451,6 +457,12 @@ _REPORT: dict[str, dict[str, str]] = {
         "some_unplaced": (
             "{count} children cannot be placed within the scenario's norms. The plan does not "
             "hide them: below is who they are and which rule holds them back."
+        ),
+        "bound_from_coarse": (
+            "The gap is measured against the bound of a coarser instance (per wijk and type, a "
+            "relaxation of the buurt plan): the best buurt plan lies somewhere in between. The "
+            "buurten's LP relaxation, which brings the bound closer to the plan, did not finish "
+            "within the time limit"
         ),
         "some_unplaced_unproven": (
             "{count} children have no place in this plan. The plan is not proven optimal (the "
