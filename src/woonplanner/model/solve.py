@@ -694,9 +694,6 @@ COARSE_GAP = 5e-3
 COARSE_REPAIR_ROUNDS = 3
 #: A repair round adds a unit where its LP raises the option's units by more than this.
 COARSE_REPAIR_RAISE = 0.25
-#: After the repairs a unit the plan fills to less than this share of its places is dropped
-#: (when the plan without it is better).
-COARSE_DROP_BELOW = 0.25
 
 
 @dataclass(frozen=True)
@@ -765,9 +762,10 @@ def coarse_start(stage: Stage, problem: Problem, units: np.ndarray) -> np.ndarra
     :data:`COARSE_REPAIR_ROUNDS` repair rounds while they make the plan better: an LP in which
     the units of the options that children left unplaced could reach may rise to their maximum
     (with the linking rows of those arcs), and each option whose units it raises by more than
-    :data:`COARSE_REPAIR_RAISE` gets them rounded up; then the fixed LP again. Last, the units
-    the plan leaves empty, then those it fills to less than :data:`COARSE_DROP_BELOW`, are
-    dropped when that makes the plan better. Every plan is
+    :data:`COARSE_REPAIR_RAISE` gets them rounded up; then the fixed LP again. Last, fewer
+    units where the children fit in fewer: an LP with every option's units free between zero
+    and the plan's (and the linking rows of their arcs), its units rounded up, and the fixed LP
+    again, kept when the plan gets better. Every plan is
     feasible for the full model (integer units, every row holds). ``None`` when the fixed LP
     has no plan (a child that must be placed cannot reach any unit)."""
     formulation, base = stage.formulation, stage.base
@@ -813,21 +811,25 @@ def coarse_start(stage: Stage, problem: Problem, units: np.ndarray) -> np.ndarra
         if x_more is None or costs @ x_more >= costs @ x:
             break
         units, x = more, x_more
-    # Then the units the plan hardly fills: first those wholly empty, then those filled less
-    # than COARSE_DROP_BELOW of a unit's places — each step kept only when the plan gets better.
-    places = problem.usable_capacity()
-    children = problem.groups["demand"].to_numpy(dtype=float)[group]
-    for spare_share in (1.0, 1.0 - COARSE_DROP_BELOW):
-        if stage.remaining() <= 0:
-            break
-        load = np.bincount(option, weights=children * x[arc_col], minlength=problem.n_options)
-        spare = np.floor((places * units - load) / np.maximum(places, 1e-9) + 1.0 - spare_share)
-        fewer = units - np.clip(spare, 0.0, units)
-        if not (fewer < units).any():
-            continue
-        x_fewer = fixed(fewer)
-        if x_fewer is not None and costs @ x_fewer < costs @ x:
-            units, x = fewer, x_fewer
+    # Then fewer units where the children fit in fewer: an LP in which every option's units
+    # may fall from the plan's to zero (the linking rows of the arcs to them keep a share
+    # below its option's units), each option's units rounded up from that LP's (so its shares
+    # still fit), and the fixed LP again — kept when the plan gets better.
+    open_arc = units[option] > 0
+    if stage.remaining() > 0 and open_arc.any():
+        lower, upper = base.col_lower.copy(), base.col_upper.copy()
+        lower[unit_col] = 0.0
+        upper[unit_col] = units
+        upper[arc_col[~open_arc]] = 0.0
+        rows = () if linking is None else (linking.subset(np.flatnonzero(open_arc[linking.of])),)
+        highs = stage.highs(col_lower=lower, col_upper=upper, integer=continuous, extra=rows)
+        y = stage.run(highs).x
+        if y is not None:
+            integer = problem.options["integer"].to_numpy(dtype=bool)
+            fewer = np.where(integer, np.minimum(units, np.ceil(y[unit_col] - 1e-6)), units)
+            x_fewer = fixed(fewer) if (fewer < units).any() else None
+            if x_fewer is not None and costs @ x_fewer < costs @ x:
+                units, x = fewer, x_fewer
     return x
 
 
