@@ -713,7 +713,7 @@ def coarse_stage(
     """A first plan and a bound from the coarse instance (:mod:`woonplanner.model.coarse`),
     before the fine LP: ``None`` when the problem has no coarse instance.
 
-    The coarse instance (the size of the wijk level) is solved to :data:`COARSE_GAP` with
+    The coarse instance (about the wijk level's size) is solved to :data:`COARSE_GAP` with
     every stage of :func:`solve`; its proven bound bounds the fine optimum (it is a
     relaxation). Its units go to the fine options (:func:`~woonplanner.model.coarse.fine_units`)
     and :func:`coarse_start` makes a fine plan of them.
