@@ -126,8 +126,8 @@ def replace_columns(problem: Problem) -> Problem:
 
 
 def test_when_there_is_no_coarse_instance():
-    """No areas; an area per site (the wijk level); a norm over part of an area; a
-    single-source group; a lexicographic objective: no coarse instance."""
+    """No areas; an area per site (the wijk level); a norm over part of an area; a problem
+    single-source throughout; a lexicographic objective: no coarse instance."""
     problem = areas_problem(0)
     assert coarsen(replace_columns(problem)) is None
     from dataclasses import replace
@@ -136,8 +136,7 @@ def test_when_there_is_no_coarse_instance():
     assert coarsen(replace(problem, options=own)) is None
     split = UnitConstraint("part", (0, 1, 2), ">=", 1.0)  # sites 0 and 1 of area W0, type a/b
     assert coarsen(replace(problem, unit_constraints=(split,))) is None
-    single = problem.groups.assign(single_source=[True] + [False] * 23)
-    assert coarsen(replace(problem, groups=single)) is None
+    assert coarsen(replace(problem, single_source=True)) is None
     lexi = replace(problem, objective=Objective(mode="lexicographic"))
     assert coarsen(lexi) is None
 
@@ -280,3 +279,52 @@ def test_the_coarse_stage_is_deterministic():
     assert first.objective == second.objective
     assert np.array_equal(first.units, second.units)
     assert np.array_equal(first.assign, second.assign)
+
+
+def with_sibling_groups(problem: Problem) -> Problem:
+    """``problem`` with its groups 0, 5 and 9 single-source (sibling groups: whole to one
+    option)."""
+    from dataclasses import replace
+
+    flags = np.zeros(problem.n_groups, dtype=bool)
+    flags[[0, 5, 9]] = True
+    return replace(problem, groups=problem.groups.assign(single_source=flags))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_sibling_groups_keep_the_coarse_stage_and_the_optimum(seed):
+    """With sibling groups the coarse instance is still made (they are ordinary groups there,
+    a relaxation) and the proven optimum is the one without areas; each sibling group lives
+    whole at one option."""
+    problem = with_sibling_groups(areas_problem(seed, existing=True))
+    coarse = coarsen(problem)
+    assert coarse is not None
+    best = solve(replace_columns(problem), mip_gap=1e-9)
+    result = solve(problem, mip_gap=1e-9)
+    assert result.status == best.status == "optimal"
+    assert result.objective == pytest.approx(best.objective, rel=1e-9)
+    assert solve(coarse.problem, mip_gap=0.0).objective <= best.objective + 1e-6
+
+
+def test_the_coarse_plan_keeps_sibling_groups_whole(monkeypatch):
+    """When the LP does not finish the coarse stage's plan is the answer: there too each
+    sibling group's shares are 0 or 1."""
+    problem = with_sibling_groups(areas_problem(1, existing=True))
+    out_of_time = [False]
+    real_remaining = stages.Stage.remaining
+
+    def remaining(self):
+        return 0.0 if out_of_time[0] else real_remaining(self)
+
+    def no_lp(stage, *args, **kwargs):
+        out_of_time[0] = True
+        return stage, None
+
+    monkeypatch.setattr(stages.Stage, "remaining", remaining)
+    monkeypatch.setattr(stages, "separation_lp", no_lp)
+    result = solve(problem, mip_gap=1e-9, time_limit=3600)
+    assert result.has_solution
+    assert result.bound_from == "coarse"
+    siblings = problem.arcs["group"].isin([0, 5, 9]).to_numpy()
+    share = result.assign[siblings]
+    assert np.all((np.abs(share) < 1e-6) | (np.abs(share - 1.0) < 1e-6))

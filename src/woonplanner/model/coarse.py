@@ -57,13 +57,15 @@ class Coarse:
 
 def coarsen(problem: Problem) -> Coarse | None:
     """The coarse relaxation of ``problem`` (module docstring), or ``None`` when the problem
-    has no areas, would not shrink to :data:`MAX_COARSE_SHARE` of its options, has
-    single-source groups or is lexicographic, or a unit constraint splits an area."""
+    has no areas, would not shrink to :data:`MAX_COARSE_SHARE` of its options, is
+    single-source throughout or lexicographic, or a unit constraint splits an area. Its
+    single-source groups (sibling groups) may be split in the coarse instance."""
     options, groups, arcs = problem.options, problem.groups, problem.arcs
     if AREA not in options.columns or AREA not in groups.columns or not problem.n_arcs:
         return None
-    single = groups["single_source"].fillna(False).any() if "single_source" in groups else False
-    if problem.single_source or single or problem.objective.mode != "weighted":
+    # Single-source groups (sibling groups) are ordinary groups in the coarse instance: a
+    # relaxation still. A problem that is single-source throughout is not coarsened.
+    if problem.single_source or problem.objective.mode != "weighted":
         return None
     o_key = pd.MultiIndex.from_arrays(
         [options[AREA].astype(str).to_numpy(), options["type"].astype(str).to_numpy()]

@@ -777,12 +777,26 @@ def coarse_start(stage: Stage, problem: Problem, units: np.ndarray) -> np.ndarra
     option = problem.arcs["option"].to_numpy()
     most = problem.options["max_units"].to_numpy(dtype=float)
     continuous = np.zeros(base.n_cols, dtype=bool)
+    # Sibling groups go whole to one option: their shares stay binary in the fixed-unit
+    # problem (a small MIP, to the start's gap or node limit); the repair LPs relax them.
+    whole = np.zeros(base.n_cols, dtype=bool)
+    whole[arc_col] = base.integer[arc_col]
+    limits: dict[str, bool | int | float | str] = {"mip_max_nodes": START_MAX_NODES}
 
     def fixed(units: np.ndarray) -> np.ndarray | None:
         lower, upper = base.col_lower.copy(), base.col_upper.copy()
         lower[unit_col] = upper[unit_col] = units
         upper[arc_col[units[option] <= 0]] = 0.0
-        return stage.run(stage.highs(col_lower=lower, col_upper=upper, integer=continuous)).x
+        if not whole.any():
+            return stage.run(stage.highs(col_lower=lower, col_upper=upper, integer=continuous)).x
+        highs = stage.highs(
+            col_lower=lower,
+            col_upper=upper,
+            integer=whole,
+            mip_gap=max(stage.mip_gap, START_GAP),
+            options=limits,
+        )
+        return stage.run(highs).x
 
     x = fixed(units)
     if x is None:
