@@ -4,6 +4,7 @@ back to the fine options as described, and neither changes a proven optimum."""
 from __future__ import annotations
 
 import importlib
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -116,8 +117,6 @@ def test_the_coarse_stage_changes_no_optimum(seed):
 
 def replace_columns(problem: Problem) -> Problem:
     """``problem`` without its areas."""
-    from dataclasses import replace
-
     return replace(
         problem,
         options=problem.options.drop(columns=["area"]),
@@ -130,8 +129,6 @@ def test_when_there_is_no_coarse_instance():
     single-source throughout; a lexicographic objective: no coarse instance."""
     problem = areas_problem(0)
     assert coarsen(replace_columns(problem)) is None
-    from dataclasses import replace
-
     own = problem.options.assign(area=problem.options["site"])
     assert coarsen(replace(problem, options=own)) is None
     split = UnitConstraint("part", (0, 1, 2), ">=", 1.0)  # sites 0 and 1 of area W0, type a/b
@@ -199,8 +196,6 @@ def test_fine_units_by_hand():
 def test_coarse_start_places_children_and_is_feasible():
     """From units that leave a group without a place, the repair rounds open a unit it can
     reach; the plan has integer units and the full model's rows hold."""
-    from dataclasses import replace
-
     from test_solve_stages import stage_of
 
     problem = areas_problem(1)
@@ -242,12 +237,9 @@ def test_wijk_of_buurt_codes():
     assert wijk_of(table).tolist() == ["WK036301", "WK999999", "WK036301", "N01"]
 
 
-def test_when_the_lp_does_not_finish_the_coarse_plan_and_bound_are_the_answer(monkeypatch):
-    """The buurt LP outlasting the time limit, imitated: the separation LP returns no
-    relaxation and the clock is up. The result is the coarse stage's plan, with the coarse
-    bound, which lies at or below the true optimum."""
-    problem = areas_problem(2, existing=True)
-    best = solve(problem, mip_gap=0.0)
+def lp_outlasts_the_limit(monkeypatch) -> list[bool]:
+    """Imitate the buurt LP outlasting the time limit: the separation LP returns no relaxation
+    and from then on the clock is up. The flag says whether the LP was reached."""
     out_of_time = [False]
     real_remaining = stages.Stage.remaining
 
@@ -260,6 +252,16 @@ def test_when_the_lp_does_not_finish_the_coarse_plan_and_bound_are_the_answer(mo
 
     monkeypatch.setattr(stages.Stage, "remaining", remaining)
     monkeypatch.setattr(stages, "separation_lp", no_lp)
+    return out_of_time
+
+
+def test_when_the_lp_does_not_finish_the_coarse_plan_and_bound_are_the_answer(monkeypatch):
+    """The buurt LP outlasting the time limit, imitated: the separation LP returns no
+    relaxation and the clock is up. The result is the coarse stage's plan, with the coarse
+    bound, which lies at or below the true optimum."""
+    problem = areas_problem(2, existing=True)
+    best = solve(problem, mip_gap=0.0)
+    out_of_time = lp_outlasts_the_limit(monkeypatch)
     result = solve(problem, mip_gap=1e-9, time_limit=3600)
     assert out_of_time[0]  # the coarse stage ran before the LP
     assert result.status == "time_limit"
@@ -284,8 +286,6 @@ def test_the_coarse_stage_is_deterministic():
 def with_sibling_groups(problem: Problem) -> Problem:
     """``problem`` with its groups 0, 5 and 9 single-source (sibling groups: whole to one
     option)."""
-    from dataclasses import replace
-
     flags = np.zeros(problem.n_groups, dtype=bool)
     flags[[0, 5, 9]] = True
     return replace(problem, groups=problem.groups.assign(single_source=flags))
@@ -294,8 +294,7 @@ def with_sibling_groups(problem: Problem) -> Problem:
 @pytest.mark.parametrize("seed", range(3))
 def test_sibling_groups_keep_the_coarse_stage_and_the_optimum(seed):
     """With sibling groups the coarse instance is still made (they are ordinary groups there,
-    a relaxation) and the proven optimum is the one without areas; each sibling group lives
-    whole at one option."""
+    a relaxation) and the proven optimum is the one without areas."""
     problem = with_sibling_groups(areas_problem(seed, existing=True))
     coarse = coarsen(problem)
     assert coarse is not None
@@ -310,18 +309,7 @@ def test_the_coarse_plan_keeps_sibling_groups_whole(monkeypatch):
     """When the LP does not finish the coarse stage's plan is the answer: there too each
     sibling group's shares are 0 or 1."""
     problem = with_sibling_groups(areas_problem(1, existing=True))
-    out_of_time = [False]
-    real_remaining = stages.Stage.remaining
-
-    def remaining(self):
-        return 0.0 if out_of_time[0] else real_remaining(self)
-
-    def no_lp(stage, *args, **kwargs):
-        out_of_time[0] = True
-        return stage, None
-
-    monkeypatch.setattr(stages.Stage, "remaining", remaining)
-    monkeypatch.setattr(stages, "separation_lp", no_lp)
+    lp_outlasts_the_limit(monkeypatch)
     result = solve(problem, mip_gap=1e-9, time_limit=3600)
     assert result.has_solution
     assert result.bound_from == "coarse"

@@ -349,9 +349,9 @@ def _solve_highs(
     weighted = problem.objective.mode == "weighted"
     coarse = coarse_stage(stage, problem, progress, start) if weighted else None
     x_lp = x_start = relaxation = None
-    if stage.remaining() <= 0 and coarse is not None:
-        pass  # the coarse stage used the whole time limit: its plan is the answer
-    elif lazy and base.integer.any() and (separate or not separate_linking):
+    # When the coarse stage used the whole time limit its plan is the answer: no LP.
+    coarse_took_all = coarse is not None and stage.remaining() <= 0
+    if not coarse_took_all and lazy and base.integer.any() and (separate or not separate_linking):
         arc_group = problem.arcs["group"].to_numpy() if price_arcs else None
         stage, relaxation = separation_lp(
             stage,
@@ -798,22 +798,30 @@ def coarse_start(stage: Stage, problem: Problem, units: np.ndarray) -> np.ndarra
         )
         return stage.run(highs).x
 
+    linking = formulation.constraint("linking")
+
+    def units_lp(
+        low: np.ndarray, high: np.ndarray, arcs: np.ndarray, linked: np.ndarray
+    ) -> np.ndarray | None:
+        """The LP with each option's units in ``[low, high]``, shares only on ``arcs``, and
+        the linking rows of the ``linked`` arcs: its column values (``None``: no LP optimum)."""
+        lower, upper = base.col_lower.copy(), base.col_upper.copy()
+        lower[unit_col], upper[unit_col] = low, high
+        upper[arc_col[~arcs]] = 0.0
+        rows = () if linking is None else (linking.subset(np.flatnonzero(linked[linking.of])),)
+        highs = stage.highs(col_lower=lower, col_upper=upper, integer=continuous, extra=rows)
+        return stage.run(highs).x
+
     x = fixed(units)
     if x is None:
         return None
-    linking = next((c for c in formulation.constraints if c.name == "linking"), None)
     for _ in range(COARSE_REPAIR_ROUNDS):
         short = np.zeros(problem.n_groups, dtype=bool)
         short[formulation.family("unplaced").of] = x[cols["unplaced"]] > LINKING_TOLERANCE
         extra = short[group] & (units[option] < most[option])
         if not extra.any() or stage.remaining() <= 0:
             break
-        lower, upper = base.col_lower.copy(), base.col_upper.copy()
-        lower[unit_col] = units
-        upper[arc_col[(units[option] <= 0) & ~extra]] = 0.0
-        rows = () if linking is None else (linking.subset(np.flatnonzero(extra[linking.of])),)
-        highs = stage.highs(col_lower=lower, col_upper=upper, integer=continuous, extra=rows)
-        y = stage.run(highs).x
+        y = units_lp(units, most, (units[option] > 0) | extra, extra)
         if y is None:
             break
         raised = y[unit_col] - units > COARSE_REPAIR_RAISE
@@ -831,13 +839,7 @@ def coarse_start(stage: Stage, problem: Problem, units: np.ndarray) -> np.ndarra
     # still fit), and the fixed LP again — kept when the plan gets better.
     open_arc = units[option] > 0
     if stage.remaining() > 0 and open_arc.any():
-        lower, upper = base.col_lower.copy(), base.col_upper.copy()
-        lower[unit_col] = 0.0
-        upper[unit_col] = units
-        upper[arc_col[~open_arc]] = 0.0
-        rows = () if linking is None else (linking.subset(np.flatnonzero(open_arc[linking.of])),)
-        highs = stage.highs(col_lower=lower, col_upper=upper, integer=continuous, extra=rows)
-        y = stage.run(highs).x
+        y = units_lp(np.zeros_like(units), units, open_arc, open_arc)
         if y is not None:
             integer = problem.options["integer"].to_numpy(dtype=bool)
             fewer = np.where(integer, np.minimum(units, np.ceil(y[unit_col] - 1e-6)), units)
