@@ -262,3 +262,23 @@ def test_the_page_names_the_level_of_the_runs(runs: dict[str, Path], tmp_path: P
     assert "wijk met niet geplaatste kinderen" in text
     assert "per wijk bijkomt" in text
     assert "buurt" not in text.lower()
+
+
+def test_a_run_measured_against_the_coarse_bound_says_so(
+    runs: dict[str, Path], tmp_path: Path
+) -> None:
+    """A buurt run whose gap is against the coarse instance's bound says so in its heading."""
+    import shutil
+
+    from woonplanner.outputs.vocabulary import labels
+
+    coarse = tmp_path / "coarse-run"
+    shutil.copytree(runs["basis"], coarse)
+    kpis = json.loads((coarse / "kpis.json").read_text(encoding="utf-8"))
+    kpis.update(status="time_limit", mip_gap=0.1469, bound_from="coarse")
+    (coarse / "kpis.json").write_text(json.dumps(kpis), encoding="utf-8")
+    out = compare_runs([runs["basis"], coarse], tmp_path / "out")
+    text = (out / "compare.html").read_text(encoding="utf-8")
+    assert labels("map", lang="nl")["gap_to_coarse"] in text
+    plain = compare_runs([runs["basis"], runs["wider-band"]], tmp_path / "plain")
+    assert "grovere berekening" not in (plain / "compare.html").read_text(encoding="utf-8")

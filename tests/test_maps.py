@@ -409,6 +409,16 @@ def test_banner_when_not_proven_optimal(
     assert "time_limit" in text
 
 
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_banner_names_a_gap_against_the_coarse_bound(tmp_path: Path, lang: str) -> None:
+    """A buurt plan measured against the coarse instance's bound says so beside its gap."""
+    plan = make_tiny_plan(status="time_limit", mip_gap=0.1469)
+    coarse = dataclasses.replace(plan, kpis={**plan.kpis, "bound_from": "coarse"})
+    words = labels("map", lang=lang)["gap_to_coarse"]
+    assert words in _saved(plan_map(coarse, lang=lang), tmp_path / "coarse.html")
+    assert words not in _saved(plan_map(plan, lang=lang), tmp_path / "solver.html")
+
+
 def test_banner_without_a_gap(tmp_path: Path) -> None:
     plan = make_tiny_plan(status="time_limit", mip_gap=float("nan"))
     text = _saved(plan_map(plan), tmp_path / "map.html")

@@ -424,6 +424,8 @@ def _run_heading(
     if status != "optimal":
         gap = run.kpis.get("mip_gap")
         text = labels["not_optimal"].format(gap=fmt.percent(float(gap)) if gap is not None else "?")
+        if run.kpis.get("bound_from") == "coarse":
+            text += f" {labels['gap_to_coarse']}"
         warning = f"{text} ({fmt.outcome(status)})"
     return {
         "labels": labels,

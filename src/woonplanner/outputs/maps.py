@@ -1257,6 +1257,8 @@ def _title_html(
             # mip_gap is HiGHS's relative gap, a fraction; written as the report writes it.
             fmt = Formatter(lang=lang, threshold=privacy.threshold, page="map")
             banner += f", {labels['gap']} {fmt.percent(float(gap), decimals=1)}"
+            if plan.kpis.get("bound_from") == "coarse":  # the buurt level: the report says more
+                banner += f" {labels['gap_to_coarse']}"
     return _part("title", heading, summary, banner, status, labels)
 
 
