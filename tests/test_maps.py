@@ -283,6 +283,43 @@ def test_demand_class_edges_are_whole_children() -> None:
     assert 7.5 not in edges
 
 
+def test_demand_classes_are_whole_children_as_the_page_shows_them() -> None:
+    """A neighbourhood's colour is the class of the number its tooltip shows, and no number
+    is in two classes (the legend read "5–8" and "8–10"; 4.6 children, shown as "5", were
+    coloured "<5", and 0.3, shown as "0", too)."""
+    edges = [0.0, 5.0, 8.0, 10.0]
+    labels = [label for _colour, label in maps._demand_classes(edges, 5)]
+    assert labels == ["0", "<5", "5–7", "8–9", "≥ 10"]
+    colour = {label: c for c, label in maps._demand_classes(edges, 5)}
+    for value, label in [
+        (0.0, "0"),
+        (0.3, "0"),
+        (0.5, "<5"),
+        (4.4, "<5"),
+        (4.6, "5–7"),
+        (7.4, "5–7"),
+        (7.6, "8–9"),
+        (9.6, "≥ 10"),
+        (40.0, "≥ 10"),
+    ]:
+        shown = format_count(value, 5)  # what the tooltip says
+        if shown in {"0", "<5"}:
+            assert shown == label
+        elif label.startswith("≥"):
+            assert int(shown) >= int(label[1:])
+        else:
+            low, high = (int(n) for n in label.split("–"))
+            assert low <= int(shown) <= high
+        assert maps._demand_colour(value, edges) == colour[label], value
+    # A class of one whole number reads as that number.
+    assert [label for _c, label in maps._demand_classes([0.0, 5.0, 6.0], 5)] == [
+        "0",
+        "<5",
+        "5",
+        "≥ 6",
+    ]
+
+
 def _with_codes(plan: Plan, prefix: str) -> Plan:
     """The plan with its neighbourhood codes written as ``prefix…`` (``WK`` or ``BU``)."""
     recode = {code: prefix + code[2:] for code in plan.neighbourhoods["code"]}

@@ -77,7 +77,7 @@ from woonplanner.outputs.vocabulary import (
     type_label,
 )
 from woonplanner.plan import Plan
-from woonplanner.privacy import PagePrivacy, is_children, page_privacy
+from woonplanner.privacy import PagePrivacy, is_children, page_privacy, whole
 
 __all__ = [
     "BIND_FEATURE",
@@ -605,7 +605,7 @@ def demand_layer(
     def style(row: pd.Series) -> dict[str, Any]:
         colour = _demand_colour(row["children_demand"], edges)
         if privacy.cell(row["code"], "children_demand") and is_children(row["children_demand"]):
-            small = row["children_demand"] < threshold - 0.5
+            small = whole(row["children_demand"]) < threshold
             colour = _DEMAND_COLOURS[0] if small else _HIDDEN_COLOUR
         return {"color": "#ffffff", "weight": 0.8, "fillColor": colour, "fillOpacity": 0.75}
 
@@ -1632,25 +1632,40 @@ def _nice(value: float) -> float:
 
 
 def _demand_classes(edges: list[float], threshold: int) -> list[tuple[str, str]]:
-    """(colour, label) per demand class, from zero upwards."""
+    """(colour, label) per demand class, from zero upwards.
+
+    The classes hold whole children, as the page shows them (:func:`_demand_colour`), so no
+    two labels share a number: with edges 0, 5, 8, 10 they read "0", "<5", "5–7", "8–9",
+    "≥ 10" (not "5–8" and "8–10", where a neighbourhood of 8 would be in both).
+
+    >>> [label for _colour, label in _demand_classes([0.0, 5.0, 6.0, 8.0], 5)]
+    ['0', '<5', '5', '6–7', '≥ 8']
+    """
     classes = [(_ZERO_COLOUR, "0"), (_DEMAND_COLOURS[0], f"<{threshold}")]
     uppers = edges[2:]
     lowers = edges[1:]
     for i, lower in enumerate(lowers):
         colour = _DEMAND_COLOURS[min(i + 1, len(_DEMAND_COLOURS) - 1)]
         if i < len(uppers):
-            classes.append((colour, f"{lower:g}–{uppers[i]:g}"))
+            last = uppers[i] - 1  # edges are whole children: the class ends one below the next
+            label = f"{lower:g}" if last <= lower else f"{lower:g}–{last:g}"
+            classes.append((colour, label))
         else:
             classes.append((colour, f"≥ {lower:g}"))
     return classes
 
 
 def _demand_colour(value: float, edges: list[float]) -> str:
-    """The fill of one neighbourhood's demand."""
-    if not value or value <= 0 or math.isnan(value):
+    """The fill of one neighbourhood's demand: the class of the number its popup and tooltip
+    show (:func:`~woonplanner.privacy.whole`), so 0.3 expected children ("0") is in the "0"
+    class and 4.6 ("5") in the first class from the threshold, not in "<5"."""
+    if value is None or not np.isfinite(value):
         return _ZERO_COLOUR
-    # Class 0 is (0, threshold); class i is [edges[i], edges[i+1]).
-    index = int(np.searchsorted(edges[1:], value, side="right"))
+    shown = whole(value)
+    if shown <= 0:
+        return _ZERO_COLOUR
+    # Class 0 is 1 … threshold − 1; class i holds edges[i] … edges[i+1] − 1.
+    index = int(np.searchsorted(edges[1:], shown, side="right"))
     return _DEMAND_COLOURS[min(index, len(_DEMAND_COLOURS) - 1)]
 
 
