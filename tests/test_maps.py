@@ -354,6 +354,16 @@ def test_the_legend_names_the_level_of_the_plan(
     assert not_said not in legend.lower()
 
 
+@pytest.mark.parametrize(("lang", "said"), [("nl", "bezetting"), ("en", "occupancy")])
+def test_the_legend_says_occupancy_is_shown_whole(tiny_plan: Plan, lang: str, said: str) -> None:
+    """The legend says counts below the threshold read "<5", and a popup says "Bezet 2" for a
+    facility (its occupancy, shown whole by design: docs/privacy.md): a reader took it for a
+    breach of the legend's own sentence. The legend now says which numbers are whole."""
+    fmap = plan_map(tiny_plan, lang=lang)
+    legend = next(c for c in fmap._children.values() if type(c).__name__ == "_Legend").html
+    assert said in legend.lower()
+
+
 def test_the_level_comes_from_the_scenario_else_the_codes(tiny_plan: Plan) -> None:
     wijken = _with_codes(tiny_plan, "WK").neighbourhoods
     assert area_level(wijken) == "wijk"

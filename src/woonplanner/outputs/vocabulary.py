@@ -188,7 +188,8 @@ _MAP: dict[str, dict[str, str]] = {
         "no_script": "De kaart heeft JavaScript nodig: zet JavaScript aan om hem te zien.",
         "legend_note": (
             "Voorzieningen staan op een punt in de {area}, nooit op een adres. Aantallen kinderen "
-            "onder {threshold} staan als “<{threshold}”."
+            "onder {threshold} staan als “<{threshold}”; de bezetting van een voorziening staat, "
+            "net als haar plaatsen, als heel getal."
         ),
         "not_optimal": "niet bewezen optimaal",
         "gap": "gap",
@@ -232,7 +233,8 @@ _MAP: dict[str, dict[str, str]] = {
         "no_script": "The map needs JavaScript: turn JavaScript on to see it.",
         "legend_note": (
             "Facilities are drawn at a point in the {area}, never at an address. Counts of"
-            " children below {threshold} are shown as “<{threshold}”."
+            " children below {threshold} are shown as “<{threshold}”; a facility's occupancy is"
+            " shown whole, like its places."
         ),
         "not_optimal": "not proven optimal",
         "gap": "gap",
@@ -276,7 +278,8 @@ _REPORT: dict[str, dict[str, str]] = {
         "counts_note": (
             "Aantallen kinderen zijn verwachte aantallen (vraag uit percentages), afgerond op "
             "hele kinderen. Aantallen onder {threshold} (per {area}, gemeente of vorm) staan als "
-            "“<{threshold}”."
+            "“<{threshold}”; de bezetting (per voorziening en per vorm) staat, net als de "
+            "plaatsen, als heel getal."
         ),
         "unplaced_title": "Niet geplaatste kinderen",
         "all_placed": "Alle kinderen hebben een plek binnen de normen van het scenario.",
@@ -452,7 +455,8 @@ _REPORT: dict[str, dict[str, str]] = {
         "counts_note": (
             "Children's numbers are expected numbers (demand from rates), rounded to whole "
             "children. Counts below {threshold} (per {area}, gemeente or type) are shown "
-            "as “<{threshold}”."
+            "as “<{threshold}”; occupancy (per facility and per type) is shown whole, like the "
+            "places."
         ),
         "unplaced_title": "Unplaced children",
         "all_placed": "Every child has a place within the scenario's norms.",
@@ -633,7 +637,8 @@ _COMPARE: dict[str, dict[str, str]] = {
         "legend_unplaced": "{area} met niet geplaatste kinderen",
         "privacy": (
             "Voorzieningen staan op een punt in de {area}, nooit op een adres. Aantallen kinderen "
-            "onder {threshold} staan als “<{threshold}”."
+            "onder {threshold} staan als “<{threshold}”; de bezetting van een voorziening staat, "
+            "net als haar plaatsen, als heel getal."
         ),
         "kpi_title": "Kerncijfers per plan",
         "kpi_intro": "Δ = plan min plan A. Groen is beter, rood is slechter.",
@@ -689,7 +694,8 @@ _COMPARE: dict[str, dict[str, str]] = {
         "legend_unplaced": "{area} with unplaced children",
         "privacy": (
             "Facilities are drawn at a point in the {area}, never at an address. Counts of"
-            " children below {threshold} are shown as “<{threshold}”."
+            " children below {threshold} are shown as “<{threshold}”; a facility's occupancy is"
+            " shown whole, like its places."
         ),
         "kpi_title": "Headline figures per plan",
         "kpi_intro": "Δ = plan minus plan A. Green is better, red is worse.",
