@@ -296,10 +296,14 @@ def change_reasons(
 ) -> pd.Series:
     """The reason code of each opened or closed row (empty where nothing changes).
 
-    ``norm``: each gemeente's shortfall (required minus existing small-scale units), then what
-    the region as a whole still lacks, is filled with whole opened small-scale rows, least
-    occupied first, skipping a row with more new units than the shortfall has room left for.
-    So no more units read ``norm`` than the stock lacked; other openings get one of:
+    ``norm``: each gemeente's shortfall, then what the region as a whole still lacks, is filled
+    with whole opened small-scale rows, least occupied first, skipping a row with more new units
+    than the shortfall has room left for. The shortfall is what the norm asks beyond both the
+    existing small-scale units and the units the children placed there fill (per type, their
+    occupancy in whole units): a gemeente whose children fill more units than the norm asks
+    opens none *for the norm* (Amsterdam, from an empty stock, opens 225 small-scale units for
+    its children; the norm asks 24). So no more units read ``norm`` than the stock lacked, nor
+    more than the plan has beyond what its children need; other openings get one of:
     ``distance`` where a unit opens while kept units of the same type in the same gemeente
     still have a whole free place; ``capacity`` for other openings; ``demand`` for closings.
 
@@ -360,14 +364,29 @@ def _norm_openings(
         return charged
 
     existing = small.groupby("gemeente")["existing_units"].sum()
+    filled = _units_filled(small)
     charged = 0
     for gemeente, rows in ordered.groupby("gemeente"):
-        shortfall = required.get(str(gemeente), 0) - int(existing.get(gemeente, 0))
-        charged += charge(rows["opened_units"], shortfall)
+        have = max(int(existing.get(gemeente, 0)), int(filled.get(gemeente, 0)))
+        charged += charge(rows["opened_units"], required.get(str(gemeente), 0) - have)
     # The region's norm counts the units the gemeenten's shortfalls already took.
-    region_shortfall = required.get("region", 0) - int(small["existing_units"].sum()) - charged
-    charge(ordered["opened_units"], region_shortfall)
+    have = max(int(small["existing_units"].sum()), int(filled.sum()))
+    charge(ordered["opened_units"], required.get("region", 0) - have - charged)
     return norm
+
+
+def _units_filled(small: pd.DataFrame) -> pd.Series:
+    """Per gemeente, the fewest small-scale units that hold the children placed there: per
+    type, its occupancy over the places of one unit, rounded up."""
+    with_units = small[small["units"] > 0]
+    per_unit = (
+        (with_units["places"] / with_units["units"])
+        .groupby([with_units["gemeente"], with_units["type"]])
+        .max()
+    )
+    occupied = with_units.groupby(["gemeente", "type"])["occupied"].sum()
+    units = np.ceil(occupied / per_unit.where(per_unit > 0) - 1e-6).fillna(0.0).clip(lower=0)
+    return units.groupby(level="gemeente").sum().astype(int)
 
 
 def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
