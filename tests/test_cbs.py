@@ -442,3 +442,55 @@ class TestNationalFile:
         young = full["aantal_inwoners"] * (full["pct_0_14"] + 0.8 * full["pct_15_24"])
         weighted_mean = (full["youth_care_index"] * young).sum() / young.sum()
         assert weighted_mean == pytest.approx(1.0)
+
+
+def test_the_shared_data_variable_names_the_data_folder(
+    pdok_folder: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CBS scenario without --data-dir reads ``$WOONPLANNER_SHARED_DATA/nl`` (the shared
+    folder's layout); before, only the tests read the variable and ``run`` said it needed
+    --data-dir."""
+    from woonplanner.region import load_region
+    from woonplanner.scenario import load_scenario
+
+    shared = tmp_path_factory.mktemp("shared")
+    (shared / "nl").symlink_to(pdok_folder, target_is_directory=True)
+    scenario = load_scenario(
+        overrides=[
+            "region.source=cbs",
+            "region.level=buurt",
+            "region.jeugdregio=JZ91",
+            "demand.youth_care_index=false",
+        ]
+    )
+    monkeypatch.delenv("WOONPLANNER_SHARED_DATA", raising=False)
+    with pytest.raises(InputDataError, match="or set WOONPLANNER_SHARED_DATA"):
+        load_region(scenario)
+    monkeypatch.setenv("WOONPLANNER_SHARED_DATA", str(shared))
+    region = load_region(scenario)
+    assert region.neighbourhoods["code"].tolist() == ["BU90020001"]
+    assert Path(shared / "nl" / "buurten_pdok.geojson") in region.input_files
+
+
+def test_a_parent_of_the_data_folder_says_which_folder_to_pass(
+    pdok_folder: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    shared = tmp_path_factory.mktemp("shared")
+    (shared / "nl").symlink_to(pdok_folder, target_is_directory=True)
+    with pytest.raises(InputDataError, match=r"nl has one: did you mean --data-dir .*nl\?"):
+        cbs.load_neighbourhoods(shared, level="buurt", jeugdregio="JZ91")
+    # A folder with nothing below says only what it looked for.
+    with pytest.raises(InputDataError) as err:
+        cbs.load_neighbourhoods(tmp_path_factory.mktemp("empty"), level="buurt")
+    assert "did you mean" not in str(err.value)
+
+
+def test_a_relative_folder_not_found_says_where_it_was_looked_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputDataError) as err:
+        cbs.default_data_files("../shared/data/nl")
+    message = str(err.value)
+    assert "data folder not found" in message
+    assert str((tmp_path / "../shared/data/nl").resolve()) in message

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import os
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -148,16 +149,35 @@ def _load_demo(scenario: Scenario) -> Region:
     )
 
 
+#: The environment variable naming the shared data folder (its ``nl/`` holds the CBS files);
+#: read when a CBS scenario names no data folder.
+SHARED_DATA_ENV = "WOONPLANNER_SHARED_DATA"
+
+
+def shared_cbs_folder() -> Path | None:
+    """The CBS data folder from :data:`SHARED_DATA_ENV`: its ``nl/`` when there is one, else
+    the folder itself; ``None`` when the variable is not set."""
+    value = os.environ.get(SHARED_DATA_ENV, "").strip()
+    if not value:
+        return None
+    folder = Path(value).expanduser()
+    return folder / "nl" if (folder / "nl").is_dir() else folder
+
+
 def _load_cbs(scenario: Scenario) -> Region:
     from woonplanner.data import cbs, schools
 
     d = scenario.data
     if d.dir is None and d.neighbourhoods is None:
-        msg = (
-            "region.source = 'cbs' needs the data folder: pass --data-dir DIR "
-            "(e.g. --data-dir ../shared/data/nl) or set data.dir / data.neighbourhoods"
-        )
-        raise InputDataError(msg)
+        shared = shared_cbs_folder()
+        if shared is None:
+            msg = (
+                "region.source = 'cbs' needs the data folder: pass --data-dir DIR "
+                "(e.g. --data-dir ../shared/data/nl), set data.dir / data.neighbourhoods, or set "
+                f"{SHARED_DATA_ENV} to the shared data folder (the one holding nl/)"
+            )
+            raise InputDataError(msg)
+        d = d.model_copy(update={"dir": str(shared)})
     found = cbs.default_data_files(d.dir) if d.dir else {}
     source = d.neighbourhoods or d.dir
     assert source is not None  # checked above

@@ -131,7 +131,11 @@ def default_data_files(data_dir: str | Path) -> dict[str, Path | None]:
     """
     folder = Path(data_dir)
     if not folder.is_dir():
-        msg = f"{folder}: data folder not found (expected a folder such as ../shared/data/nl)"
+        where = "" if folder.is_absolute() else f" (from {Path.cwd()}: {folder.resolve()})"
+        msg = (
+            f"{folder}: data folder not found{where}; pass the folder that holds the CBS files "
+            "(docs/data-cbs.md)"
+        )
         raise InputDataError(msg)
     found: dict[str, Path | None] = {}
     for role, patterns in DATA_FILE_PATTERNS.items():
@@ -146,7 +150,16 @@ def default_data_files(data_dir: str | Path) -> dict[str, Path | None]:
 
 def _missing_file_message(folder: Path, role: str) -> str:
     patterns = ", ".join(DATA_FILE_PATTERNS[role])
-    return f"{folder}: no {role} file (looked for {patterns})"
+    msg = f"{folder}: no {role} file (looked for {patterns})"
+    # The shared data folder holds the CBS files one level down (nl/): say so.
+    below = sorted(
+        sub
+        for sub in (folder.iterdir() if folder.is_dir() else ())
+        if sub.is_dir() and any(any(sub.glob(p)) for p in DATA_FILE_PATTERNS[role])
+    )
+    if below:
+        msg += f"; {below[0]} has one: did you mean --data-dir {below[0]}?"
+    return msg
 
 
 # --------------------------------------------------------------------------------------------
