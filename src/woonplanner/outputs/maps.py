@@ -974,7 +974,9 @@ def flow_layer(
     """Lines from each origin to its site, one per origin, site and type, width by children.
 
     A flow the page rule hides (:attr:`~woonplanner.privacy.PagePrivacy.flows`) reads "<5" or
-    "≥5" and is drawn as thin as a small one.
+    "≥5" and is drawn as thin as a small one. A flow that rounds to no child (a third of an
+    expected child) is not drawn: a line reading "0 kinderen" contradicts itself (JZ13: 454
+    of 871 lines), and it is the rule of the unplaced hatching (:func:`is_children`).
     """
     hidden_flows = privacy.flows if privacy is not None else frozenset()
     # Off at first: a region has hundreds of flows, and their web would bury the facilities.
@@ -983,6 +985,7 @@ def flow_layer(
     # A child placed in its own neighbourhood has no line to draw.
     agg = agg[agg["origin"] != agg["site"]]
     agg = agg[agg["origin"].isin(points) & agg["site"].isin(points)]
+    agg = agg[agg["children"].map(is_children).astype(bool)]
     if agg.empty:
         return group
     names = _names(neighbourhoods)
