@@ -279,7 +279,8 @@ _REPORT: dict[str, dict[str, str]] = {
             "Aantallen kinderen zijn verwachte aantallen (vraag uit percentages), afgerond op "
             "hele kinderen. Aantallen onder {threshold} (per {area}, gemeente of vorm) staan als "
             "“<{threshold}”; de bezetting (per voorziening en per vorm) staat, net als de "
-            "plaatsen, als heel getal."
+            "plaatsen, als heel getal. Elk getal is apart afgerond: delen kunnen een kind "
+            "afwijken van hun totaal."
         ),
         "unplaced_title": "Niet geplaatste kinderen",
         "all_placed": "Alle kinderen hebben een plek binnen de normen van het scenario.",
@@ -456,7 +457,8 @@ _REPORT: dict[str, dict[str, str]] = {
             "Children's numbers are expected numbers (demand from rates), rounded to whole "
             "children. Counts below {threshold} (per {area}, gemeente or type) are shown "
             "as “<{threshold}”; occupancy (per facility and per type) is shown whole, like the "
-            "places."
+            "places. Each figure is rounded on its own: parts can differ from their total by a "
+            "child."
         ),
         "unplaced_title": "Unplaced children",
         "all_placed": "Every child has a place within the scenario's norms.",
