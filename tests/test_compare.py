@@ -282,3 +282,43 @@ def test_a_run_measured_against_the_coarse_bound_says_so(
     assert labels("map", lang="nl")["gap_to_coarse"] in text
     plain = compare_runs([runs["basis"], runs["wider-band"]], tmp_path / "plain")
     assert "grovere berekening" not in (plain / "compare.html").read_text(encoding="utf-8")
+
+
+def test_zoomed_out_the_gemeente_labels_carry_the_change(runs: dict[str, Path]) -> None:
+    """On a big region map B's ~100 per-site badges covered the gemeente labels at the
+    opening view (JZ13: "Amstelve…", Diemen unseen). Zoomed out they now give way, as the
+    markers do, to each gemeente's change per type in its label: "12 (+3)"."""
+    from woonplanner.outputs import maps
+    from woonplanner.outputs.vocabulary import labels
+
+    a, c = read_run(runs["basis"]), read_run(runs["wider-band"])
+    diff = unit_differences(a.facilities, c.facilities)
+    per_gemeente = maps._changes_per_gemeente(diff, c.neighbourhoods)
+    # Re-derived: the per-site deltas summed over each gemeente's sites.
+    gemeente_of = dict(zip(c.neighbourhoods["code"], c.neighbourhoods["gemeente"], strict=True))
+    expected: dict[str, dict[str, int]] = {}
+    for row in diff.itertuples():
+        by_type = expected.setdefault(gemeente_of[row.neighbourhood], {})
+        by_type[row.type] = by_type.get(row.type, 0) + int(row.delta)
+    expected = {g: {k: v for k, v in t.items() if v} for g, t in expected.items()}
+    assert per_gemeente == {g: t for g, t in expected.items() if t}
+    assert per_gemeente, "the two demo runs differ somewhere"
+
+    group = maps.gemeente_layer(
+        c.gemeenten,
+        labels("map"),
+        "nl",
+        c.facilities,
+        neighbourhoods=c.neighbourhoods,
+        changes=diff,
+    )
+    html = " ".join(
+        child.icon.options["html"]
+        for child in group._children.values()
+        if type(child).__name__ == "Marker"
+    )
+    by_type = next(iter(per_gemeente.values()))
+    change = next(iter(by_type.values()))
+    sign = "+" if change > 0 else "−"
+    assert f"({sign}{abs(change)})" in html
+    assert ".wp-zoomed-out .wp-change { display: none; }" in maps.MAP_CSS

@@ -480,16 +480,16 @@ def _run_map(
     demand = maps.demand_layer(neighbourhoods, edges, labels, threshold, privacy)
     demand.show = False
     demand.add_to(fmap)
+    changes = None if reference is None else unit_differences(reference.facilities, run.facilities)
     maps.gemeente_layer(
-        run.gemeenten, labels, lang, run.facilities, neighbourhoods=neighbourhoods
+        run.gemeenten, labels, lang, run.facilities, neighbourhoods=neighbourhoods, changes=changes
     ).add_to(fmap)
     maps.unplaced_layer(neighbourhoods, labels, threshold, privacy).add_to(fmap)
     for layer in maps.facility_layers(
         run.facilities, neighbourhoods, points, labels, lang, threshold
     ):
         layer.add_to(fmap)
-    if reference is not None:
-        changes = unit_differences(reference.facilities, run.facilities)
+    if changes is not None:
         maps.unit_change_layer(
             changes, neighbourhoods, points, labels, name=labels["layer_diff"]
         ).add_to(fmap)

@@ -174,6 +174,9 @@ MAP_CSS = """
 .wp-agg { display: none; }
 .wp-zoomed-out .wp-agg { display: inline; }
 .wp-zoomed-out .wp-facility { display: none; }
+.wp-zoomed-out .wp-change { display: none; }
+.wp-agg .plus { color: #1a7f37; font-weight: 700; }
+.wp-agg .minus { color: #c62828; font-weight: 700; }
 .wp-label-short .wp-agg { display: none !important; }
 .wp-label-hidden { visibility: hidden; }
 .wp-agg .t { display: inline-block; width: 9px; height: 9px; border-radius: 2px;
@@ -701,6 +704,7 @@ def gemeente_layer(
     facilities: pd.DataFrame | None = None,
     *,
     neighbourhoods: gpd.GeoDataFrame | None = None,
+    changes: pd.DataFrame | None = None,
 ) -> folium.FeatureGroup:
     """Gemeente outlines and labels, green where the norm is met and red (dashed) where not.
 
@@ -713,9 +717,13 @@ def gemeente_layer(
     one that still does not fit hides until a zoom where it does. With ``facilities``
     (``gemeente, type, units``) each label carries the gemeente's units per type, shown instead
     of the markers while the map is zoomed out (:func:`add_zoom_aggregation`): on a big region
-    the markers would pile up into one blot.
+    the markers would pile up into one blot. With ``changes`` (compare's
+    :func:`~woonplanner.outputs.compare.unit_differences`: ``neighbourhood, type, delta``) each
+    type's count carries the gemeente's change against the other plan, "12 (+3)": zoomed out,
+    the per-site change badges give way to it as the markers do to the counts.
     """
     per_type = _units_per_gemeente(facilities)
+    delta = _changes_per_gemeente(changes, neighbourhoods)
     group = folium.FeatureGroup(name=labels["layer_gemeenten"])
     if gemeenten.empty:
         return group
@@ -757,9 +765,17 @@ def gemeente_layer(
         met = bool(row["norm_met"])
         colour = NORM_MET_COLOUR if met else NORM_NOT_MET_COLOUR
         mark = "✓" if met else "✗"
+        code = str(row["code"])
+        units_of = dict(per_type.get(code, []))
+        changed = delta.get(code, {})
         counts = [
-            (type_colour(kind), type_label(kind, labels), units)
-            for kind, units in per_type.get(str(row["code"]), [])
+            (
+                type_colour(kind),
+                type_label(kind, labels),
+                units_of.get(kind, 0),
+                *_signed(changed.get(kind, 0)),
+            )
+            for kind in sorted(set(units_of) | set(changed), key=_type_order)
         ]
         icon = folium.DivIcon(
             html=_part("gemeente_label", row["name"], colour, mark, counts),
@@ -829,7 +845,8 @@ class _LabelPlacement(folium.MacroElement):
                         if (shown(element)) { taken.push(boxOf(element)); }
                     });
                     var markers = [];
-                    container.querySelectorAll(".wp-facility").forEach(function (element) {
+                    var sites = container.querySelectorAll(".wp-facility, .wp-change");
+                    sites.forEach(function (element) {
                         if (shown(element)) { markers.push(boxOf(element)); }
                     });
                     // A label cut off by the window's edge reads no better than a hidden one.
@@ -902,6 +919,39 @@ AGGREGATE_BELOW_ZOOM = 11
 #: With more sites than this, the markers would pile up at the opening view whatever its zoom
 #: (Amsterdam opens at 11): there the labels stand in for them until one zoom step in.
 DENSE_SITES = 60
+
+
+def _type_order(kind: str) -> tuple[int, str]:
+    """The legend's order of the types (others after them, by name)."""
+    order = {k: i for i, k in enumerate(FACILITY_TYPES)}
+    return (order.get(kind, len(order)), kind)
+
+
+def _signed(delta: int) -> tuple[str, str]:
+    """A change of units as a label shows it: ``("+3", "plus")``, ``("−1", "minus")`` or
+    ``("", "")`` for none."""
+    if delta > 0:
+        return f"+{delta}", "plus"
+    if delta < 0:
+        return f"−{-delta}", "minus"
+    return "", ""
+
+
+def _changes_per_gemeente(
+    changes: pd.DataFrame | None, neighbourhoods: gpd.GeoDataFrame | None
+) -> dict[str, dict[str, int]]:
+    """The change of units per gemeente and type (only where it is not 0), from per-site
+    ``changes`` and the neighbourhoods' gemeente."""
+    if changes is None or changes.empty or neighbourhoods is None:
+        return {}
+    gemeente_of = neighbourhoods.set_index(neighbourhoods["code"].astype(str))["gemeente"]
+    gemeente = changes["neighbourhood"].astype(str).map(gemeente_of)
+    sums = changes.assign(gemeente=gemeente).dropna(subset=["gemeente"])
+    out: dict[str, dict[str, int]] = {}
+    for (code, kind), value in sums.groupby(["gemeente", "type"])["delta"].sum().items():
+        if int(value) != 0:
+            out.setdefault(str(code), {})[str(kind)] = int(value)
+    return out
 
 
 def _units_per_gemeente(facilities: pd.DataFrame | None) -> dict[str, list[tuple[str, int]]]:

@@ -618,7 +618,8 @@ _COMPARE: dict[str, dict[str, str]] = {
         "intro": (
             "{n} plannen naast elkaar. De kaarten bewegen samen: schuif of zoom in één kaart en "
             "de andere volgen. Op kaart {others} toont de laag “{diff}” wat er per {area} bijkomt "
-            "(+) of afgaat (−) ten opzichte van plan A."
+            "(+) of afgaat (−) ten opzichte van plan A; uitgezoomd staat het per gemeente in "
+            "haar label."
         ),
         "reference": "referentie",
         "and": " en ",
@@ -675,7 +676,7 @@ _COMPARE: dict[str, dict[str, str]] = {
         "intro": (
             "{n} plans side by side. The maps move together: pan or zoom one and the others "
             "follow. On map {others} the layer “{diff}” shows what each {area} gains (+) "
-            "or loses (−) against plan A."
+            "or loses (−) against plan A; zoomed out, each gemeente's label says it."
         ),
         "reference": "reference",
         "and": " and ",
