@@ -99,6 +99,29 @@ def test_report_in_browser(runs: dict, tmp_path: Path) -> None:
     assert "<5" in page.values["unplaced"]
 
 
+def test_no_report_table_stands_out_of_the_page(runs: dict, tmp_path: Path) -> None:
+    """Amsterdam's "Spaarndammerbuurt/Zeeheldenbuurt" has no place to break: the changes
+    table stood 115 px out of the page's column. Every neighbourhood gets such a name here."""
+    _folder, plan = runs["basis"]
+    nb = plan.neighbourhoods.copy()
+    nb["name"] = [f"Spaarndammerbuurt/Zeeheldenbuurt{i}" for i in range(len(nb))]
+    path = write_report(dataclasses.replace(plan, neighbourhoods=nb), tmp_path)
+    page = load_page(
+        path,
+        viewport=(1280, 900),
+        evaluate={
+            "over": "(() => { const main = document.querySelector('main');"
+            " const m = main.getBoundingClientRect();"
+            " const pad = parseFloat(getComputedStyle(main).paddingRight);"
+            " return Array.from(document.querySelectorAll('main table'))"
+            ".filter(t => t.getBoundingClientRect().right > m.right - pad + 1)"
+            ".map(t => t.id || t.querySelector('th')?.textContent); })()",
+        },
+    )
+    assert page.errors == []
+    assert page.values["over"] == []
+
+
 def test_english_report_in_browser(runs: dict, tmp_path: Path) -> None:
     _folder, plan = runs["wider-band"]
     path = write_report(plan, tmp_path, lang="en")

@@ -126,6 +126,9 @@ tr.total td { font-weight: 700; border-top: 2px solid var(--ink); }
 #changes-table th.num { white-space: normal; }
 #changes-table th, #changes-table td { padding: 5px 5px; }
 #changes-table td:last-child, #changes-table th:last-child { min-width: 14em; }
+/* Names such as "Spaarndammerbuurt/Zeeheldenbuurt" have no place to break: without this the
+   table stood 115 px out of the page (JZ13). */
+#changes-table td:first-child { overflow-wrap: anywhere; }
 .code { color: var(--muted); font-size: 12px; }
 .plus { color: var(--green); font-weight: 700; }
 .minus { color: var(--red); font-weight: 700; }
