@@ -321,3 +321,31 @@ def test_the_final_sentence_says_the_outcome_in_words(status, gap, start):
     from woonplanner.cli import _plan_outcome
 
     assert _plan_outcome(status, gap) == start
+
+
+def test_a_logged_data_notice_prints_as_a_warning_line(cli, tmp_path):
+    """The data readers log their notices (CBS percentages suppressed): on the command line
+    they read "Warning: …" like the other notices, not as a bare line between progress lines."""
+    from test_cbs import _pdok_buurten, _write_geojson
+
+    _write_geojson(tmp_path / "buurten_pdok.geojson", _pdok_buurten())
+    (tmp_path / "gemeente_jeugdregio_test.csv").write_text(
+        "gemeentecode,gemeentenaam,jeugdregiocode,jeugdregionaam\n"
+        "GM9001,Eerstedorp,JZ90,Testregio\nGM9002,Tweedestad,JZ91,Andere regio\n"
+    )
+    result = invoke(
+        cli,
+        "validate",
+        REPO / "scenarios" / "jeugdregio.toml",
+        "--data-dir",
+        tmp_path,
+        "--set",
+        "region.level=buurt",
+        "--set",
+        "region.jeugdregio=JZ90",
+        "--set",
+        "demand.youth_care_index=false",
+    )
+    notices = [line for line in result.output.splitlines() if "suppressed for" in line]
+    assert notices, result.output
+    assert all(line.startswith("Warning: ") for line in notices), notices

@@ -8,6 +8,7 @@ Exit codes: 0 plan written; 2 invalid input (scenario or data); 3 infeasible, wi
 from __future__ import annotations
 
 import contextlib
+import logging
 import signal
 import sys
 import threading
@@ -108,8 +109,12 @@ def _plain_own_warnings() -> Iterator[None]:
     They are notices for the user (points that fell back to a straight line, a cache that could
     not be written), not for a developer: the source line Python adds means nothing on the
     command line. Other libraries' warnings are shown as usual; warning filters still apply.
+    The data readers' logged notices (suppressed CBS percentages) read the same way: before,
+    they were a bare line between the progress lines.
     """
     original = warnings.showwarning
+    logger = logging.getLogger("woonplanner")
+    handler = _WarningLines(logging.WARNING)
 
     def show(
         message: Warning | str,
@@ -125,10 +130,19 @@ def _plain_own_warnings() -> Iterator[None]:
             original(message, category, filename, lineno, file, line)
 
     warnings.showwarning = show
+    logger.addHandler(handler)
     try:
         yield
     finally:
         warnings.showwarning = original
+        logger.removeHandler(handler)
+
+
+class _WarningLines(logging.Handler):
+    """A logged warning of woonplanner's as a ``Warning: …`` line on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        typer.secho(f"Warning: {record.getMessage()}", fg=typer.colors.YELLOW, err=True)
 
 
 def _progress(start: float) -> Callable[[str], None]:
