@@ -322,3 +322,25 @@ def test_zoomed_out_the_gemeente_labels_carry_the_change(runs: dict[str, Path]) 
     sign = "+" if change > 0 else "−"
     assert f"({sign}{abs(change)})" in html
     assert ".wp-zoomed-out .wp-change { display: none; }" in maps.MAP_CSS
+
+
+def test_the_settings_table_names_a_folder_not_the_planners_path() -> None:
+    """``stock.from_run`` given as runs/amsterdam read "/tmp/nu1/woonplanner/runs/amsterdam"
+    on the shared compare page: the planner's own folders. Now "…/amsterdam"."""
+    from types import SimpleNamespace
+
+    from woonplanner.outputs.compare import _settings
+    from woonplanner.outputs.vocabulary import labels
+
+    runs = [
+        SimpleNamespace(name="a", scenario={"stock": {"from_run": None}, "demand": {"r": 12.6}}),
+        SimpleNamespace(
+            name="b",
+            scenario={"stock": {"from_run": "/home/jan/runs/amsterdam"}, "demand": {"r": 14.0}},
+        ),
+    ]
+    _head, rows = _settings(runs, labels("compare"))
+    shown = dict(rows)
+    assert shown["stock.from_run"] == ["–", '"…/amsterdam"']
+    assert shown["demand.r"] == ["12.6", "14.0"]
+    assert "/home/jan" not in str(rows)

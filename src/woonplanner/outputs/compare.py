@@ -673,17 +673,19 @@ def _settings(
     keys = sorted({k for f in flat for k in f} - {"name", "description"})
     differ = [k for k in keys if len({json.dumps(f.get(k), sort_keys=True) for f in flat}) > 1]
     head = [labels["setting"]] + [f"{_LETTERS[i]} · {run.name}" for i, run in enumerate(runs)]
-    rows = [
-        (
-            key,
-            [
-                "–" if f.get(key) is None else json.dumps(f.get(key), ensure_ascii=False)
-                for f in flat
-            ],
-        )
-        for key in differ
-    ]
+    rows = [(key, [_setting_text(f.get(key)) for f in flat]) for key in differ]
     return head, rows
+
+
+def _setting_text(value: object) -> str:
+    """A setting as the settings table shows it: JSON, "–" for none, and a file or folder by
+    its name ("…/amsterdam"): the scenario holds absolute paths, and a shared page should not
+    show the planner's own folders (/home/…/runs/amsterdam)."""
+    if value is None:
+        return "–"
+    if isinstance(value, str) and Path(value).is_absolute():
+        return json.dumps(f"…/{Path(value).name}", ensure_ascii=False)
+    return json.dumps(value, ensure_ascii=False)
 
 
 # --- helpers --------------------------------------------------------------------------------
