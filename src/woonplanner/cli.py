@@ -125,7 +125,7 @@ def _plain_own_warnings() -> Iterator[None]:
         line: str | None = None,
     ) -> None:
         if category.__module__.partition(".")[0] == "woonplanner":
-            typer.secho(f"Warning: {message}", fg=typer.colors.YELLOW, err=True)
+            _warning_line(str(message))
         else:
             original(message, category, filename, lineno, file, line)
 
@@ -138,11 +138,16 @@ def _plain_own_warnings() -> Iterator[None]:
         logger.removeHandler(handler)
 
 
+def _warning_line(text: str) -> None:
+    """One of woonplanner's notices as the command line prints it."""
+    typer.secho(f"Warning: {text}", fg=typer.colors.YELLOW, err=True)
+
+
 class _WarningLines(logging.Handler):
     """A logged warning of woonplanner's as a ``Warning: …`` line on stderr."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        typer.secho(f"Warning: {record.getMessage()}", fg=typer.colors.YELLOW, err=True)
+        _warning_line(record.getMessage())
 
 
 def _progress(start: float) -> Callable[[str], None]:

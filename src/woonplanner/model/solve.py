@@ -787,15 +787,13 @@ def coarse_start(stage: Stage, problem: Problem, units: np.ndarray) -> np.ndarra
         lower, upper = base.col_lower.copy(), base.col_upper.copy()
         lower[unit_col] = upper[unit_col] = units
         upper[arc_col[units[option] <= 0]] = 0.0
-        if not whole.any():
-            return stage.run(stage.highs(col_lower=lower, col_upper=upper, integer=continuous)).x
-        highs = stage.highs(
-            col_lower=lower,
-            col_upper=upper,
-            integer=whole,
-            mip_gap=max(stage.mip_gap, START_GAP),
-            options=limits,
-        )
+        if whole.any():
+            gap = max(stage.mip_gap, START_GAP)
+            highs = stage.highs(
+                col_lower=lower, col_upper=upper, integer=whole, mip_gap=gap, options=limits
+            )
+        else:
+            highs = stage.highs(col_lower=lower, col_upper=upper, integer=continuous)
         return stage.run(highs).x
 
     linking = formulation.constraint("linking")

@@ -959,10 +959,9 @@ def _units_per_gemeente(facilities: pd.DataFrame | None) -> dict[str, list[tuple
     if facilities is None or facilities.empty or "gemeente" not in facilities:
         return {}
     units = facilities.groupby(["gemeente", "type"])["units"].sum()
-    order = {kind: i for i, kind in enumerate(FACILITY_TYPES)}
     out: dict[str, list[tuple[str, int]]] = {}
     for (gemeente, kind), value in sorted(
-        units.items(), key=lambda item: (item[0][0], order.get(item[0][1], 99), item[0][1])
+        units.items(), key=lambda item: (item[0][0], _type_order(str(item[0][1])))
     ):
         if value > 0:
             out.setdefault(str(gemeente), []).append((str(kind), int(value)))
